@@ -1,0 +1,3 @@
+from omeconsole.cli import main
+
+raise SystemExit(main())

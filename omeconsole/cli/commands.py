@@ -1,0 +1,275 @@
+"""Each command: parse its words, call one service, print. No rule lives here."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from omeconsole.cli import render
+from omeconsole.core.addresses import parse_patterns
+from omeconsole.core.errors import UsageError
+from omeconsole.core.records import (
+    DETAIL_PROPERTIES, REPORT_PROPERTIES, TRACE_PROPERTIES, event_record,
+)
+from omeconsole.core.services import Console, TraceQuery, initialize
+from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
+from omeconsole.core.store import default_store_dir
+from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
+from omeconsole.core.timeutil import format_iso, parse_iso
+
+_TRACE_LIMITS = {"Subject": 40}
+
+
+def store_dir(args) -> Path:
+    given = getattr(args, "store", None)
+    return Path(given).expanduser() if given else default_store_dir()
+
+
+def console(args) -> Console:
+    identity = getattr(args, "as_address", None) or os.environ.get("OMECONSOLE_AS") or None
+    return Console.open(store_dir(args), identity)
+
+
+def wants_json(args) -> bool:
+    return bool(getattr(args, "json", False))
+
+
+def emit(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:
+    if wants_json(args):
+        emit(render.as_json(records))
+    elif getattr(args, "csv", False):
+        sys.stdout.write(render.as_csv(records, columns))
+    elif not records:
+        emit("No results.")
+    else:
+        emit(render.as_table(records, table_columns or columns, limits, short_dates=("Received", "Date", "Time")))
+
+
+# -- tenant -----------------------------------------------------------------------------
+
+def cmd_init(args) -> int:
+    tenant = initialize(store_dir(args), organization=args.org, domains=args.domain, admin=args.admin,
+                        license=License.parse(args.license), premium_encryption=not args.no_premium_encryption)
+    if wants_json(args):
+        emit(render.as_json({"Organization": tenant.organization, **_tenant_record(tenant)}))
+    else:
+        emit(f"Created tenant {tenant.organization} ({tenant.license.title}) in {store_dir(args)}; "
+             f"Global Administrator: {tenant.users[0].address}")
+    return 0
+
+
+def _tenant_record(tenant) -> dict:
+    return {"AcceptedDomains": tenant.accepted_domains, "License": tenant.license.value,
+            "PremiumEncryption": tenant.premium_encryption,
+            "AdvancedMessageEncryption": tenant.has_advanced_message_encryption}
+
+
+def cmd_user(args) -> int:
+    app = console(args)
+    if args.subcommand == "add":
+        user = app.add_user(args.address, Role.parse(args.role))
+        if wants_json(args):
+            emit(render.as_json({"Address": user.address, "Role": user.role.value}))
+        else:
+            emit(f"Added {user.address} as {user.role.value}")
+        return 0
+    records = [{"Address": u.address, "Role": u.role.value} for u in app.tenant.users]
+    emit_records(args, records, ("Address", "Role"))
+    return 0
+
+
+def cmd_template(args) -> int:
+    app = console(args)
+    if args.subcommand == "add":
+        template = app.add_template(args.name, args.expiry_days)
+        records = [template]
+    else:
+        records = app.tenant.templates
+    rows = [{"Identity": t.name, "ExternalMailExpiryInDays": t.expiry_days, "OTPEnabled": t.otp_enabled,
+             "SocialIdSignIn": t.social_id_sign_in, "IsDefault": t.name == DEFAULT_TEMPLATE} for t in records]
+    if args.subcommand == "add" and not wants_json(args):
+        emit(f"Added branding template \"{rows[0]['Identity']}\" (ExternalMailExpiryInDays "
+             f"{rows[0]['ExternalMailExpiryInDays']})")
+        return 0
+    emit_records(args, rows, tuple(rows[0]) if rows else ("Identity",))
+    return 0
+
+
+def cmd_native_domain(args) -> int:
+    app = console(args)
+    if args.subcommand in ("add", "remove"):
+        domain = app.set_native_domain(args.domain, args.subcommand == "add")
+        emit(f"{domain}: recipients there now get the {'native' if args.subcommand == 'add' else 'link-based'} "
+             "experience in new messages")
+        return 0
+    emit_records(args, [{"Domain": d} for d in app.tenant.native_domains], ("Domain",))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from omeconsole.core.demo import create_demo
+
+    root = store_dir(args)
+    progress = _progress_bar() if args.messages >= 20_000 and sys.stderr.isatty() else None
+    tenant, count = create_demo(root, messages=args.messages, seed=args.seed, progress=progress)
+    if wants_json(args):
+        emit(render.as_json({"Organization": tenant.organization, "Store": str(root), "Messages": count}))
+    else:
+        emit(f"Created the {tenant.organization} demo tenant with {count} messages in {root}\n"
+             f"Try: omeconsole trace --recipient '*@gmail.com'   (acting as {tenant.users[0].address})")
+    return 0
+
+
+def _progress_bar():
+    def show(done: int, total: int) -> None:
+        filled = done * 30 // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} messages")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def cmd_audit(args) -> int:
+    entries = console(args).audit_entries()
+    if args.last is not None:
+        entries = entries[-args.last:] if args.last > 0 else []
+    records = [e.to_record() for e in entries]
+    emit_records(args, records, ("Sequence", "Time", "Actor", "Role", "Action", "Target", "Outcome", "Detail",
+                                 "Origin"),
+                 table_columns=("Time", "Actor", "Action", "Target", "Outcome", "Detail"),
+                 limits={"Target": 72, "Detail": 70})
+    return 0
+
+
+# -- mail -------------------------------------------------------------------------------
+
+def cmd_send(args) -> int:
+    app = console(args)
+    protection = Protection.parse(args.encrypt) if args.encrypt else Protection.NONE
+    message = app.send(
+        sender=args.sender, recipients=args.recipients, subject=args.subject, body=_body(args),
+        protection=protection, method=EncryptionMethod.parse(args.applied_by), template=args.template,
+        received=parse_iso(args.received, "--received") if args.received else None,
+    )
+    if wants_json(args):
+        emit(render.as_json({
+            "MessageId": message.message_id, "MessageTraceId": message.trace_id,
+            "Recipients": [{"RecipientAddress": r.address,
+                            "Experience": r.experience.value if r.experience else None} for r in message.recipients],
+        }))
+        return 0
+    emit(message.message_id)
+    emit(f"MessageTraceId: {message.trace_id}")
+    for r in message.recipients:
+        emit(f"  to {r.address}" + (f" ({r.experience.value})" if r.experience else ""))
+    return 0
+
+
+def _body(args) -> str:
+    if args.body is not None:
+        return args.body
+    try:
+        raw = sys.stdin.buffer.read() if args.body_file == "-" else Path(args.body_file).read_bytes()
+        return raw.decode("utf-8-sig")
+    except FileNotFoundError:
+        raise UsageError(f"--body-file {args.body_file}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--body-file {args.body_file} is not UTF-8 text") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read --body-file {args.body_file}: {exc.strerror}") from None
+
+
+def _range(args):
+    start = parse_iso(args.start, "--start") if args.start else None
+    end = parse_iso(args.end, "--end") if args.end else None
+    if start and end and start > end:
+        raise UsageError("--start is after --end")
+    return start, end
+
+
+def cmd_trace(args) -> int:
+    start, end = _range(args)
+    if args.subject_filter.lower() not in ("contains", "startswith", "endswith"):
+        raise UsageError("--subject-filter must be contains, startswith or endswith")
+    query = TraceQuery(
+        senders=parse_patterns(args.sender), recipients=parse_patterns(args.recipient), start=start, end=end,
+        statuses=[TraceStatus.parse(s) for s in args.status or []], message_id=args.message_id,
+        subject=args.subject, subject_filter=args.subject_filter.lower(),
+    )
+    rows = console(args).trace(query)
+    emit_records(args, [r.to_record() for r in rows], TRACE_PROPERTIES,
+                 table_columns=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId"),
+                 limits=_TRACE_LIMITS)
+    return 0
+
+
+def cmd_trace_detail(args) -> int:
+    message, events = console(args).trace_detail(args.message_id, args.recipient)
+    emit_records(args, [event_record(e) for e in events], DETAIL_PROPERTIES)
+    return 0
+
+
+def cmd_report(args) -> int:
+    start, end = _range(args)
+    rows = console(args).report(start, end)
+    emit_records(args, [r.to_record() for r in rows], REPORT_PROPERTIES,
+                 table_columns=("Date", "SenderAddress", "RecipientAddress", "Subject", "EncryptionTemplate",
+                                "EncryptionMethod", "RevocationStatus", "MessageId"),
+                 limits=_TRACE_LIMITS)
+    return 0
+
+
+def cmd_status(args) -> int:
+    record = console(args).status(args.message_id).to_record()
+    emit(render.as_json(record) if wants_json(args) else render.as_list(record))
+    return 0
+
+
+def cmd_revoke(args) -> int:
+    message = console(args).revoke(args.message_id)
+    if wants_json(args):
+        emit(render.as_json({"MessageId": message.message_id, "Subject": message.subject, "Revoked": True,
+                             "RevokedBy": message.revocation.revoked_by,
+                             "RevokedAt": format_iso(message.revocation.revoked_at)}))
+    else:
+        emit(f"The encrypted email with the subject \"{message.subject}\" and Message ID "
+             f"\"{message.message_id}\" was successfully revoked")
+    return 0
+
+
+def cmd_portal(args) -> int:
+    view = console(args).portal(args.message_id, args.recipient)
+    if wants_json(args):
+        emit(render.as_json(view.to_record()))
+    elif view.state == "available":
+        emit(f"OME portal, signed in as {view.recipient}\nFrom:    {view.message.sender}\n"
+             f"Subject: {view.message.subject}\n\n{view.body}")
+    else:
+        emit(f"OME portal, signed in as {view.recipient}\n{view.text}")
+    return 0
+
+
+def cmd_import(args) -> int:
+    result = console(args).import_file(Path(args.file))
+    if wants_json(args):
+        emit(render.as_json(result.to_record()))
+    else:
+        emit(f"Imported {result.path} ({result.format}): {result.rows_read} row(s) read, {result.rows_added} added "
+             f"({result.messages_added} new message(s)), {result.rows_already_present} already present, "
+             f"{len(result.errors)} rejected")
+        for error in result.errors:
+            sys.stderr.write(f"omeconsole: {result.path}: {error}\n")
+    return 0
+
+
+HANDLERS = {
+    "init": cmd_init, "user": cmd_user, "template": cmd_template, "native-domain": cmd_native_domain,
+    "demo": cmd_demo, "audit": cmd_audit, "send": cmd_send, "trace": cmd_trace, "trace-detail": cmd_trace_detail,
+    "report": cmd_report, "status": cmd_status, "revoke": cmd_revoke, "portal": cmd_portal, "import": cmd_import,
+}

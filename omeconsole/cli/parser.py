@@ -1,0 +1,138 @@
+"""The command line, shaped after the Exchange cmdlets admins already know."""
+
+from __future__ import annotations
+
+import argparse
+
+from omeconsole import __version__
+from omeconsole.core.errors import UsageError
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that raises one-line UsageErrors instead of printing usage and exiting."""
+
+    def error(self, message: str):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _common() -> argparse.ArgumentParser:
+    common = Parser(add_help=False)
+    common.add_argument("--store", metavar="DIR", default=argparse.SUPPRESS,
+                        help="the store directory (env OMECONSOLE_STORE; default: a per-user data directory)")
+    common.add_argument("--as", dest="as_address", metavar="ADDRESS", default=argparse.SUPPRESS,
+                        help="the acting identity (env OMECONSOLE_AS; default: the tenant's first global admin)")
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print JSON with the PowerShell property names")
+    return common
+
+
+def build_parser() -> Parser:
+    common = _common()
+    parser = Parser(prog="omeconsole", parents=[common],
+                    description="Office 365 Message Encryption revocation, on a local store.")
+    parser.add_argument("--version", action="version", version=f"omeconsole {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+
+    def command(name, help_text, **kwargs):
+        return commands.add_parser(name, parents=[common], help=help_text, description=help_text, **kwargs)
+
+    _tenant_commands(command)
+    _mail_commands(command)
+    return parser
+
+
+def _tenant_commands(command) -> None:
+    init = command("init", "create a tenant in a new store")
+    init.add_argument("--org", required=True, help="organisation name")
+    init.add_argument("--domain", action="append", required=True, help="an accepted domain (repeatable)")
+    init.add_argument("--admin", required=True, help="the first Global Administrator's address")
+    init.add_argument("--license", required=True, metavar="SKU", help="E5, A5, E3+E5Compliance or E3")
+    init.add_argument("--no-premium-encryption", action="store_true",
+                      help="the Premium Encryption in Office 365 service plan is disabled")
+
+    user = command("user", "tenant users and their roles").add_subparsers(
+        dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
+    add = user.add_parser("add", parents=[_common()], help="add a user")
+    add.add_argument("address")
+    add.add_argument("--role", required=True, help="global-admin, helpdesk or user")
+    user.add_parser("list", parents=[_common()], help="list users")
+
+    template = command("template", "branding templates (OME configurations)").add_subparsers(
+        dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
+    add = template.add_parser("add", parents=[_common()], help="add a custom branding template")
+    add.add_argument("name")
+    add.add_argument("--expiry-days", type=_int, default=0,
+                     help="ExternalMailExpiryInDays, 0 to 730 (0 = never; default 0)")
+    template.add_parser("list", parents=[_common()], help="list branding templates")
+
+    native = command("native-domain", "other Microsoft 365 tenants' domains (native experience)").add_subparsers(
+        dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
+    for action in ("add", "remove"):
+        native.add_parser(action, parents=[_common()], help=f"{action} a domain").add_argument("domain")
+    native.add_parser("list", parents=[_common()], help="list native domains")
+
+    demo = command("demo", "create the Contoso demo tenant in a new store")
+    demo.add_argument("--messages", type=_int, default=300, help="how many messages (default 300)")
+    demo.add_argument("--seed", type=_int, default=7, help="random seed (default 7)")
+
+    audit = command("audit", "the audit log: who did what, when, with what outcome")
+    audit.add_argument("--last", type=_int, metavar="N", help="only the last N entries")
+
+
+def _mail_commands(command) -> None:
+    send = command("send", "simulate the mail flow: send a message")
+    send.add_argument("--from", dest="sender", required=True, metavar="ADDR")
+    send.add_argument("--to", dest="recipients", action="append", required=True, metavar="ADDR")
+    send.add_argument("--subject", required=True)
+    body = send.add_mutually_exclusive_group(required=True)
+    body.add_argument("--body")
+    body.add_argument("--body-file", metavar="FILE", help="a UTF-8 file, or - for standard input")
+    send.add_argument("--encrypt", metavar="KIND", help="encrypt-only or do-not-forward")
+    send.add_argument("--template", metavar="NAME", help="branding template (default \"OME Configuration\")")
+    send.add_argument("--applied-by", metavar="METHOD", default="user",
+                      help="who applied the encryption: user (default) or policy (a mail flow rule)")
+    send.add_argument("--received", metavar="ISO8601", help="when Exchange received it (default now)")
+
+    trace = command("trace", "Message Trace (Get-MessageTrace): one row per recipient")
+    trace.add_argument("--sender", action="append", metavar="PATTERN", help="address or *@domain (repeatable)")
+    trace.add_argument("--recipient", action="append", metavar="PATTERN", help="address or *@domain (repeatable)")
+    _date_range(trace)
+    trace.add_argument("--status", action="append", metavar="S", help="a Status value (repeatable)")
+    trace.add_argument("--message-id", metavar="ID")
+    trace.add_argument("--subject")
+    trace.add_argument("--subject-filter", default="contains", metavar="HOW",
+                       help="contains (default), startswith or endswith")
+    trace.add_argument("--csv", action="store_true", help="print CSV as Export-Csv -NoTypeInformation does")
+
+    detail = command("trace-detail", "Get-MessageTraceDetail: the events for one recipient")
+    detail.add_argument("--message-id", required=True, metavar="ID")
+    detail.add_argument("--recipient", required=True, metavar="ADDR")
+
+    report = command("report", "Encryption report: the Details table")
+    _date_range(report)
+    report.add_argument("--csv", action="store_true")
+
+    status = command("status", "Get-OMEMessageStatus: IsRevocable, Revoked, and why")
+    status.add_argument("--message-id", required=True, metavar="ID")
+
+    revoke = command("revoke", "Set-OMEMessageRevocation -Revoke $true (or the sender's Remove external access)")
+    revoke.add_argument("--message-id", required=True, metavar="ID")
+
+    portal = command("portal", "what a recipient sees in the OME portal")
+    portal.add_argument("--message-id", required=True, metavar="ID")
+    portal.add_argument("--recipient", required=True, metavar="ADDR")
+
+    imp = command("import", "import a trace export (Get-MessageTrace CSV, Enhanced summary CSV, Graph JSON)")
+    imp.add_argument("file")
+
+
+def _date_range(parser) -> None:
+    parser.add_argument("--start", metavar="ISO", help="from this date/time (UTC unless an offset is given)")
+    parser.add_argument("--end", metavar="ISO", help="up to this date/time")
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None

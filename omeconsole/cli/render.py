@@ -1,0 +1,67 @@
+"""Printing records: aligned tables for people, JSON and CSV for scripts."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+from omeconsole.core.csvexport import to_csv
+
+
+def as_json(data) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def as_csv(records: list[dict], columns: tuple[str, ...]) -> str:
+    return to_csv(records, columns)
+
+
+def _cell(value, limit: int | None) -> str:
+    if value is None:
+        text = ""
+    elif isinstance(value, bool):
+        text = "True" if value else "False"
+    else:
+        text = " ".join(str(value).split())
+    if limit and len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text
+
+
+def as_table(records: list[dict], columns: tuple[str, ...], limits: dict[str, int] | None = None,
+             short_dates: tuple[str, ...] = ()) -> str:
+    """Columns padded to their widest cell; named columns truncated with an ellipsis."""
+    limits = limits or {}
+    rows = [[_cell(_short(r.get(c), c in short_dates), limits.get(c)) for c in columns] for r in records]
+    widths = [max([len(c)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+    lines = [_line(columns, widths), _line(["-" * w for w in widths], widths)]
+    lines += [_line(row, widths) for row in rows]
+    return "\n".join(lines)
+
+
+def _short(value, short: bool):
+    """2026-11-20T15:04:05Z -> 2026-11-20 15:04 in tables."""
+    if short and isinstance(value, str) and len(value) == 20:
+        return value[:10] + " " + value[11:16]
+    return value
+
+
+def _line(cells, widths) -> str:
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+
+
+def as_list(record: dict) -> str:
+    """Format-List: one property a line, lists indented beneath."""
+    width = max(len(k) for k in record)
+    lines = []
+    for key, value in record.items():
+        if isinstance(value, (list, tuple)):
+            lines.append(f"{key.ljust(width)} : {'' if value else '{}'}".rstrip())
+            lines += [f"{' ' * width}   - {item}" for item in value]
+        else:
+            lines.append(f"{key.ljust(width)} : {_cell(value, None)}".rstrip())
+    return "\n".join(lines)
+
+
+def terminal_width() -> int:
+    return shutil.get_terminal_size((120, 40)).columns

@@ -1,0 +1,1 @@
+"""The core: domain, rules, store and services. Never imports Textual."""

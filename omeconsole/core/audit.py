@@ -1,0 +1,140 @@
+"""The audit log: append-only JSON lines, hash-chained, fsynced before the action goes ahead.
+
+Each entry carries the hash of the one before, so an edited or missing line is detected
+on reading. If an entry cannot be written, the caller's action does not happen.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.storage import FILE_MODE
+from omeconsole.core.timeutil import format_iso, utcnow
+
+AUDIT_FILE = "audit.jsonl"
+GENESIS = "0" * 64
+_TAIL_CHUNK = 65536
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    time: str
+    actor: str
+    role: str
+    action: str
+    target: str
+    outcome: str  # success, refused, failed
+    detail: str
+    origin: str
+    prev: str
+    hash: str
+
+    def to_record(self) -> dict:
+        return {
+            "Sequence": self.seq, "Time": self.time, "Actor": self.actor, "Role": self.role,
+            "Action": self.action, "Target": self.target, "Outcome": self.outcome,
+            "Detail": self.detail, "Origin": self.origin,
+        }
+
+
+def _digest(prev: str, body: dict) -> str:
+    canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256((prev + canonical).encode("utf-8")).hexdigest()
+
+
+def default_origin(face: str = "cli") -> str:
+    """Where the action came from: the face, the host and, over SSH, the client address."""
+    ssh = os.environ.get("SSH_CONNECTION", "").split()
+    where = f" from {ssh[0]}" if ssh else ""
+    return f"{face} on {socket.gethostname()}{where}"
+
+
+class AuditLog:
+    def __init__(self, store_dir: Path):
+        self.path = Path(store_dir) / AUDIT_FILE
+
+    def append(self, *, actor: str, role: str, action: str, target: str, outcome: str,
+               detail: str = "", origin: str = "cli") -> AuditEntry:
+        """Write one entry durably. Callers hold the store's exclusive lock."""
+        last = self._last_entry()
+        body = {
+            "seq": (last.seq + 1) if last else 1, "time": format_iso(utcnow()), "actor": actor,
+            "role": role, "action": action, "target": target, "outcome": outcome,
+            "detail": " ".join(detail.split()), "origin": origin,
+            "prev": last.hash if last else GENESIS,
+        }
+        entry = AuditEntry(**body, hash=_digest(body["prev"], body))
+        line = json.dumps({**body, "hash": entry.hash}, ensure_ascii=False, separators=(",", ":")) + "\n"
+        self._write_line(line.encode("utf-8"))
+        return entry
+
+    def _write_line(self, data: bytes) -> None:
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+            try:
+                if os.write(fd, data) != len(data):
+                    raise OSError("short write to the audit log")
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot write the audit log {self.path}: {exc.strerror or exc}; the action was not carried out"
+            ) from None
+
+    def _last_entry(self) -> AuditEntry | None:
+        try:
+            with open(self.path, "rb") as handle:
+                handle.seek(0, os.SEEK_END)
+                size = handle.tell()
+                if size == 0:
+                    return None
+                handle.seek(max(0, size - _TAIL_CHUNK))
+                tail = handle.read()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
+        if not tail.endswith(b"\n"):
+            raise StoreDamaged(self.path, "its last entry is incomplete (an interrupted write)")
+        last_line = tail[:-1].rsplit(b"\n", 1)[-1]
+        return self._parse(last_line, None)
+
+    def entries(self) -> list[AuditEntry]:
+        """Every entry, checking the chain; a gap, an edit or a torn line raises StoreDamaged."""
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
+        if raw and not raw.endswith(b"\n"):
+            raise StoreDamaged(self.path, "its last entry is incomplete (an interrupted write)")
+        entries, prev = [], GENESIS
+        for number, line in enumerate(raw.splitlines(), start=1):
+            entry = self._parse(line, number)
+            if entry.prev != prev or entry.seq != len(entries) + 1:
+                raise StoreDamaged(self.path, f"line {number} breaks the hash chain (an entry was edited or removed)")
+            entries.append(entry)
+            prev = entry.hash
+        return entries
+
+    def _parse(self, line: bytes, number: int | None) -> AuditEntry:
+        where = f"line {number}" if number else "the last entry"
+        try:
+            record = json.loads(line.decode("utf-8"))
+            body = {k: record[k] for k in ("seq", "time", "actor", "role", "action", "target",
+                                           "outcome", "detail", "origin", "prev")}
+            entry = AuditEntry(**body, hash=record["hash"])
+        except (ValueError, KeyError, TypeError):
+            raise StoreDamaged(self.path, f"{where} is not an audit entry") from None
+        if _digest(entry.prev, body) != entry.hash:
+            raise StoreDamaged(self.path, f"{where} does not match its hash (it was edited)")
+        return entry

@@ -1,0 +1,40 @@
+"""Errors a person may see. Each carries one line of plain words and an exit code."""
+
+
+class OmeError(Exception):
+    """Base class: str(error) is the whole one-line message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(message.split()))
+
+
+class UsageError(OmeError):
+    """The input is malformed: a bad Message ID, date, address or option."""
+
+    exit_code = 2
+
+
+class NotFound(OmeError):
+    """A message, user, template or recipient that the store does not hold."""
+
+
+class Refused(OmeError):
+    """An operation the rules or the acting identity's role do not allow."""
+
+    def __init__(self, message: str, reasons: list[str] | None = None):
+        self.reasons = list(reasons or [])
+        super().__init__(message)
+
+
+class StoreError(OmeError):
+    """The store cannot be used: damaged, unreadable, missing, or not initialised."""
+
+
+class StoreDamaged(StoreError):
+    """A store file that is not what omeconsole wrote. Never repaired silently."""
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        super().__init__(f"store file {self.path} is damaged: {problem}; it was left untouched")

@@ -1,0 +1,130 @@
+"""The rules: who may read, change and revoke what. Nothing else re-implements them.
+
+`check_revocation` is the one place that decides revocability (domain.md section 2):
+the CLI's `status` and `revoke`, and the console's Revoke Message binding, all call it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from omeconsole.core.errors import Refused
+from omeconsole.core.model import Message
+from omeconsole.core.tenant import Role, Tenant
+from omeconsole.core.timeutil import format_iso
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The acting identity. role None: an address that is not a user of the tenant."""
+
+    address: str
+    role: Role | None
+
+    @classmethod
+    def resolve(cls, tenant: Tenant, address: str) -> "Actor":
+        user = tenant.user(address)
+        return cls(address, user.role if user else None)
+
+    @property
+    def label(self) -> str:
+        return f"{self.address} ({self.role.value if self.role else 'not a tenant user'})"
+
+
+@dataclass(frozen=True)
+class RevocationDecision:
+    """IsRevocable as OME defines it, with every failing condition, plus this actor's standing."""
+
+    is_revocable: bool
+    revoked: bool
+    reasons: tuple[str, ...]
+    actor_reasons: tuple[str, ...]
+    acting_as: str | None  # "admin" or "sender" when the actor could revoke
+
+    @property
+    def allowed(self) -> bool:
+        """This actor may revoke this message now."""
+        return self.is_revocable and not self.actor_reasons
+
+    @property
+    def all_reasons(self) -> tuple[str, ...]:
+        return self.reasons + self.actor_reasons
+
+
+def check_revocation(message: Message, actor: Actor, tenant: Tenant, now: datetime) -> RevocationDecision:
+    reasons = tuple(_message_reasons(message, tenant, now))
+    actor_reasons, acting_as = _actor_standing(message, actor)
+    return RevocationDecision(
+        is_revocable=not reasons, revoked=message.revocation is not None,
+        reasons=reasons, actor_reasons=tuple(actor_reasons), acting_as=acting_as,
+    )
+
+
+def _message_reasons(message: Message, tenant: Tenant, now: datetime):
+    if not tenant.license.includes_advanced_message_encryption:
+        yield (f"the tenant's licence ({tenant.license.title}) does not include Advanced Message Encryption; "
+               "it needs E5, A5, or E3 with the E5 Compliance add-on")
+    elif not tenant.premium_encryption:
+        yield "the Premium Encryption in Office 365 service plan is disabled in the tenant's licence"
+    if message.protection is None:
+        yield "the store holds no encryption record for this message: it was imported from a trace export"
+        return
+    if not message.is_encrypted:
+        yield "the message was not encrypted (neither Encrypt-Only nor Do Not Forward)"
+        return
+    if not message.has_custom_template:
+        yield ("no custom branding template was applied (only the default \"OME Configuration\"); "
+               "without one, tracking and revocation are unavailable")
+    if not message.link_based_recipients:
+        yield ("no recipient got the link-based experience; native copies live in the recipients' "
+               "mailboxes and can never be revoked")
+    if message.revocation is not None:
+        yield (f"it was already revoked on {format_iso(message.revocation.revoked_at)} "
+               f"by {message.revocation.revoked_by}")
+    elif message.is_expired(now):
+        yield f"it expired on {format_iso(message.expires_at)}; revoking it would change nothing"
+
+
+def _actor_standing(message: Message, actor: Actor) -> tuple[list[str], str | None]:
+    if actor.role is None:
+        return [f"{actor.address} is not a user of this tenant"], None
+    if actor.role is Role.GLOBAL_ADMIN:
+        return [], "admin"
+    if actor.role is Role.HELPDESK:
+        return [f"{actor.address} has the helpdesk role, which reads everything and changes nothing"], None
+    if actor.address != message.sender:
+        return [f"only the sender or a Global Administrator may revoke this message; {actor.address} is neither"], None
+    reasons = []
+    if len(message.recipients) != 1:
+        reasons.append(f"Remove external access needs exactly one recipient; this message went to "
+                       f"{len(message.recipients)}")
+    elif not message.link_based_recipients:
+        reasons.append("Remove external access needs a link-based recipient; "
+                       f"{message.recipients[0].address} got the native experience")
+    return reasons, (None if reasons else "sender")
+
+
+def can_read(actor: Actor, message: Message) -> bool:
+    """Admins and helpdesk read every message; a user reads the messages they sent."""
+    if actor.role in (Role.GLOBAL_ADMIN, Role.HELPDESK):
+        return True
+    return actor.role is Role.USER and actor.address == message.sender
+
+
+def sees_all_messages(actor: Actor) -> bool:
+    return actor.role in (Role.GLOBAL_ADMIN, Role.HELPDESK)
+
+
+def require_global_admin(actor: Actor, action: str) -> None:
+    if actor.role is not Role.GLOBAL_ADMIN:
+        raise Refused(f"{action} needs the Global Administrator role; {actor.label} does not have it")
+
+
+def require_send_as(actor: Actor, sender: str) -> None:
+    """An admin simulates mail flow for anyone in the tenant; a user sends only as themselves."""
+    if actor.role is Role.GLOBAL_ADMIN or (actor.role is Role.USER and actor.address == sender):
+        return
+    if actor.role is Role.HELPDESK:
+        raise Refused(f"{actor.address} has the helpdesk role, which reads everything and changes nothing")
+    raise Refused(f"{actor.label} may not send as {sender}")

@@ -1,0 +1,442 @@
+"""The services both faces call: send, trace, report, status, revoke, portal, import.
+
+Every permission is checked here, not in a face. Every change and every refused revoke
+is written to the audit log before the change itself, under the store's exclusive lock.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from omeconsole.core.addresses import AddressPattern, matches_any, normalize_address, normalize_domain
+from omeconsole.core.audit import AuditEntry, default_origin
+from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
+from omeconsole.core.importers import read_trace_export
+from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
+from omeconsole.core.message_id import normalize_message_id
+from omeconsole.core.model import Message, Origin, Protection, Recipient, Revocation, TraceEvent, TraceStatus
+from omeconsole.core.records import ImportResult, PortalView, ReportRow, StatusResult, TraceRow
+from omeconsole.core.rules import (
+    Actor, RevocationDecision, can_read, check_revocation, require_global_admin, require_send_as,
+    sees_all_messages,
+)
+from omeconsole.core.store import Store
+from omeconsole.core.tenant import (
+    DEFAULT_TEMPLATE, BrandingTemplate, Experience, License, Role, Tenant, User, validate_expiry_days,
+    validate_template_name,
+)
+from omeconsole.core.timeutil import format_iso, utcnow
+
+MAX_BODY_BYTES = 25 * 1024 * 1024
+MAX_SUBJECT = 4096
+MAX_RECIPIENTS = 500
+REVOKED_TEXT = "The message has been revoked by the sender"
+EXPIRED_TEXT = "The message has expired"
+
+
+@dataclass
+class TraceQuery:
+    """Get-MessageTrace filters. Empty lists match everything."""
+
+    senders: list[AddressPattern] = field(default_factory=list)
+    recipients: list[AddressPattern] = field(default_factory=list)
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: list[TraceStatus] = field(default_factory=list)
+    message_id: str | None = None
+    subject: str | None = None
+    subject_filter: str = "contains"  # contains, startswith, endswith
+
+    def matches_message(self, message: Message) -> bool:
+        if self.start and message.received < self.start:
+            return False
+        if self.end and message.received > self.end:
+            return False
+        if self.senders and not matches_any(self.senders, message.sender):
+            return False
+        return self._subject_matches(message.subject)
+
+    def matches_recipient(self, recipient: Recipient) -> bool:
+        if self.statuses and recipient.status not in self.statuses:
+            return False
+        return matches_any(self.recipients, recipient.address)
+
+    def _subject_matches(self, subject: str) -> bool:
+        if not self.subject:
+            return True
+        wanted, text = self.subject.casefold(), subject.casefold()
+        if self.subject_filter == "startswith":
+            return text.startswith(wanted)
+        if self.subject_filter == "endswith":
+            return text.endswith(wanted)
+        return wanted in text
+
+
+def initialize(root: Path, *, organization: str, domains: list[str], admin: str, license: License,
+               premium_encryption: bool = True) -> Tenant:
+    """init: a new tenant in a new (or empty) store, with its first Global Administrator."""
+    organization = " ".join((organization or "").split())
+    if not organization:
+        raise UsageError("the organisation needs a name (--org)")
+    accepted = _unique([normalize_domain(d) for d in domains])
+    if not accepted:
+        raise UsageError("a tenant needs at least one accepted domain (--domain)")
+    admin = normalize_address(admin, "admin address")
+    tenant = Tenant(organization, accepted, license, premium_encryption,
+                    users=[User(admin, Role.GLOBAL_ADMIN)], templates=[BrandingTemplate(DEFAULT_TEMPLATE)])
+    if not tenant.is_internal(admin):
+        raise UsageError(f"the admin {admin} is not in an accepted domain ({', '.join(accepted)})")
+    store = _empty_store(root)
+    with store.writing():
+        if store.has_tenant():
+            raise StoreError(f"the store at {root} already holds a tenant; nothing was changed")
+        store.audit.append(actor=admin, role=Role.GLOBAL_ADMIN.value, action="init", target=organization,
+                           outcome="success", detail=f"domains {', '.join(accepted)}; licence {license.value}; "
+                           f"Premium Encryption {'enabled' if premium_encryption else 'disabled'}",
+                           origin=default_origin())
+        store.save_new_tenant(tenant)
+    return tenant
+
+
+def _empty_store(root: Path) -> Store:
+    """A new store, or one whose init was interrupted before its tenant was written."""
+    if (Path(root) / "store.json").exists():
+        return Store.open(root)
+    return Store.create(root)
+
+
+def _unique(items: Iterable) -> list:
+    return list(dict.fromkeys(items))
+
+
+class Console:
+    """One acting identity's view of one store."""
+
+    def __init__(self, store: Store, actor_address: str | None = None, *, face: str = "cli",
+                 clock: Callable[[], datetime] = utcnow):
+        self.store = store
+        self.clock = clock
+        self.origin = default_origin(face)
+        with store.reading():
+            self.tenant = store.load_tenant()
+        if actor_address is None:
+            admin = self.tenant.first_global_admin()
+            if admin is None:
+                raise StoreError("the tenant has no Global Administrator; name an identity with --as")
+            actor_address = admin.address
+        self.actor = Actor.resolve(self.tenant, normalize_address(actor_address, "identity (--as)"))
+
+    @classmethod
+    def open(cls, root: Path, actor_address: str | None = None, **kwargs) -> "Console":
+        return cls(Store.open(root), actor_address, **kwargs)
+
+    # -- audit -----------------------------------------------------------------------
+
+    def _audit(self, action: str, target: str, outcome: str, detail: str = "") -> AuditEntry:
+        role = self.actor.role.value if self.actor.role else "outsider"
+        return self.store.audit.append(actor=self.actor.address, role=role, action=action, target=target,
+                                       outcome=outcome, detail=detail, origin=self.origin)
+
+    def _refuse(self, action: str, target: str, error: Refused) -> Refused:
+        self._audit(action, target, "refused", "; ".join(error.reasons) or str(error))
+        return error
+
+    def _require_admin(self, action: str, target: str) -> None:
+        try:
+            require_global_admin(self.actor, action)
+        except Refused as error:
+            raise self._refuse(action, target, error) from None
+
+    def _require_reader(self) -> None:
+        if self.actor.role is None:
+            raise Refused(f"{self.actor.address} is not a user of {self.tenant.organization}")
+
+    def audit_entries(self) -> list[AuditEntry]:
+        self._require_reader()
+        if not sees_all_messages(self.actor):
+            raise Refused(f"the audit log is for admins and helpdesk; {self.actor.label} may not read it")
+        with self.store.reading():
+            return self.store.audit.entries()
+
+    # -- tenant ----------------------------------------------------------------------
+
+    def _reload_tenant(self) -> None:
+        self.tenant = self.store.load_tenant()
+
+    def add_user(self, address: str, role: Role) -> User:
+        address = normalize_address(address, "user address")
+        with self.store.writing():
+            self._reload_tenant()
+            self._require_admin("user add", address)
+            if not self.tenant.is_internal(address):
+                raise UsageError(f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})")
+            if self.tenant.user(address):
+                raise Refused(f"{address} is already a user ({self.tenant.user(address).role.value})")
+            user = User(address, role)
+            self._audit("user add", address, "success", f"role {role.value}")
+            self.store.add_user(user)
+            self._reload_tenant()
+        return user
+
+    def add_template(self, name: str, expiry_days: int = 0) -> BrandingTemplate:
+        name = validate_template_name(name)
+        expiry_days = validate_expiry_days(expiry_days)
+        with self.store.writing():
+            self._reload_tenant()
+            self._require_admin("template add", name)
+            existing = self.tenant.template(name)
+            if existing and existing.is_default:
+                raise Refused(f"\"{DEFAULT_TEMPLATE}\" is the default template; it always exists and "
+                              "ExternalMailExpiryInDays cannot be set on it")
+            if existing:
+                raise Refused(f"a branding template named \"{existing.name}\" already exists")
+            template = BrandingTemplate(name, expiry_days)
+            self._audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
+            self.store.add_template(template)
+            self._reload_tenant()
+        return template
+
+    def set_native_domain(self, domain: str, native: bool) -> str:
+        domain = normalize_domain(domain)
+        action = "native-domain add" if native else "native-domain remove"
+        with self.store.writing():
+            self._reload_tenant()
+            self._require_admin(action, domain)
+            if domain in self.tenant.accepted_domains:
+                raise Refused(f"{domain} is one of the tenant's accepted domains; it is always native")
+            if native == (domain in self.tenant.native_domains):
+                raise Refused(f"{domain} is {'already' if native else 'not'} marked as another Microsoft 365 tenant")
+            self._audit(action, domain, "success", "recipients there now get the "
+                        + ("native" if native else "link-based") + " experience in new messages")
+            if native:
+                self.store.add_native_domain(domain)
+            else:
+                self.store.remove_native_domain(domain)
+            self._reload_tenant()
+        return domain
+
+    # -- mail flow -------------------------------------------------------------------
+
+    def send(self, *, sender: str, recipients: list[str], subject: str, body: str,
+             protection: Protection = Protection.NONE, method=None, template: str | None = None,
+             received: datetime | None = None) -> Message:
+        draft = self._draft(sender, recipients, subject, body, protection, method, template, received)
+        with self.store.writing():
+            self._reload_tenant()
+            try:
+                require_send_as(self.actor, draft.sender)
+            except Refused as error:
+                raise self._refuse("send", draft.sender, error) from None
+            if draft.template and not self.tenant.template(draft.template):
+                raise NotFound(f"no branding template named \"{draft.template}\"; see 'omeconsole template list'")
+            if draft.template:
+                draft.template = self.tenant.template(draft.template).name
+            message = self._compose_unique(draft)
+            message.sealed_content, wrapped = self.store.keys.seal(message.message_id, portal_content(subject, body))
+            self._audit("send", message.message_id, "success",
+                        f"from {draft.sender} to {len(draft.recipients)} recipient(s); "
+                        f"{protection.title}" + (f", template \"{message.template}\"" if message.template else ""))
+            self.store.put_data_keys({message.message_id: wrapped})
+            self.store.put_messages([message])
+        return message
+
+    def _draft(self, sender, recipients, subject, body, protection, method, template, received) -> Draft:
+        sender = normalize_address(sender, "sender (--from)")
+        if not self.tenant.is_internal(sender):
+            raise UsageError(f"the sender {sender} is not in an accepted domain of {self.tenant.organization}")
+        addresses = _unique(normalize_address(r, "recipient (--to)") for r in recipients)
+        if not addresses:
+            raise UsageError("a message needs at least one recipient (--to)")
+        if len(addresses) > MAX_RECIPIENTS:
+            raise UsageError(f"a message may have at most {MAX_RECIPIENTS} recipients; this one has {len(addresses)}")
+        subject = subject.strip() if subject else ""
+        if not subject or len(subject) > MAX_SUBJECT or "\n" in subject or "\r" in subject:
+            raise UsageError(f"the subject must be one line of 1 to {MAX_SUBJECT} characters")
+        if len(body.encode("utf-8")) > MAX_BODY_BYTES:
+            raise UsageError(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB")
+        if template and protection is Protection.NONE:
+            raise UsageError("a branding template applies only to encrypted mail; add --encrypt")
+        when = received or self.clock()
+        if when > self.clock():
+            raise UsageError(f"the received time {format_iso(when)} is in the future")
+        return Draft(sender, addresses, subject, body, when, protection, method,
+                     validate_template_name(template) if template else None)
+
+    def _compose_unique(self, draft: Draft) -> Message:
+        rng = random.SystemRandom()
+        for _ in range(5):
+            message = compose(self.tenant, draft, rng)
+            if not self.store.message_exists(message.message_id):
+                return message
+        raise StoreError("could not allocate a unique Message ID")
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _load(self, message_id: str) -> Message:
+        """A message this actor may read, by any pasted shape of its Message ID."""
+        self._require_reader()
+        canonical = normalize_message_id(message_id)
+        message = self.store.get_message(canonical)
+        if message is None or not can_read(self.actor, message):
+            raise NotFound(f"no message with Message ID {canonical}" +
+                           ("" if sees_all_messages(self.actor) else " among the messages you sent"))
+        return message
+
+    def _visible_messages(self) -> Iterable[Message]:
+        self._require_reader()
+        for message in self.store.iter_messages():
+            if can_read(self.actor, message):
+                yield message
+
+    def trace(self, query: TraceQuery) -> list[TraceRow]:
+        """Get-MessageTrace: one row per recipient, newest first."""
+        with self.store.reading():
+            if query.message_id:
+                try:
+                    candidates = [self._load(query.message_id)]
+                except NotFound:
+                    candidates = []
+            else:
+                candidates = self._visible_messages()
+            rows = [TraceRow(m, r) for m in candidates if query.matches_message(m)
+                    for r in m.recipients if query.matches_recipient(r)]
+        rows.sort(key=lambda row: (row.message.received, row.message.message_id, row.recipient.address), reverse=True)
+        return rows
+
+    def trace_detail(self, message_id: str, recipient: str) -> tuple[Message, list[TraceEvent]]:
+        """Get-MessageTraceDetail for one recipient of one message."""
+        address = normalize_address(recipient, "recipient")
+        with self.store.reading():
+            message = self._load(message_id)
+        row = message.recipient(address)
+        if row is None:
+            raise NotFound(f"{address} is not a recipient of {message.message_id}")
+        return message, row.events
+
+    def decide(self, message: Message) -> RevocationDecision:
+        return check_revocation(message, self.actor, self.tenant, self.clock())
+
+    def status(self, message_id: str) -> StatusResult:
+        """Get-OMEMessageStatus: IsRevocable (as for an admin), Revoked, and every reason."""
+        with self.store.reading():
+            message = self._load(message_id)
+        return StatusResult(message, self.decide(message))
+
+    def report(self, start: datetime | None = None, end: datetime | None = None) -> list[ReportRow]:
+        """The Encryption report's Details table: encrypted messages, one row per recipient."""
+        query = TraceQuery(start=start, end=end)
+        with self.store.reading():
+            messages = [m for m in self._visible_messages() if m.is_encrypted and query.matches_message(m)]
+        rows = [ReportRow(m, r, decision) for m in messages for decision in [self.decide(m)] for r in m.recipients]
+        rows.sort(key=lambda row: (row.message.received, row.message.message_id, row.recipient.address), reverse=True)
+        return rows
+
+    # -- revoking --------------------------------------------------------------------
+
+    def revoke(self, message_id: str) -> Message:
+        """Set-OMEMessageRevocation -Revoke $true, or the sender's Remove external access."""
+        canonical = normalize_message_id(message_id)
+        with self.store.writing():
+            self._reload_tenant()
+            message = self.store.get_message(canonical)
+            if message is None or (self.actor.role is not None and not can_read(self.actor, message)):
+                self._audit("revoke", canonical, "refused", "no such message among those this identity may see")
+                raise NotFound(f"no message with Message ID {canonical}")
+            decision = self.decide(message)
+            if not decision.allowed:
+                error = Refused(f"{canonical} cannot be revoked by {self.actor.address}: "
+                                + "; ".join(decision.all_reasons), decision.all_reasons)
+                raise self._refuse("revoke", canonical, error)
+            revocation = Revocation(self.clock(), self.actor.address, decision.acting_as, self.origin)
+            lost = ", ".join(r.address for r in message.link_based_recipients)
+            self._audit("revoke", canonical, "success",
+                        f"as {decision.acting_as}; link-based recipients who lose access: {lost}")
+            self.store.add_revocations({canonical: revocation})
+        message.revocation = revocation
+        return message
+
+    # -- the OME portal --------------------------------------------------------------
+
+    def portal(self, message_id: str, recipient: str) -> PortalView:
+        address = normalize_address(recipient, "recipient")
+        with self.store.reading():
+            message = self._load(message_id)
+            row = message.recipient(address)
+            if row is None:
+                raise NotFound(f"{address} is not a recipient of {message.message_id}")
+            self._portal_serves(message, row)
+            if message.revocation:
+                return PortalView(message, address, "revoked", REVOKED_TEXT)
+            if message.is_expired(self.clock()):
+                return PortalView(message, address, "expired", EXPIRED_TEXT)
+            body = self._open_content(message)
+        return PortalView(message, address, "available", f"Encrypted message from {message.sender}", body)
+
+    @staticmethod
+    def _portal_serves(message: Message, row: Recipient) -> None:
+        if message.protection is None:
+            raise Refused("the store holds no encryption record for this message (imported from a trace "
+                          "export); the OME portal does not serve it")
+        if not message.is_encrypted:
+            raise Refused("the message was not encrypted; it was delivered as ordinary mail, not through the "
+                          "OME portal")
+        if row.experience is not Experience.LINK_BASED:
+            raise Refused(f"{row.address} gets the native experience: the message is read in Outlook, "
+                          "not in the OME portal")
+
+    def _open_content(self, message: Message) -> str:
+        wrapped = self.store.get_data_key(message.message_id)
+        if message.sealed_content is None or wrapped is None:
+            raise StoreError(f"the content of {message.message_id} or its key is missing from the store")
+        return read_portal_content(self.store.keys.open(message.message_id, message.sealed_content, wrapped))["body"]
+
+    # -- import ----------------------------------------------------------------------
+
+    def import_file(self, path: Path) -> ImportResult:
+        parsed = read_trace_export(Path(path))
+        with self.store.writing():
+            self._reload_tenant()
+            self._require_admin("import", str(path))
+            changed, added, present, new_messages = self._merge_rows(parsed.rows)
+            if changed:
+                self._audit("import", str(path), "success",
+                            f"{parsed.format}: {added} row(s) added, {new_messages} new message(s), "
+                            f"{present} already present, {len(parsed.errors)} rejected")
+                self.store.put_messages(changed)
+        return ImportResult(str(path), parsed.format, len(parsed.rows), added, present, new_messages, parsed.errors)
+
+    def _merge_rows(self, rows) -> tuple[list[Message], int, int, int]:
+        """Group rows into messages; add only recipients the store does not hold (idempotent)."""
+        seen: dict[str, Message] = {}
+        touched: dict[str, Message] = {}
+        added = present = new_messages = 0
+        for row in rows:
+            message = seen.get(row.message_id) or self.store.get_message(row.message_id)
+            if message is None:
+                message = _imported_message(row)
+                new_messages += 1
+            seen[row.message_id] = message
+            if message.recipient(row.recipient):
+                present += 1
+                continue
+            message.recipients.append(Recipient(row.recipient, row.status, row.to_ip, None, row.events))
+            touched[row.message_id] = message
+            added += 1
+        return list(touched.values()), added, present, new_messages
+
+
+def _imported_message(row) -> Message:
+    return Message(
+        message_id=row.message_id, trace_id=row.trace_id or _trace_id_for(row.message_id),
+        received=row.received, sender=row.sender, subject=row.subject, size=row.size, from_ip=row.from_ip,
+        recipients=[], origin=Origin.IMPORTED, protection=None,
+    )
+
+
+def _trace_id_for(message_id: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "omeconsole:" + message_id))

@@ -1,0 +1,261 @@
+"""The store: a directory of small TinyDB files, laid out so one lookup reads one shard.
+
+    store.json          manifest: format, version, shard count
+    tenant.json         settings, users, branding templates, native domains
+    messages/XX.json    bulk message data, sharded by a hash of the Message ID
+    datakeys/XX.json    wrapped content keys, same sharding (they change on revoke)
+    revocations.json    who revoked what and when
+    audit.jsonl         the hash-chained audit log (audit.py)
+    master.key          the master key, 0600 (keys.py)
+
+Data that changes never shares a file with bulk message data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tinydb import Query
+
+from omeconsole.core.audit import AuditLog
+from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.keys import ContentKeys
+from omeconsole.core.model import Message, Revocation
+from omeconsole.core.storage import StoreLock, dump_json, open_db, read_json, write_atomic
+from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
+
+FORMAT = "omeconsole-store"
+VERSION = 1
+DEFAULT_SHARDS = 256
+_DOC_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
+
+
+class Store:
+    def __init__(self, root: Path, shards: int):
+        self.root = Path(root)
+        self.shards = shards
+        self.lock = StoreLock(self.root / "store.lock")
+        self.audit = AuditLog(self.root)
+        self.keys = ContentKeys(self.root)
+
+    # -- opening -----------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, root: Path, shards: int = DEFAULT_SHARDS) -> "Store":
+        root = Path(root)
+        if (root / "store.json").exists():
+            raise StoreError(f"{root} already holds an omeconsole store; nothing was changed")
+        try:
+            root.mkdir(parents=True, exist_ok=True, mode=0o700)
+            for sub in ("messages", "datakeys"):
+                (root / sub).mkdir(exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store directory {root}: {exc.strerror}") from None
+        store = cls(root, shards)
+        with store.lock.hold(exclusive=True):
+            if not store.keys.path.exists():
+                store.keys.create()
+            write_atomic(root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "shards": shards}))
+        return store
+
+    @classmethod
+    def open(cls, root: Path) -> "Store":
+        root = Path(root)
+        manifest_path = root / "store.json"
+        manifest = read_json(manifest_path)
+        if manifest is None:
+            raise StoreError(f"no omeconsole store at {root}: run 'omeconsole init ...' or 'omeconsole demo'")
+        if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+            raise StoreDamaged(manifest_path, "it is not an omeconsole store manifest")
+        if manifest.get("version") != VERSION:
+            raise StoreError(f"{manifest_path} is store format version {manifest.get('version')}; "
+                             f"this omeconsole reads version {VERSION}")
+        shards = manifest.get("shards")
+        if not isinstance(shards, int) or not 1 <= shards <= 4096:
+            raise StoreDamaged(manifest_path, f"shard count {shards!r} is not a number from 1 to 4096")
+        return cls(root, shards)
+
+    @contextmanager
+    def reading(self):
+        with self.lock.hold(exclusive=False):
+            yield self
+
+    @contextmanager
+    def writing(self):
+        with self.lock.hold(exclusive=True):
+            yield self
+
+    # -- tenant ------------------------------------------------------------------------
+
+    @property
+    def tenant_path(self) -> Path:
+        return self.root / "tenant.json"
+
+    def has_tenant(self) -> bool:
+        return self.tenant_path.exists()
+
+    def load_tenant(self) -> Tenant:
+        with open_db(self.tenant_path) as db:
+            settings = db.table("settings").all()
+            if not settings:
+                raise StoreError(f"the store at {self.root} has no tenant yet: run 'omeconsole init ...' "
+                                 "or 'omeconsole demo'")
+            try:
+                tenant = Tenant(
+                    organization=settings[0]["organization"],
+                    accepted_domains=list(settings[0]["accepted_domains"]),
+                    license=License(settings[0]["license"]),
+                    premium_encryption=bool(settings[0]["premium_encryption"]),
+                    users=[User.from_doc(d) for d in db.table("users").all()],
+                    templates=[BrandingTemplate.from_doc(d) for d in db.table("templates").all()],
+                    native_domains=[d["domain"] for d in db.table("native_domains").all()],
+                )
+            except _DOC_ERRORS as exc:
+                raise StoreDamaged(self.tenant_path, f"a tenant record is malformed ({_describe(exc)})") from None
+        return tenant
+
+    def save_new_tenant(self, tenant: Tenant) -> None:
+        with open_db(self.tenant_path) as db:
+            db.storage.write({
+                "settings": {"1": tenant.settings_doc()},
+                "users": {str(i): u.to_doc() for i, u in enumerate(tenant.users, 1)},
+                "templates": {str(i): t.to_doc() for i, t in enumerate(tenant.templates, 1)},
+                "native_domains": {str(i): {"domain": d} for i, d in enumerate(tenant.native_domains, 1)},
+            })
+
+    def add_user(self, user: User) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("users").insert(user.to_doc())
+
+    def add_template(self, template: BrandingTemplate) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("templates").insert(template.to_doc())
+
+    def add_native_domain(self, domain: str) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("native_domains").insert({"domain": domain})
+
+    def remove_native_domain(self, domain: str) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("native_domains").remove(Query().domain == domain)
+
+    # -- messages ----------------------------------------------------------------------
+
+    def shard_of(self, message_id: str) -> str:
+        number = int.from_bytes(hashlib.sha256(message_id.encode("utf-8")).digest()[:4], "big") % self.shards
+        return f"{number:03x}" if self.shards > 256 else f"{number:02x}"
+
+    def _message_path(self, shard: str) -> Path:
+        return self.root / "messages" / f"{shard}.json"
+
+    def _datakey_path(self, shard: str) -> Path:
+        return self.root / "datakeys" / f"{shard}.json"
+
+    def get_message(self, message_id: str) -> Message | None:
+        """Read one shard, not the store. The revocation, if any, is attached."""
+        path = self._message_path(self.shard_of(message_id))
+        with open_db(path) as db:
+            doc = db.table("messages").get(Query().message_id == message_id)
+        if doc is None:
+            return None
+        message = _message_from_doc(path, doc)
+        message.revocation = self.get_revocation(message_id)
+        return message
+
+    def iter_messages(self) -> Iterator[Message]:
+        """Every message, shard by shard, with revocations attached."""
+        revocations = self.revocations()
+        for path in sorted((self.root / "messages").glob("*.json")):
+            with open_db(path) as db:
+                docs = db.table("messages").all()
+            for doc in docs:
+                message = _message_from_doc(path, doc)
+                message.revocation = revocations.get(message.message_id)
+                yield message
+
+    def message_exists(self, message_id: str) -> bool:
+        with open_db(self._message_path(self.shard_of(message_id))) as db:
+            return db.table("messages").contains(Query().message_id == message_id)
+
+    def put_messages(self, messages: list[Message]) -> None:
+        """Insert new messages and replace existing ones: one atomic write per shard touched."""
+        for shard, group in _group_by(messages, lambda m: self.shard_of(m.message_id)).items():
+            with open_db(self._message_path(shard)) as db:
+                table = db.table("messages")
+                existing = {doc["message_id"]: doc.doc_id for doc in table.all()}
+                fresh = [m.to_doc() for m in group if m.message_id not in existing]
+                for message in (m for m in group if m.message_id in existing):
+                    table.update(message.to_doc(), doc_ids=[existing[message.message_id]])
+                if fresh:
+                    table.insert_multiple(fresh)
+
+    # -- data keys ---------------------------------------------------------------------
+
+    def put_data_keys(self, wrapped: dict[str, dict]) -> None:
+        for shard, ids in _group_by(list(wrapped), self.shard_of).items():
+            with open_db(self._datakey_path(shard)) as db:
+                db.table("datakeys").insert_multiple({"message_id": mid, **wrapped[mid]} for mid in ids)
+
+    def get_data_key(self, message_id: str) -> dict | None:
+        with open_db(self._datakey_path(self.shard_of(message_id))) as db:
+            doc = db.table("datakeys").get(Query().message_id == message_id)
+        return dict(doc) if doc else None
+
+    # -- revocations -------------------------------------------------------------------
+
+    @property
+    def revocations_path(self) -> Path:
+        return self.root / "revocations.json"
+
+    def revocations(self) -> dict[str, Revocation]:
+        with open_db(self.revocations_path) as db:
+            docs = db.table("revocations").all()
+        try:
+            return {doc["message_id"]: Revocation.from_doc(doc) for doc in docs}
+        except _DOC_ERRORS as exc:
+            raise StoreDamaged(self.revocations_path, f"a revocation is malformed ({_describe(exc)})") from None
+
+    def get_revocation(self, message_id: str) -> Revocation | None:
+        return self.revocations().get(message_id)
+
+    def add_revocations(self, revocations: dict[str, Revocation]) -> None:
+        with open_db(self.revocations_path) as db:
+            db.table("revocations").insert_multiple(
+                {"message_id": mid, **rev.to_doc()} for mid, rev in revocations.items()
+            )
+
+
+def _message_from_doc(path: Path, doc: dict) -> Message:
+    try:
+        return Message.from_doc(doc)
+    except _DOC_ERRORS as exc:
+        raise StoreDamaged(path, f"message document {getattr(doc, 'doc_id', '?')} is malformed "
+                                 f"({_describe(exc)})") from None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing field {exc.args[0]!r}"
+    return str(exc) or type(exc).__name__
+
+
+def _group_by(items, key) -> dict:
+    groups = defaultdict(list)
+    for item in items:
+        groups[key(item)].append(item)
+    return groups
+
+
+def default_store_dir() -> Path:
+    """OMECONSOLE_STORE, else the per-user data directory (platformdirs)."""
+    env = os.environ.get("OMECONSOLE_STORE")
+    if env:
+        return Path(env).expanduser()
+    from platformdirs import user_data_path
+
+    return user_data_path("omeconsole", appauthor=False) / "store"
