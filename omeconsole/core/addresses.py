@@ -45,6 +45,8 @@ class AddressPattern:
         if cleaned.startswith("*@"):
             self.domain = normalize_domain(cleaned[2:])
             self.address = None
+        elif "*" in cleaned:
+            raise UsageError(f"pattern {_shown(text)}: the only wildcard is a whole local part, as in *@contoso.com")
         else:
             self.domain = None
             self.address = normalize_address(cleaned, "address pattern")

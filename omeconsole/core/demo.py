@@ -48,37 +48,47 @@ def build_tenant() -> Tenant:
     )
 
 
+CASE_SUBJECTS = {
+    "revocable": "Salary review for Bob Kelly", "mixed": "Project Falcon merger timeline",
+    "native_only": "Board minutes for Fabrikam", "default_template": "Tax documents for Eve Martin",
+    "unencrypted": "Lunch on Friday", "expired": "Invoice INV-0042",
+    "revoked_by_admin": "Customer list export", "revoked_by_sender": "Wire transfer details for Bob",
+    "statuses_a": "Pricing proposal for Northwind", "statuses_b": "Audit findings Q3",
+    "status_none": "Offer letter for Priya Shah",
+}
+
+
 def _cases(now: datetime) -> list[tuple[Draft, str | None]]:
     """(draft, revoked_by) for each hand-picked case."""
     ago = lambda days, hours=0: now - timedelta(days=days, hours=hours)  # noqa: E731
     dnf, eo = Protection.DO_NOT_FORWARD, Protection.ENCRYPT_ONLY
     megan, diego, nestor = USERS[0], USERS[1], USERS[2]
     return [
-        (Draft(megan, ["bob.kelly@gmail.com"], "Q4 salary review", "", ago(1, 3), dnf,
+        (Draft(megan, ["bob.kelly@gmail.com"], "Salary review for Bob Kelly", "", ago(1, 3), dnf,
                EncryptionMethod.USER, "Contoso Secure"), None),
         (Draft(diego, ["sam.rivera@northwindtraders.com", "ray.chen@fabrikam.com", "adele.vance@contoso.com"],
-               "Merger timeline", "", ago(2), eo, EncryptionMethod.POLICY, "Contoso Legal"), None),
-        (Draft(nestor, ["ray.chen@fabrikam.com"], "Board minutes", "", ago(3), eo, EncryptionMethod.USER,
+               "Project Falcon merger timeline", "", ago(2), eo, EncryptionMethod.POLICY, "Contoso Legal"), None),
+        (Draft(nestor, ["ray.chen@fabrikam.com"], "Board minutes for Fabrikam", "", ago(3), eo, EncryptionMethod.USER,
                "Contoso Secure"), None),
-        (Draft(megan, ["eve.martin@yahoo.com"], "Tax documents", "", ago(4), eo, EncryptionMethod.USER,
+        (Draft(megan, ["eve.martin@yahoo.com"], "Tax documents for Eve Martin", "", ago(4), eo, EncryptionMethod.USER,
                DEFAULT_TEMPLATE), None),
         (Draft(diego, ["tom.jones@gmail.com"], "Lunch on Friday", "", ago(5), Protection.NONE), None),
-        (Draft(nestor, ["priya.shah@tailspintoys.com"], "Invoice 2026-0042", "", ago(20), eo,
+        (Draft(nestor, ["priya.shah@tailspintoys.com"], "Invoice INV-0042", "", ago(20), eo,
                EncryptionMethod.POLICY, "Contoso Finance"), None),
-        (Draft(megan, ["li.wei@adventure-works.com", "ana.lopez@outlook.com"], "Customer list", "", ago(6), dnf,
+        (Draft(megan, ["li.wei@adventure-works.com", "ana.lopez@outlook.com"], "Customer list export", "", ago(6), dnf,
                EncryptionMethod.USER, "Contoso Secure"), ADMINS[0]),
-        (Draft(diego, ["bob.kelly@gmail.com"], "Wire transfer details", "", ago(8), dnf, EncryptionMethod.USER,
+        (Draft(diego, ["bob.kelly@gmail.com"], "Wire transfer details for Bob", "", ago(8), dnf, EncryptionMethod.USER,
                "Contoso Secure"), diego),
         (Draft(nestor, ["sam.rivera@northwindtraders.com", "nobody@tailspintoys.com", "eve.martin@yahoo.com",
-                        "kim.park@hotmail.com"], "Pricing proposal", "", ago(9), eo, EncryptionMethod.USER,
+                        "kim.park@hotmail.com"], "Pricing proposal for Northwind", "", ago(9), eo, EncryptionMethod.USER,
                "Contoso Legal", {"nobody@tailspintoys.com": TraceStatus.FAILED,
                                  "eve.martin@yahoo.com": TraceStatus.PENDING,
                                  "kim.park@hotmail.com": TraceStatus.FILTERED_AS_SPAM}), None),
         (Draft(megan, ["finance-team@contoso.com", "tom.jones@gmail.com", "li.wei@adventure-works.com"],
-               "Audit findings", "", ago(10), dnf, EncryptionMethod.POLICY, "Contoso Finance",
+               "Audit findings Q3", "", ago(10), dnf, EncryptionMethod.POLICY, "Contoso Finance",
                {"finance-team@contoso.com": TraceStatus.EXPANDED, "tom.jones@gmail.com": TraceStatus.QUARANTINED,
                 "li.wei@adventure-works.com": TraceStatus.GETTING_STATUS}), None),
-        (Draft(diego, ["priya.shah@tailspintoys.com"], "Offer letter", "", ago(0, 2), eo, EncryptionMethod.USER,
+        (Draft(diego, ["priya.shah@tailspintoys.com"], "Offer letter for Priya Shah", "", ago(0, 2), eo, EncryptionMethod.USER,
                "Contoso Legal", {"priya.shah@tailspintoys.com": TraceStatus.NONE}), None),
     ]
 

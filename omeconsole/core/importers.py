@@ -119,7 +119,7 @@ def _parse_csv(path: Path, text: str) -> ParsedFile:
 
 
 def _read_rows(path, reader, header, offset, fmt, convert) -> ParsedFile:
-    records, errors = [], []
+    records, errors = [], []  # errors: (line, reason), reported in line order
     keys = [h.lower() for h in header]
     while True:
         try:
@@ -127,23 +127,23 @@ def _read_rows(path, reader, header, offset, fmt, convert) -> ParsedFile:
         except StopIteration:
             break
         except csv.Error as exc:
-            errors.append(f"line {reader.line_num + offset}: {exc}")
+            errors.append((reader.line_num + offset, str(exc)))
             break
         line = reader.line_num + offset
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(keys):
-            errors.append(f"line {line}: {len(cells)} fields where the header has {len(keys)}")
+            errors.append((line, f"{len(cells)} fields where the header has {len(keys)}"))
             continue
-        records.append((f"line {line}", dict(zip(keys, cells))))
+        records.append((line, dict(zip(keys, cells))))
     day_first = _day_first([r.get("received") or r.get("origin_timestamp_utc", "") for _, r in records])
     rows = []
-    for where, record in records:
+    for line, record in records:
         try:
-            rows.extend(convert(where, record, day_first))
+            rows.extend(convert(f"line {line}", record, day_first))
         except (RowError, OmeError) as exc:
-            errors.append(f"{where}: {exc}")
-    return ParsedFile(fmt, rows, errors)
+            errors.append((line, str(exc)))
+    return ParsedFile(fmt, rows, [f"line {line}: {reason}" for line, reason in sorted(errors)])
 
 
 def _powershell_rows(where: str, record: dict, day_first: bool) -> list[TraceRow]:
@@ -242,12 +242,17 @@ _CULTURE_DATE = re.compile(
 
 
 def _day_first(values: list[str]) -> bool:
-    """Whether slashed dates in this file are d/M/yyyy (any first part over 12) or M/d/yyyy."""
+    """Whether slashed dates in this file are d/M/yyyy: only when some first part is over 12
+    and no second part is (M/d/yyyy, the en-US default, wins a tie)."""
+    day_first_seen = month_first_seen = False
     for value in values:
         match = _CULTURE_DATE.match((value or "").strip())
-        if match and match.group(2) == "/" and int(match.group(1)) > 12:
-            return True
-    return False
+        if not match or match.group(2) != "/":
+            continue
+        first, second = int(match.group(1)), int(match.group(3))
+        day_first_seen |= first > 12 >= second
+        month_first_seen |= second > 12 >= first
+    return day_first_seen and not month_first_seen
 
 
 def parse_export_date(text: str, day_first: bool) -> datetime:

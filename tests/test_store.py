@@ -1,0 +1,149 @@
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from omeconsole.core import storage
+from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.services import Console
+from omeconsole.core.store import Store
+
+from conftest import ROOT
+
+
+def test_a_lookup_by_message_id_reads_one_shard_not_the_store(demo_store, monkeypatch):
+    app = Console.open(demo_store)
+    some_id = next(app.store.iter_messages()).message_id
+    read = []
+    real = storage.read_json
+    monkeypatch.setattr(storage, "read_json", lambda path: read.append(Path(path)) or real(path))
+    app.status(some_id)
+    message_files = [p for p in read if p.parent.name == "messages"]
+    assert message_files == [demo_store / "messages" / f"{app.store.shard_of(some_id)}.json"]
+    assert len(list((demo_store / "messages").glob("*.json"))) > 50
+
+
+def test_changing_data_never_shares_a_file_with_message_data(demo_store):
+    app = Console.open(demo_store)
+    message = next(m for m in app.store.iter_messages() if app.decide(m).allowed)
+    before = {p: p.read_bytes() for p in (demo_store / "messages").glob("*.json")}
+    app.revoke(message.message_id)
+    assert before == {p: p.read_bytes() for p in (demo_store / "messages").glob("*.json")}
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path, monkeypatch):
+    target = tmp_path / "t.json"
+    storage.write_atomic(target, b'{"a": 1}')
+
+    def broken_fsync(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(StoreError, match="No space left on device"):
+        storage.write_atomic(target, b'{"a": 2}')
+    assert target.read_bytes() == b'{"a": 1}'
+    assert [p.name for p in tmp_path.iterdir()] == ["t.json"]
+
+
+def test_store_files_are_private(demo_store):
+    for path in demo_store.rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & 0o077 == 0, path
+
+
+def test_no_message_body_is_stored_in_clear(demo_store):
+    app = Console.open(demo_store)
+    app.send(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="Plain subject",
+             body="TOPSECRET-BODY-4242")
+    for path in demo_store.rglob("*"):
+        if path.is_file():
+            assert b"TOPSECRET-BODY-4242" not in path.read_bytes(), path
+            assert b"Please find the details below" not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("name,content,problem", [
+    ("tenant.json", b'{"settings": {"1": {"organization": "Contoso"', "not valid JSON"),
+    ("tenant.json", b"", "the file is empty"),
+    ("tenant.json", b'["not", "tables"]', "TinyDB tables"),
+    ("tenant.json", b'{"settings": {"1": {"organization": "Contoso"}}}', "missing field"),
+    ("revocations.json", b'{"revocations": {"1": {"message_id": "x"}}}', "missing field"),
+    ("store.json", b'{"format": "something else"}', "not an omeconsole store"),
+])
+def test_a_damaged_file_is_named_and_left_untouched(demo_cli, demo_store, name, content, problem):
+    (demo_store / name).write_bytes(content)
+    result = demo_cli("report", check=1)
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1
+    assert str(demo_store / name) in result.stderr and problem in result.stderr
+    assert "Traceback" not in result.stderr
+    assert (demo_store / name).read_bytes() == content
+
+
+def test_a_damaged_message_shard_is_reported_on_lookup(demo_cli, demo_store):
+    app = Console.open(demo_store)
+    message = next(app.store.iter_messages())
+    shard = demo_store / "messages" / f"{app.store.shard_of(message.message_id)}.json"
+    shard.write_bytes(shard.read_bytes()[:-40])
+    result = demo_cli("status", "--message-id", message.message_id, check=1)
+    assert f"store file {shard} is damaged: not valid JSON" in result.stderr
+
+
+def test_a_hand_edited_message_with_a_bad_value_is_reported(demo_cli, demo_store):
+    app = Console.open(demo_store)
+    message = next(app.store.iter_messages())
+    shard = demo_store / "messages" / f"{app.store.shard_of(message.message_id)}.json"
+    data = json.loads(shard.read_text())
+    first = next(iter(data["messages"].values()))
+    first["received"] = "yesterday"
+    shard.write_text(json.dumps(data))
+    result = demo_cli("trace", check=1)
+    assert str(shard) in result.stderr and "malformed" in result.stderr
+
+
+def test_a_missing_store_says_how_to_make_one(cli):
+    result = cli("trace", check=1)
+    assert "no omeconsole store" in result.stderr and "omeconsole demo" in result.stderr
+
+
+def test_the_store_lock_serialises_writers(demo_store):
+    """Two processes that each send 15 messages: all 30 land, each with its own audit entry."""
+    code = ("import sys; from omeconsole.core.services import Console; app = Console.open(sys.argv[1]);\n"
+            "[app.send(sender='lee.gu@contoso.com', recipients=['bob.kelly@gmail.com'], subject=f'p{i}', body='b')"
+            " for i in range(15)]")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(demo_store)], env=env) for _ in range(2)]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    app = Console.open(demo_store)
+    assert sum(1 for m in app.store.iter_messages() if m.sender == "lee.gu@contoso.com" and m.subject[1:].isdigit()
+               and m.subject.startswith("p")) == 30
+    assert sum(1 for e in app.audit_entries() if e.action == "send" and e.actor == "admin@contoso.com") >= 30
+
+
+def test_a_store_killed_mid_write_reopens_with_every_acknowledged_change(demo_store):
+    """SIGKILL a writer at random points; every change it printed as done must be there."""
+    rng = random.Random(2026)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    sent, revoked = set(), set()
+    for round_number in range(8):
+        proc = subprocess.Popen([sys.executable, str(ROOT / "tests" / "killable_writer.py"), str(demo_store),
+                                 str(round_number * 1000)], stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(rng.randrange(1, 12)):
+            line = proc.stdout.readline()
+            assert line.startswith(("sent", "revoked")), line
+            kind, message_id = line.split()
+            (sent if kind == "sent" else revoked).add(message_id)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        app = Console.open(demo_store)
+        for message_id in sent:
+            assert app.status(message_id).message.message_id == message_id
+        for message_id in revoked:
+            assert app.status(message_id).decision.revoked
+        app.audit_entries()  # the hash chain reads back whole
+    assert len(sent) >= 8
