@@ -44,6 +44,19 @@ def test_trace_filters(demo_cli):
                           for r in window)
 
 
+def test_trace_by_message_trace_id_and_ips(demo_cli):
+    everything = demo_cli.json("trace")
+    row = everything[3]
+    by_trace_id = demo_cli.json("trace", "--message-trace-id", "{" + row["MessageTraceId"].upper() + "}")
+    assert by_trace_id == [r for r in everything if r["MessageTraceId"] == row["MessageTraceId"]]
+    by_from = demo_cli.json("trace", "--from-ip", row["FromIP"])
+    assert by_from == [r for r in everything if r["FromIP"] == row["FromIP"]]
+    sent = next(r for r in everything if r["ToIP"])
+    assert demo_cli.json("trace", "--to-ip", sent["ToIP"]) == [r for r in everything if r["ToIP"] == sent["ToIP"]]
+    assert_one_line_error(demo_cli("trace", "--message-trace-id", "nope", check=2), "not a GUID")
+    assert_one_line_error(demo_cli("trace", "--json", "--csv", check=2), "one of --json and --csv")
+
+
 def test_trace_subject_filters(demo_cli):
     starts = demo_cli.json("trace", "--subject", "salary REVIEW for", "--subject-filter", "startswith")
     assert {r["Subject"] for r in starts} == {"Salary review for Bob Kelly"}

@@ -118,7 +118,8 @@ def test_send_reads_the_body_from_a_file_or_stdin(tenant_cli, tmp_path):
 @pytest.mark.parametrize("extra,code,needle", [
     (["--template", "Secure"], 2, "applies only to encrypted mail"),
     (["--encrypt", "encrypt-only", "--template", "Nope"], 1, "no branding template named"),
-    (["--encrypt", "sometimes"], 2, "is not one of encrypt-only"),
+    (["--encrypt", "sometimes"], 2, "encryption 'sometimes' is not one of"),
+    (["--encrypt", "none"], 2, "leave out --encrypt"),
     (["--received", "2999-01-01"], 2, "in the future"),
     (["--received", "last tuesday"], 2, "not an ISO 8601"),
     (["--applied-by", "robot"], 2, "encryption method"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from pathlib import Path
 
 from omeconsole.cli import render
@@ -40,6 +41,8 @@ def emit(text: str) -> None:
 
 
 def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:
+    if wants_json(args) and getattr(args, "csv", False):
+        raise UsageError("choose one of --json and --csv")
     if wants_json(args):
         emit(render.as_json(records))
     elif getattr(args, "csv", False):
@@ -201,12 +204,21 @@ def cmd_trace(args) -> int:
         senders=parse_patterns(args.sender), recipients=parse_patterns(args.recipient), start=start, end=end,
         statuses=[TraceStatus.parse(s) for s in args.status or []], message_id=args.message_id,
         subject=args.subject, subject_filter=args.subject_filter.lower(),
+        trace_ids=[_guid(g) for g in args.message_trace_id or []],
+        from_ips=[ip.strip() for ip in args.from_ip or []], to_ips=[ip.strip() for ip in args.to_ip or []],
     )
     rows = console(args).trace(query)
     emit_records(args, [r.to_record() for r in rows], TRACE_PROPERTIES,
                  table_columns=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId"),
                  limits=_TRACE_LIMITS)
     return 0
+
+
+def _guid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text.strip().strip("{}")))
+    except ValueError:
+        raise UsageError(f"Message Trace ID {text!r} is not a GUID") from None
 
 
 def cmd_trace_detail(args) -> int:

@@ -99,6 +99,9 @@ def _mail_commands(command) -> None:
     _date_range(trace)
     trace.add_argument("--status", action="append", metavar="S", help="a Status value (repeatable)")
     trace.add_argument("--message-id", metavar="ID")
+    trace.add_argument("--message-trace-id", action="append", metavar="GUID", help="a Message Trace ID (repeatable)")
+    trace.add_argument("--from-ip", action="append", metavar="IP", help="the sending client's IP (repeatable)")
+    trace.add_argument("--to-ip", action="append", metavar="IP", help="the receiving server's IP (repeatable)")
     trace.add_argument("--subject")
     trace.add_argument("--subject-filter", default="contains", metavar="HOW",
                        help="contains (default), startswith or endswith")

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import Enum
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.tenant import DEFAULT_TEMPLATE, Experience
+from omeconsole.core.tenant import DEFAULT_TEMPLATE, Experience, parse_choice
 from omeconsole.core.timeutil import format_iso, load_iso
 
 
@@ -25,12 +25,7 @@ class TraceStatus(str, Enum):
 
     @classmethod
     def parse(cls, text: str) -> "TraceStatus":
-        wanted = (text or "").strip().casefold()
-        for status in cls:
-            if status.value.casefold() == wanted:
-                return status
-        names = ", ".join(s.value for s in cls)
-        raise UsageError(f"status {text!r} is not one of {names}")
+        return parse_choice(cls, text, "status")
 
 
 class Protection(str, Enum):
@@ -46,10 +41,10 @@ class Protection(str, Enum):
 
     @classmethod
     def parse(cls, text: str) -> "Protection":
-        try:
-            return cls((text or "").strip().lower())
-        except ValueError:
-            raise UsageError(f"encryption {text!r} is not one of encrypt-only, do-not-forward") from None
+        protection = parse_choice(cls, text, "encryption")
+        if protection is Protection.NONE:
+            raise UsageError("encryption must be encrypt-only or do-not-forward (leave out --encrypt for none)")
+        return protection
 
 
 class EncryptionMethod(str, Enum):
@@ -64,10 +59,7 @@ class EncryptionMethod(str, Enum):
 
     @classmethod
     def parse(cls, text: str) -> "EncryptionMethod":
-        try:
-            return cls((text or "").strip().lower())
-        except ValueError:
-            raise UsageError(f"encryption method {text!r} is not one of user, policy") from None
+        return parse_choice(cls, text, "encryption method")
 
 
 class Origin(str, Enum):

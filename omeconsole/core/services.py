@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -51,6 +52,9 @@ class TraceQuery:
     message_id: str | None = None
     subject: str | None = None
     subject_filter: str = "contains"  # contains, startswith, endswith
+    trace_ids: list[str] = field(default_factory=list)
+    from_ips: list[str] = field(default_factory=list)
+    to_ips: list[str] = field(default_factory=list)
 
     def matches_message(self, message: Message) -> bool:
         if self.start and message.received < self.start:
@@ -59,10 +63,16 @@ class TraceQuery:
             return False
         if self.senders and not matches_any(self.senders, message.sender):
             return False
+        if self.trace_ids and message.trace_id not in self.trace_ids:
+            return False
+        if self.from_ips and message.from_ip not in self.from_ips:
+            return False
         return self._subject_matches(message.subject)
 
     def matches_recipient(self, recipient: Recipient) -> bool:
         if self.statuses and recipient.status not in self.statuses:
+            return False
+        if self.to_ips and recipient.to_ip not in self.to_ips:
             return False
         return matches_any(self.recipients, recipient.address)
 
@@ -168,11 +178,18 @@ class Console:
     def _reload_tenant(self) -> None:
         self.tenant = self.store.load_tenant()
 
-    def add_user(self, address: str, role: Role) -> User:
-        address = normalize_address(address, "user address")
+    @contextmanager
+    def _changing_tenant(self, action: str, target: str):
+        """The exclusive lock, the freshest tenant, the admin check; the tenant reloaded after."""
         with self.store.writing():
             self._reload_tenant()
-            self._require_admin("user add", address)
+            self._require_admin(action, target)
+            yield
+            self._reload_tenant()
+
+    def add_user(self, address: str, role: Role) -> User:
+        address = normalize_address(address, "user address")
+        with self._changing_tenant("user add", address):
             if not self.tenant.is_internal(address):
                 raise UsageError(f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})")
             if self.tenant.user(address):
@@ -180,15 +197,12 @@ class Console:
             user = User(address, role)
             self._audit("user add", address, "success", f"role {role.value}")
             self.store.add_user(user)
-            self._reload_tenant()
         return user
 
     def add_template(self, name: str, expiry_days: int = 0) -> BrandingTemplate:
         name = validate_template_name(name)
         expiry_days = validate_expiry_days(expiry_days)
-        with self.store.writing():
-            self._reload_tenant()
-            self._require_admin("template add", name)
+        with self._changing_tenant("template add", name):
             existing = self.tenant.template(name)
             if existing and existing.is_default:
                 raise Refused(f"\"{DEFAULT_TEMPLATE}\" is the default template; it always exists and "
@@ -198,15 +212,12 @@ class Console:
             template = BrandingTemplate(name, expiry_days)
             self._audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
             self.store.add_template(template)
-            self._reload_tenant()
         return template
 
     def set_native_domain(self, domain: str, native: bool) -> str:
         domain = normalize_domain(domain)
         action = "native-domain add" if native else "native-domain remove"
-        with self.store.writing():
-            self._reload_tenant()
-            self._require_admin(action, domain)
+        with self._changing_tenant(action, domain):
             if domain in self.tenant.accepted_domains:
                 raise Refused(f"{domain} is one of the tenant's accepted domains; it is always native")
             if native == (domain in self.tenant.native_domains):
@@ -217,7 +228,6 @@ class Console:
                 self.store.add_native_domain(domain)
             else:
                 self.store.remove_native_domain(domain)
-            self._reload_tenant()
         return domain
 
     # -- mail flow -------------------------------------------------------------------

@@ -14,6 +14,16 @@ MAX_EXPIRY_DAYS = 730
 MICROSOFT_ACCOUNT_DOMAINS = frozenset({"outlook.com", "hotmail.com", "live.com", "msn.com"})
 
 
+def parse_choice(enum_cls, text: str, what: str):
+    """The member whose value matches, ignoring case and surrounding spaces, or a UsageError."""
+    wanted = (text or "").strip().casefold()
+    for member in enum_cls:
+        if member.value.casefold() == wanted:
+            return member
+    choices = ", ".join(m.value for m in enum_cls)
+    raise UsageError(f"{what} {text!r} is not one of {choices}")
+
+
 class License(str, Enum):
     """The licences the tenant may hold. AME needs E5, A5, or E3 with the compliance add-on."""
 
@@ -55,10 +65,7 @@ class Role(str, Enum):
 
     @classmethod
     def parse(cls, text: str) -> "Role":
-        try:
-            return cls((text or "").strip().lower())
-        except ValueError:
-            raise UsageError(f"role {text!r} is not one of global-admin, helpdesk, user") from None
+        return parse_choice(cls, text, "role")
 
 
 class Experience(str, Enum):
