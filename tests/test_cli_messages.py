@@ -143,8 +143,9 @@ def test_report_details_table(demo_cli):
 ])
 def test_status_says_why(demo_cli, case, revocable, needle):
     status = demo_cli.json("status", "--message-id", case_id(demo_cli, case))
-    assert tuple(status) == ("MessageId", "Subject", "IsRevocable", "Revoked", "Reasons")
+    assert tuple(status) == ("MessageId", "Subject", "IsRevocable", "Revoked", "ContentKey", "Reasons")
     assert status["IsRevocable"] is revocable
+    assert status["ContentKey"] == ("destroyed" if case.startswith("revoked") else "present")
     assert status["Revoked"] is case.startswith("revoked")
     assert (status["Reasons"] == []) is revocable
     if needle:
@@ -208,10 +209,16 @@ def test_the_sender_may_not_for_several_recipients(demo_cli):
 
 def test_the_portal(demo_cli):
     revocable = case_id(demo_cli, "revocable")
-    seen = demo_cli.json("portal", "--message-id", revocable, "--recipient", "bob.kelly@gmail.com")
+    seen = demo_cli.json("portal", "--message-id", revocable, "--recipient", "bob.kelly@gmail.com",
+                         "--as", "bob.kelly@gmail.com")
     assert seen["State"] == "available" and "Megan Bowen" in seen["Body"]
+    previewed = demo_cli.json("portal", "--message-id", revocable, "--recipient", "bob.kelly@gmail.com")
+    assert previewed["State"] == "available" and "Body" not in previewed and "--as bob.kelly" in previewed["Text"]
+    assert_one_line_error(demo_cli("portal", "--message-id", revocable, "--recipient", "bob.kelly@gmail.com",
+                                   "--as", "eve.martin@yahoo.com", check=1), "no message")
     demo_cli("revoke", "--message-id", revocable)
-    text = demo_cli("portal", "--message-id", revocable, "--recipient", "bob.kelly@gmail.com").stdout
+    text = demo_cli("portal", "--message-id", revocable, "--recipient", "bob.kelly@gmail.com",
+                    "--as", "bob.kelly@gmail.com").stdout
     assert "The message has been revoked by the sender" in text and "Megan Bowen" not in text
     expired = demo_cli("portal", "--message-id", case_id(demo_cli, "expired"), "--recipient",
                        "priya.shah@tailspintoys.com").stdout

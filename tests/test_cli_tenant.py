@@ -111,8 +111,9 @@ def test_send_reads_the_body_from_a_file_or_stdin(tenant_cli, tmp_path):
                        "--encrypt", "do-not-forward", "--template", "secure").stdout.splitlines()[0]
     second = tenant_cli("send", "--from", ADMIN, "--to", "bob@gmail.com", "--subject", "S", "--body-file", "-",
                         "--encrypt", "encrypt-only", "--template", "Secure", stdin="From stdin").stdout.splitlines()[0]
-    assert "From a file ✓" in tenant_cli("portal", "--message-id", first, "--recipient", "bob@gmail.com").stdout
-    assert "From stdin" in tenant_cli("portal", "--message-id", second, "--recipient", "bob@gmail.com").stdout
+    bob = ("--recipient", "bob@gmail.com", "--as", "bob@gmail.com")
+    assert "From a file ✓" in tenant_cli("portal", "--message-id", first, *bob).stdout
+    assert "From stdin" in tenant_cli("portal", "--message-id", second, *bob).stdout
 
 
 @pytest.mark.parametrize("extra,code,needle", [

@@ -8,6 +8,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     from omeconsole.cli.commands import HANDLERS
+    from omeconsole.cli.key_commands import HANDLERS as KEY_HANDLERS
     from omeconsole.cli.parser import build_parser
     from omeconsole.core.errors import OmeError
 
@@ -17,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.command:
             parser.print_help()
             return 0
-        return HANDLERS[args.command](args)
+        return {**HANDLERS, **KEY_HANDLERS}[args.command](args)
     except OmeError as error:
         _fail(str(error))
         return error.exit_code

@@ -17,6 +17,7 @@ from omeconsole.core.services import Console, TraceQuery, initialize
 from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.store import default_store_dir
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
+from omeconsole.core.dkm.master import check_new_passphrase
 from omeconsole.core.timeutil import format_iso, parse_iso
 
 _TRACE_LIMITS = {"Subject": 40}
@@ -29,7 +30,18 @@ def store_dir(args) -> Path:
 
 def console(args) -> Console:
     identity = getattr(args, "as_address", None) or os.environ.get("OMECONSOLE_AS") or None
-    return Console.open(store_dir(args), identity)
+    return Console.open(store_dir(args), identity, passphrase=passphrase_source())
+
+
+def passphrase_source():
+    """OMECONSOLE_PASSPHRASE, else a prompt on a terminal, else none (the keyring says what is missing)."""
+    if os.environ.get("OMECONSOLE_PASSPHRASE"):
+        return lambda: os.environ["OMECONSOLE_PASSPHRASE"]
+    if sys.stdin.isatty():
+        import getpass
+
+        return lambda: getpass.getpass("Keyring passphrase: ")
+    return None
 
 
 def wants_json(args) -> bool:
@@ -56,13 +68,16 @@ def emit_records(args, records: list[dict], columns, table_columns=None, limits=
 # -- tenant -----------------------------------------------------------------------------
 
 def cmd_init(args) -> int:
+    passphrase = check_new_passphrase(sys.stdin.readline()) if args.passphrase_stdin else None
     tenant = initialize(store_dir(args), organization=args.org, domains=args.domain, admin=args.admin,
-                        license=License.parse(args.license), premium_encryption=not args.no_premium_encryption)
+                        license=License.parse(args.license), premium_encryption=not args.no_premium_encryption,
+                        passphrase=passphrase)
     if wants_json(args):
         emit(render.as_json({"Organization": tenant.organization, **_tenant_record(tenant)}))
     else:
         emit(f"Created tenant {tenant.organization} ({tenant.license.title}) in {store_dir(args)}; "
-             f"Global Administrator: {tenant.users[0].address}")
+             f"Global Administrator: {tenant.users[0].address}; keyring protected by "
+             + ("a passphrase" if passphrase else "the key file master.key (0600)"))
     return 0
 
 
@@ -136,18 +151,6 @@ def _progress_bar():
             sys.stderr.write("\n")
         sys.stderr.flush()
     return show
-
-
-def cmd_audit(args) -> int:
-    entries = console(args).audit_entries()
-    if args.last is not None:
-        entries = entries[-args.last:] if args.last > 0 else []
-    records = [e.to_record() for e in entries]
-    emit_records(args, records, ("Sequence", "Time", "Actor", "Role", "Action", "Target", "Outcome", "Detail",
-                                 "Origin"),
-                 table_columns=("Time", "Actor", "Action", "Target", "Outcome", "Detail"),
-                 limits={"Target": 72, "Detail": 70})
-    return 0
 
 
 # -- mail -------------------------------------------------------------------------------
@@ -259,7 +262,7 @@ def cmd_portal(args) -> int:
     view = console(args).portal(args.message_id, args.recipient)
     if wants_json(args):
         emit(render.as_json(view.to_record()))
-    elif view.state == "available":
+    elif view.body is not None:
         emit(f"OME portal, signed in as {view.recipient}\nFrom:    {view.message.sender}\n"
              f"Subject: {view.message.subject}\n\n{view.body}")
     else:
@@ -282,6 +285,6 @@ def cmd_import(args) -> int:
 
 HANDLERS = {
     "init": cmd_init, "user": cmd_user, "template": cmd_template, "native-domain": cmd_native_domain,
-    "demo": cmd_demo, "audit": cmd_audit, "send": cmd_send, "trace": cmd_trace, "trace-detail": cmd_trace_detail,
+    "demo": cmd_demo, "send": cmd_send, "trace": cmd_trace, "trace-detail": cmd_trace_detail,
     "report": cmd_report, "status": cmd_status, "revoke": cmd_revoke, "portal": cmd_portal, "import": cmd_import,
 }

@@ -38,6 +38,7 @@ def build_parser() -> Parser:
 
     _tenant_commands(command)
     _mail_commands(command)
+    _key_commands(command)
     return parser
 
 
@@ -49,6 +50,9 @@ def _tenant_commands(command) -> None:
     init.add_argument("--license", required=True, metavar="SKU", help="E5, A5, E3+E5Compliance or E3")
     init.add_argument("--no-premium-encryption", action="store_true",
                       help="the Premium Encryption in Office 365 service plan is disabled")
+    init.add_argument("--passphrase-stdin", action="store_true",
+                      help="protect the keyring with a passphrase read from standard input (Argon2id), "
+                           "instead of a 0600 key file")
 
     user = command("user", "tenant users and their roles").add_subparsers(
         dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
@@ -77,6 +81,53 @@ def _tenant_commands(command) -> None:
 
     audit = command("audit", "the audit log: who did what, when, with what outcome")
     audit.add_argument("--last", type=_int, metavar="N", help="only the last N entries")
+    audit_actions = audit.add_subparsers(dest="subcommand", metavar="ACTION", parser_class=Parser)
+    verify = audit_actions.add_parser("verify", parents=[_common()], help="check the whole hash chain")
+    verify.add_argument("--checkpoint", metavar="FILE", help="a checkpoint kept elsewhere: also detects truncation")
+    audit_actions.add_parser("checkpoint", parents=[_common()], help="print a signed head (Ed25519) to keep elsewhere")
+
+
+def _subcommands(command, name: str, help_text: str):
+    actions = command(name, help_text).add_subparsers(dest="subcommand", metavar="ACTION", required=True,
+                                                      parser_class=Parser)
+    return lambda action, text: actions.add_parser(action, parents=[_common()], help=text, description=text)
+
+
+def _key_commands(command) -> None:
+    keys = _subcommands(command, "keys", "the Distributed Key Manager's keyring")
+    keys("status", "key versions, their state and data keys, and the next rollover")
+    keys("rotate", "roll a new primary key version now")
+    keys("rewrap", "move every wrapped data key to the primary, without opening any secret")
+    keys("destroy", "destroy old key versions (refused while anything is wrapped under them)").add_argument(
+        "--below", type=_int, required=True, metavar="N", help="destroy versions below N")
+    keys("purge-expired", "destroy the content keys of expired messages")
+    keys("decrypt", "read a message's content for troubleshooting (needs an active elevation)").add_argument(
+        "--message-id", required=True, metavar="ID")
+    keys("policy", "set the automated rollover period").add_argument(
+        "--rotation-days", type=_int, required=True, metavar="DAYS")
+    keys("group", "the DKM security group's members (service accounts only)")
+    keys("group-add", "add a member to the DKM security group (a person is always refused)").add_argument("address")
+
+    access = _subcommands(command, "access", "elevation: time-bound access to key material, approved in two stages")
+    request = access("request", "ask for an elevation")
+    request.add_argument("--reason", required=True, help="the justification")
+    request.add_argument("--duration", required=True, help="e.g. 2h, 90m, 1h30m (at most 8h)")
+    for action, text in (("approve", "approve a pending request (two stages, two different admins)"),
+                         ("deny", "deny a pending request"), ("end", "end an active elevation early")):
+        access(action, text).add_argument("id", metavar="ID")
+    access("list", "every request with its state and time left")
+
+    accounts = _subcommands(command, "accounts", "connected accounts (third-party mailboxes)")
+    add = accounts("add", "connect an account; the password is read from standard input")
+    add.add_argument("--mailbox", required=True, metavar="ADDR")
+    add.add_argument("--provider", required=True, help="gmail, yahoo, outlook or imap")
+    add.add_argument("--login", required=True)
+    add.add_argument("--password-stdin", action="store_true", required=True)
+    accounts("list", "list connected accounts")
+    show = accounts("show", "one connected account")
+    show.add_argument("id", metavar="ID")
+    show.add_argument("--reveal", action="store_true", help="show the credential (needs an active elevation)")
+    accounts("remove", "remove a connected account").add_argument("id", metavar="ID")
 
 
 def _mail_commands(command) -> None:

@@ -21,6 +21,8 @@ def _cell(value, limit: int | None) -> str:
         text = ""
     elif isinstance(value, bool):
         text = "True" if value else "False"
+    elif isinstance(value, (list, tuple)):
+        text = ", ".join(str(v) for v in value)
     else:
         text = " ".join(str(value).split())
     if limit and len(text) > limit:

@@ -109,22 +109,38 @@ class AuditLog:
 
     def entries(self) -> list[AuditEntry]:
         """Every entry, checking the chain; a gap, an edit or a torn line raises StoreDamaged."""
+        entries, problem = self.walk()
+        if problem:
+            raise StoreDamaged(self.path, problem)
+        return entries
+
+    def walk(self) -> tuple[list[AuditEntry], str | None]:
+        """The entries up to the first problem, and that problem in plain words (None when whole)."""
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
-            return []
+            return [], None
         except OSError as exc:
             raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
-        if raw and not raw.endswith(b"\n"):
-            raise StoreDamaged(self.path, "its last entry is incomplete (an interrupted write)")
         entries, prev = [], GENESIS
-        for number, line in enumerate(raw.splitlines(), start=1):
-            entry = self._parse(line, number)
-            if entry.prev != prev or entry.seq != len(entries) + 1:
-                raise StoreDamaged(self.path, f"line {number} breaks the hash chain (an entry was edited or removed)")
+        lines = raw.split(b"\n")
+        if lines[-1]:
+            return entries, f"its last entry (line {len(lines)}) is incomplete (an interrupted write)"
+        for number, line in enumerate(lines[:-1], start=1):
+            try:
+                entry = self._parse(line, number)
+            except StoreDamaged as damaged:
+                return entries, damaged.problem
+            expected = len(entries) + 1
+            if entry.seq > expected:
+                return entries, (f"entries {expected} to {entry.seq - 1} were removed "
+                                 f"(line {number} holds entry {entry.seq})")
+            if entry.seq < expected or entry.prev != prev:
+                return entries, (f"entry {entry.seq} at line {number} does not follow entry {expected - 1}: "
+                                 "entries were reordered or replaced")
             entries.append(entry)
             prev = entry.hash
-        return entries
+        return entries, None
 
     def _parse(self, line: bytes, number: int | None) -> AuditEntry:
         where = f"line {number}" if number else "the last entry"
@@ -136,5 +152,5 @@ class AuditLog:
         except (ValueError, KeyError, TypeError):
             raise StoreDamaged(self.path, f"{where} is not an audit entry") from None
         if _digest(entry.prev, body) != entry.hash:
-            raise StoreDamaged(self.path, f"{where} does not match its hash (it was edited)")
+            raise StoreDamaged(self.path, f"entry {entry.seq} at {where} was edited: it does not match its hash")
         return entry

@@ -16,11 +16,15 @@ from omeconsole.core.audit import default_origin
 from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.mailflow import Draft, compose, portal_content
 from omeconsole.core.model import EncryptionMethod, Message, Protection, Revocation, TraceStatus
+from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
+from omeconsole.core.dkm.keyring import Keyring
+from omeconsole.core.services import new_store
 from omeconsole.core.store import Store
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
 from omeconsole.core.timeutil import utcnow
 
 MAX_DEMO_MESSAGES = 2_000_000
+KEYRING_HISTORY_DAYS = (95, 65, 35, 5)  # the demo keyring rolled over every 30 days, last 5 days ago
 ADMINS = ("admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com")
 HELPDESK = ("lynne.robbins@contoso.com", "pradeep.gupta@contoso.com")
 USERS = ("megan.bowen@contoso.com", "diego.siciliani@contoso.com", "nestor.wilke@contoso.com",
@@ -114,52 +118,64 @@ def create_demo(root: Path, messages: int = 300, seed: int = 7,
     """Create the Contoso demo tenant in a new store. Returns the tenant and how many messages."""
     if not 0 <= messages <= MAX_DEMO_MESSAGES:
         raise UsageError(f"--messages must be 0 to {MAX_DEMO_MESSAGES:,}")
-    if (Path(root) / "store.json").exists():
-        store = Store.open(root)
-        if store.has_tenant():
-            raise StoreError(f"the store at {root} already holds a tenant; the demo needs a new store (--store DIR)")
-    else:
-        store = Store.create(root)
+    try:
+        store = new_store(root)
+    except StoreError as error:
+        raise StoreError(f"{error}; the demo needs a new store (--store DIR)") from None
     tenant, rng, now = build_tenant(), random.Random(seed), utcnow()
     with store.writing():
         store.audit.append(actor=ADMINS[0], role="global-admin", action="demo", target=tenant.organization,
-                           outcome="success", detail=f"demo tenant with {messages} message(s), seed {seed}",
-                           origin=default_origin())
+                           outcome="success", detail=f"demo tenant with {messages} message(s), seed {seed}; "
+                           "keyring protected by a key file", origin=default_origin())
+        keyring = _keyring_with_history(store.root, now)
         store.save_new_tenant(tenant)
-        _write_messages(store, tenant, rng, now, messages, progress)
+        _write_messages(store, keyring, tenant, rng, now, messages, progress)
     return tenant, messages
 
 
-def _write_messages(store, tenant, rng, now, total, progress, batch=20_000) -> None:
+def _keyring_with_history(root: Path, now: datetime) -> Keyring:
+    """A keyring as if rotated on schedule for 90 days: mail is wrapped by the version of its day."""
+    first, *later = KEYRING_HISTORY_DAYS
+    keyring = Keyring.create(root, now - timedelta(days=first))
+    for days in later:
+        keyring.rotate(now - timedelta(days=days))
+    return keyring
+
+
+def _write_messages(store, keyring, tenant, rng, now, total, progress, batch=20_000) -> None:
     cases = _cases(now)[:total]
     done = 0
     while done < total:
         count = min(batch, total - done)
         drafts = [cases[i] if i < len(cases) else (_random_draft(rng, now, i), None)
                   for i in range(done, done + count)]
-        _write_batch(store, tenant, rng, drafts)
+        _write_batch(store, keyring, tenant, rng, drafts)
         done += count
         if progress:
             progress(done, total)
 
 
-def _write_batch(store: Store, tenant: Tenant, rng: random.Random, drafts) -> None:
+def _write_batch(store: Store, keyring: Keyring, tenant: Tenant, rng: random.Random, drafts) -> None:
     messages: list[Message] = []
     wrapped_keys, revocations = {}, {}
     for draft, revoked_by in drafts:
         draft.body = BODY.format(n=rng.randrange(10**6), sender=draft.sender.split("@")[0].replace(".", " ").title())
         message = compose(tenant, draft, rng)
-        message.sealed_content, wrapped_keys[message.message_id] = store.keys.seal(
-            message.message_id, portal_content(draft.subject, draft.body))
+        version = max(v.version for v in keyring.versions if v.created <= draft.received)
+        message.sealed_content, wrapped = seal(keyring, PORTAL_CONTENT, message.message_id,
+                                               portal_content(draft.subject, draft.body), version)
         messages.append(message)
-        if revoked_by:
+        if not revoked_by:  # a revoked message's content key is destroyed
+            wrapped_keys[message.message_id] = wrapped
+        else:
             as_role = "admin" if revoked_by in ADMINS else "sender"
             revocations[message.message_id] = Revocation(draft.received + timedelta(hours=2), revoked_by, as_role,
                                                          "demo")
     for message_id, revocation in revocations.items():
         store.audit.append(actor=revocation.revoked_by, role="global-admin" if revocation.as_role == "admin"
                            else "user", action="revoke", target=message_id, outcome="success",
-                           detail=f"as {revocation.as_role} (demo history)", origin="demo")
+                           detail=f"as {revocation.as_role} (demo history); the portal copy's content key is "
+                           "destroyed", origin="demo")
     store.put_data_keys(wrapped_keys)
     store.put_messages(messages)
     if revocations:

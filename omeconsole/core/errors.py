@@ -37,4 +37,5 @@ class StoreDamaged(StoreError):
 
     def __init__(self, path, problem: str):
         self.path = str(path)
+        self.problem = problem
         super().__init__(f"store file {self.path} is damaged: {problem}; it was left untouched")

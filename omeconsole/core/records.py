@@ -13,7 +13,7 @@ TRACE_PROPERTIES = ("Received", "SenderAddress", "RecipientAddress", "Subject", 
                     "MessageTraceId", "Size", "FromIP", "ToIP")
 REPORT_PROPERTIES = ("Date", "SenderAddress", "RecipientAddress", "Subject", "EncryptionTemplate",
                      "EncryptionMethod", "RevocationStatus", "MessageId")
-STATUS_PROPERTIES = ("MessageId", "Subject", "IsRevocable", "Revoked", "Reasons")
+STATUS_PROPERTIES = ("MessageId", "Subject", "IsRevocable", "Revoked", "ContentKey", "Reasons")
 DETAIL_PROPERTIES = ("Date", "Event", "Action", "Detail")
 
 
@@ -68,12 +68,13 @@ class StatusResult:
 
     message: Message
     decision: RevocationDecision
+    content_key: str  # present, destroyed, none
 
     def to_record(self) -> dict:
         return {
             "MessageId": self.message.message_id, "Subject": self.message.subject,
             "IsRevocable": self.decision.is_revocable, "Revoked": self.decision.revoked,
-            "Reasons": list(self.decision.reasons),
+            "ContentKey": self.content_key, "Reasons": list(self.decision.reasons),
         }
 
 
@@ -94,7 +95,7 @@ class PortalView:
     def to_record(self) -> dict:
         record = {"MessageId": self.message.message_id, "Recipient": self.recipient, "State": self.state,
                   "Text": self.text}
-        if self.state == "available":
+        if self.body is not None:
             record.update({"From": self.message.sender, "Subject": self.message.subject, "Body": self.body})
         return record
 

@@ -16,6 +16,9 @@ from pathlib import Path
 
 from omeconsole.core.addresses import AddressPattern, matches_any, normalize_address, normalize_domain
 from omeconsole.core.audit import AuditEntry, default_origin
+from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, seal
+from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, PORTAL_SERVICE, is_service_account
+from omeconsole.core.dkm.keyring import KEYRING_FILE, Keyring
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
 from omeconsole.core.importers import read_trace_export
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
@@ -88,8 +91,8 @@ class TraceQuery:
 
 
 def initialize(root: Path, *, organization: str, domains: list[str], admin: str, license: License,
-               premium_encryption: bool = True) -> Tenant:
-    """init: a new tenant in a new (or empty) store, with its first Global Administrator."""
+               premium_encryption: bool = True, passphrase: str | None = None) -> Tenant:
+    """init: a new tenant in a new store, with its first Global Administrator and its keyring."""
     organization = " ".join((organization or "").split())
     if not organization:
         raise UsageError("the organisation needs a name (--org)")
@@ -101,23 +104,29 @@ def initialize(root: Path, *, organization: str, domains: list[str], admin: str,
                     users=[User(admin, Role.GLOBAL_ADMIN)], templates=[BrandingTemplate(DEFAULT_TEMPLATE)])
     if not tenant.is_internal(admin):
         raise UsageError(f"the admin {admin} is not in an accepted domain ({', '.join(accepted)})")
-    store = _empty_store(root)
+    store = new_store(root)
     with store.writing():
-        if store.has_tenant():
-            raise StoreError(f"the store at {root} already holds a tenant; nothing was changed")
         store.audit.append(actor=admin, role=Role.GLOBAL_ADMIN.value, action="init", target=organization,
                            outcome="success", detail=f"domains {', '.join(accepted)}; licence {license.value}; "
-                           f"Premium Encryption {'enabled' if premium_encryption else 'disabled'}",
+                           f"Premium Encryption {'enabled' if premium_encryption else 'disabled'}; keyring "
+                           f"protected by {'a passphrase' if passphrase else 'a key file'}",
                            origin=default_origin())
+        Keyring.create(store.root, utcnow(), passphrase)
         store.save_new_tenant(tenant)
     return tenant
 
 
-def _empty_store(root: Path) -> Store:
-    """A new store, or one whose init was interrupted before its tenant was written."""
-    if (Path(root) / "store.json").exists():
-        return Store.open(root)
-    return Store.create(root)
+def new_store(root: Path) -> Store:
+    """A new store, or one whose creation stopped before anything but its manifest was written."""
+    if not (Path(root) / "store.json").exists():
+        return Store.create(root)
+    store = Store.open(root)
+    if store.has_tenant():
+        raise StoreError(f"the store at {root} already holds a tenant; nothing was changed")
+    if (store.root / KEYRING_FILE).exists():
+        raise StoreError(f"the store at {root} holds a keyring but no tenant (an interrupted init); "
+                         "move it aside and start again")
+    return store
 
 
 def _unique(items: Iterable) -> list:
@@ -128,10 +137,12 @@ class Console:
     """One acting identity's view of one store."""
 
     def __init__(self, store: Store, actor_address: str | None = None, *, face: str = "cli",
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None):
         self.store = store
         self.clock = clock
         self.origin = default_origin(face)
+        self._passphrase = passphrase
+        self._keyring: Keyring | None = None
         with store.reading():
             self.tenant = store.load_tenant()
         if actor_address is None:
@@ -140,6 +151,9 @@ class Console:
                 raise StoreError("the tenant has no Global Administrator; name an identity with --as")
             actor_address = admin.address
         self.actor = Actor.resolve(self.tenant, normalize_address(actor_address, "identity (--as)"))
+        if is_service_account(self.actor.address):
+            raise Refused(f"{self.actor.address} is a service account; service accounts act only inside "
+                          "omeconsole's own services and never sign in")
 
     @classmethod
     def open(cls, root: Path, actor_address: str | None = None, **kwargs) -> "Console":
@@ -151,6 +165,25 @@ class Console:
         role = self.actor.role.value if self.actor.role else "outsider"
         return self.store.audit.append(actor=self.actor.address, role=role, action=action, target=target,
                                        outcome=outcome, detail=detail, origin=self.origin)
+
+    def audit_as_service(self, service: str, action: str, target: str, detail: str,
+                         role: str = "service-account") -> AuditEntry:
+        """An action of omeconsole's own (a key use by a DKM service account, an expiry), for this identity."""
+        return self.store.audit.append(actor=service, role=role, action=action, target=target,
+                                       outcome="success", detail=f"{detail}; on behalf of {self.actor.address}",
+                                       origin=self.origin)
+
+    def keyring(self) -> Keyring:
+        """The unlocked keyring. Under the exclusive lock, a due rollover happens first, audited."""
+        if self._keyring is None:
+            self._keyring = Keyring.unlock(self.store.root, self._passphrase)
+        if self.store.lock.exclusive and self._keyring.rollover_due(self.clock()):
+            old = self._keyring.primary.version
+            self.audit_as_service(KEY_ROLLOVER_SERVICE, "keys rollover", f"key version {old + 1}",
+                                  f"rotation period of {self._keyring.rotation_days} days reached; "
+                                  f"version {old} archived")
+            self._keyring.rotate(self.clock())
+        return self._keyring
 
     def _refuse(self, action: str, target: str, error: Refused) -> Refused:
         self._audit(action, target, "refused", "; ".join(error.reasons) or str(error))
@@ -247,7 +280,8 @@ class Console:
             if draft.template:
                 draft.template = self.tenant.template(draft.template).name
             message = self._compose_unique(draft)
-            message.sealed_content, wrapped = self.store.keys.seal(message.message_id, portal_content(subject, body))
+            message.sealed_content, wrapped = seal(self.keyring(), PORTAL_CONTENT, message.message_id,
+                                                   portal_content(subject, body))
             self._audit("send", message.message_id, "success",
                         f"from {draft.sender} to {len(draft.recipients)} recipient(s); "
                         f"{protection.title}" + (f", template \"{message.template}\"" if message.template else ""))
@@ -335,7 +369,14 @@ class Console:
         """Get-OMEMessageStatus: IsRevocable (as for an admin), Revoked, and every reason."""
         with self.store.reading():
             message = self._load(message_id)
-        return StatusResult(message, self.decide(message))
+            content_key = self.content_key_state(message)
+        return StatusResult(message, self.decide(message), content_key)
+
+    def content_key_state(self, message: Message) -> str:
+        """present, destroyed (by revocation or purge), or none (no portal copy: imported mail)."""
+        if message.sealed_content is None:
+            return "none"
+        return "present" if self.store.get_data_key(message.message_id) else "destroyed"
 
     def report(self, start: datetime | None = None, end: datetime | None = None) -> list[ReportRow]:
         """The Encryption report's Details table: encrypted messages, one row per recipient."""
@@ -365,18 +406,26 @@ class Console:
             revocation = Revocation(self.clock(), self.actor.address, decision.acting_as, self.origin)
             lost = ", ".join(r.address for r in message.link_based_recipients)
             self._audit("revoke", canonical, "success",
-                        f"as {decision.acting_as}; link-based recipients who lose access: {lost}")
+                        f"as {decision.acting_as}; link-based recipients who lose access: {lost}; "
+                        "the portal copy's content key is destroyed")
             self.store.add_revocations({canonical: revocation})
+            self.store.destroy_data_keys([canonical])
         message.revocation = revocation
         return message
 
     # -- the OME portal --------------------------------------------------------------
 
     def portal(self, message_id: str, recipient: str) -> PortalView:
+        """What a recipient sees in the OME portal. Only the recipient, signed in, reads the content;
+        anyone else who may read the message sees its state with the content withheld."""
         address = normalize_address(recipient, "recipient")
-        with self.store.reading():
-            message = self._load(message_id)
-            row = message.recipient(address)
+        canonical = normalize_message_id(message_id)
+        signed_in = self.actor.address == address
+        with self.store.writing():  # a portal open is a key use, and is audited
+            message = self.store.get_message(canonical)
+            row = message.recipient(address) if message else None
+            if message is None or not (can_read(self.actor, message) or (signed_in and row)):
+                raise NotFound(f"no message with Message ID {canonical}")
             if row is None:
                 raise NotFound(f"{address} is not a recipient of {message.message_id}")
             self._portal_serves(message, row)
@@ -384,6 +433,12 @@ class Console:
                 return PortalView(message, address, "revoked", REVOKED_TEXT)
             if message.is_expired(self.clock()):
                 return PortalView(message, address, "expired", EXPIRED_TEXT)
+            if not signed_in:
+                return PortalView(message, address, "available",
+                                  f"{address} can open the message; its content is shown only to the recipient "
+                                  f"signed in to the portal (--as {address})")
+            self.audit_as_service(PORTAL_SERVICE, "portal open", message.message_id,
+                                  f"content opened for the recipient {address}")
             body = self._open_content(message)
         return PortalView(message, address, "available", f"Encrypted message from {message.sender}", body)
 
@@ -402,8 +457,9 @@ class Console:
     def _open_content(self, message: Message) -> str:
         wrapped = self.store.get_data_key(message.message_id)
         if message.sealed_content is None or wrapped is None:
-            raise StoreError(f"the content of {message.message_id} or its key is missing from the store")
-        return read_portal_content(self.store.keys.open(message.message_id, message.sealed_content, wrapped))["body"]
+            raise Refused(f"the content key of {message.message_id} was destroyed; no one can open it")
+        plaintext = open_sealed(self.keyring(), PORTAL_CONTENT, message.message_id, message.sealed_content, wrapped)
+        return read_portal_content(plaintext)["body"]
 
     # -- import ----------------------------------------------------------------------
 

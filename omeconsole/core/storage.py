@@ -139,6 +139,12 @@ class StoreLock:
         self.path = path
         self._fd: int | None = None
         self._depth = 0
+        self._exclusive = False
+
+    @property
+    def exclusive(self) -> bool:
+        """Whether this process holds the lock exclusively right now."""
+        return self._fd is not None and self._exclusive
 
     @contextmanager
     def hold(self, exclusive: bool):

@@ -3,10 +3,13 @@
     store.json          manifest: format, version, shard count
     tenant.json         settings, users, branding templates, native domains
     messages/XX.json    bulk message data, sharded by a hash of the Message ID
-    datakeys/XX.json    wrapped content keys, same sharding (they change on revoke)
+    datakeys/XX.json    wrapped content keys, same sharding (they change on revoke and rewrap)
     revocations.json    who revoked what and when
+    keyring.json        key versions, sealed by the master key (dkm/keyring.py)
+    master.key          the master key, 0600, when no passphrase protects the keyring
+    access.json         elevation requests (dkm/access.py)
+    accounts.json       connected accounts, credentials sealed by the keyring
     audit.jsonl         the hash-chained audit log (audit.py)
-    master.key          the master key, 0600 (keys.py)
 
 Data that changes never shares a file with bulk message data.
 """
@@ -24,7 +27,7 @@ from tinydb import Query
 
 from omeconsole.core.audit import AuditLog
 from omeconsole.core.errors import StoreDamaged, StoreError
-from omeconsole.core.keys import ContentKeys
+from omeconsole.core.dkm.access import AccessRequest
 from omeconsole.core.model import Message, Revocation
 from omeconsole.core.storage import StoreLock, dump_json, open_db, read_json, write_atomic
 from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
@@ -41,7 +44,6 @@ class Store:
         self.shards = shards
         self.lock = StoreLock(self.root / "store.lock")
         self.audit = AuditLog(self.root)
-        self.keys = ContentKeys(self.root)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -58,8 +60,6 @@ class Store:
             raise StoreError(f"cannot create the store directory {root}: {exc.strerror}") from None
         store = cls(root, shards)
         with store.lock.hold(exclusive=True):
-            if not store.keys.path.exists():
-                store.keys.create()
             write_atomic(root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "shards": shards}))
         return store
 
@@ -188,9 +188,11 @@ class Store:
             with open_db(self._message_path(shard)) as db:
                 table = db.table("messages")
                 existing = {doc["message_id"]: doc.doc_id for doc in table.all()}
+                replacements = {m.message_id: m.to_doc() for m in group if m.message_id in existing}
                 fresh = [m.to_doc() for m in group if m.message_id not in existing]
-                for message in (m for m in group if m.message_id in existing):
-                    table.update(message.to_doc(), doc_ids=[existing[message.message_id]])
+                if replacements:
+                    table.update(lambda doc: doc.update(replacements[doc["message_id"]]),
+                                 doc_ids=[existing[mid] for mid in replacements])
                 if fresh:
                     table.insert_multiple(fresh)
 
@@ -205,6 +207,33 @@ class Store:
         with open_db(self._datakey_path(self.shard_of(message_id))) as db:
             doc = db.table("datakeys").get(Query().message_id == message_id)
         return dict(doc) if doc else None
+
+    def destroy_data_keys(self, message_ids: list[str]) -> int:
+        """Remove wrapped data keys: what they sealed can never be opened again."""
+        removed = 0
+        for shard, ids in _group_by(message_ids, self.shard_of).items():
+            wanted = set(ids)
+            with open_db(self._datakey_path(shard)) as db:
+                table = db.table("datakeys")
+                doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in wanted]
+                if doc_ids:
+                    table.remove(doc_ids=doc_ids)
+                    removed += len(doc_ids)
+        return removed
+
+    def datakey_shards(self) -> list[Path]:
+        return sorted((self.root / "datakeys").glob("*.json"))
+
+    def read_data_keys(self, path: Path) -> list[dict]:
+        with open_db(path) as db:
+            return [dict(doc) for doc in db.table("datakeys").all()]
+
+    def update_data_keys(self, path: Path, replacements: dict[str, dict]) -> None:
+        """Replace the wrapped keys of some messages in one shard, in one atomic write."""
+        with open_db(path) as db:
+            table = db.table("datakeys")
+            doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in replacements]
+            table.update(lambda doc: doc.update(replacements[doc["message_id"]]), doc_ids=doc_ids)
 
     # -- revocations -------------------------------------------------------------------
 
@@ -228,6 +257,43 @@ class Store:
             db.table("revocations").insert_multiple(
                 {"message_id": mid, **rev.to_doc()} for mid, rev in revocations.items()
             )
+
+
+    # -- access requests ---------------------------------------------------------------
+
+    @property
+    def access_path(self) -> Path:
+        return self.root / "access.json"
+
+    def access_requests(self) -> list[AccessRequest]:
+        with open_db(self.access_path) as db:
+            docs = db.table("requests").all()
+        try:
+            return [AccessRequest.from_doc(doc) for doc in docs]
+        except _DOC_ERRORS as exc:
+            raise StoreDamaged(self.access_path, f"an access request is malformed ({_describe(exc)})") from None
+
+    def save_access_request(self, request: AccessRequest) -> None:
+        with open_db(self.access_path) as db:
+            db.table("requests").upsert(request.to_doc(), Query().id == request.id)
+
+    # -- connected accounts ------------------------------------------------------------
+
+    @property
+    def accounts_path(self) -> Path:
+        return self.root / "accounts.json"
+
+    def accounts(self) -> list[dict]:
+        with open_db(self.accounts_path) as db:
+            return [dict(doc) for doc in db.table("accounts").all()]
+
+    def save_account(self, account: dict) -> None:
+        with open_db(self.accounts_path) as db:
+            db.table("accounts").upsert(account, Query().id == account["id"])
+
+    def remove_account(self, account_id: str) -> None:
+        with open_db(self.accounts_path) as db:
+            db.table("accounts").remove(Query().id == account_id)
 
 
 def _message_from_doc(path: Path, doc: dict) -> Message:

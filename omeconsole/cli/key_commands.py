@@ -1,0 +1,154 @@
+"""The key manager's commands: keys, access (elevation), accounts, audit."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from omeconsole.cli import render
+from omeconsole.cli.commands import console, emit, emit_records, wants_json
+from omeconsole.core.access_service import Elevation
+from omeconsole.core.accounts_service import ConnectedAccounts
+from omeconsole.core.audit_service import AuditTrail
+from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.keys_service import KeyManager
+from omeconsole.core.timeutil import format_iso
+
+ACCESS_COLUMNS = ("Id", "Requester", "Reason", "Duration", "State", "TimeLeft", "Created", "ApprovedBy", "DeniedBy",
+                  "GrantedAt", "EndsAt", "EndedBy")
+
+
+def cmd_keys(args) -> int:
+    manager = KeyManager(console(args))
+    action = args.subcommand
+    if action == "status":
+        _keys_status(args, manager.status().to_record())
+    elif action == "rotate":
+        version = manager.rotate()
+        _say(args, {"Primary": version.version, "Created": format_iso(version.created)},
+             f"Key version {version.version} is now the primary; older versions are archived "
+             "(they decrypt, and no longer encrypt)")
+    elif action == "rewrap":
+        moved = manager.rewrap(_progress(args))
+        _say(args, {"Rewrapped": moved}, f"Rewrapped {moved} data key(s) under the primary; no secret was opened")
+    elif action == "destroy":
+        gone = manager.destroy_below(args.below)
+        _say(args, {"Destroyed": gone}, f"Destroyed key version(s) {', '.join(map(str, gone))}")
+    elif action == "purge-expired":
+        purged = manager.purge_expired()
+        _say(args, {"Purged": purged}, f"Destroyed the content keys of {len(purged)} expired message(s)")
+    elif action == "decrypt":
+        elevation, body = manager.decrypt(args.message_id)
+        _say(args, {"Elevation": elevation, "Body": body}, body)
+    elif action == "policy":
+        days = manager.set_rotation_days(args.rotation_days)
+        _say(args, {"RotationPeriodDays": days}, f"Key versions now roll over every {days} day(s)")
+    elif action == "group":
+        emit_records(args, [{"Member": m.address, "Kind": "service account", "Purpose": m.purpose}
+                            for m in manager.members()], ("Member", "Kind", "Purpose"))
+    else:
+        manager.add_member(args.address)
+    return 0
+
+
+def _keys_status(args, record: dict) -> None:
+    if wants_json(args):
+        emit(render.as_json(record))
+        return
+    protection = {"key-file": "a key file (master.key, 0600)", "passphrase": "a passphrase (Argon2id)"}
+    emit(f"Keyring protected by: {protection.get(record['Protection'], record['Protection'])}\nRotation period:      {record['RotationPeriodDays']} days\n"
+         f"Next rollover:        {record['NextRollover']}\n")
+    emit(render.as_table(record["Versions"], ("Version", "Created", "State", "DataKeys"), short_dates=("Created",)))
+
+
+def _progress(args):
+    if wants_json(args) or not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        sys.stderr.write(f"\rRewrapping: shard {done}/{total}")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+    return show
+
+
+def _say(args, record: dict, sentence: str) -> None:
+    emit(render.as_json(record) if wants_json(args) else sentence)
+
+
+def cmd_access(args) -> int:
+    app = console(args)
+    elevation = Elevation(app)
+    now = app.clock()
+    if args.subcommand == "list":
+        emit_records(args, [r.to_record(now) for r in elevation.list()], ACCESS_COLUMNS,
+                     table_columns=("Id", "Requester", "State", "TimeLeft", "Duration", "ApprovedBy", "Reason"),
+                     limits={"Reason": 40})
+        return 0
+    if args.subcommand == "request":
+        request = elevation.request(args.reason, parse_duration(args.duration))
+        sentence = (f"Requested {request.id} for {request.to_record(now)['Duration']}; it needs approval by two "
+                    f"different Global Administrators (other than you) before {format_iso(request.pending_until)}")
+    else:
+        request = getattr(elevation, args.subcommand)(args.id)
+        sentence = f"{request.id} is now {request.describe_state(app.clock())}" + (
+            f" until {format_iso(request.ends_at)}" if request.state(app.clock()) == "active" else "")
+    _say(args, request.to_record(app.clock()), sentence)
+    return 0
+
+
+def cmd_accounts(args) -> int:
+    accounts = ConnectedAccounts(console(args))
+    action = args.subcommand
+    if action == "add":
+        account = accounts.add(args.mailbox, args.provider, args.login, sys.stdin.readline())
+        _say(args, account.to_record(), f"Connected {account.id}: {account.provider} account {account.login} "
+                                        f"for {account.mailbox}; its password is sealed by the keyring")
+    elif action == "list":
+        records = [a.to_record() for a in accounts.list()]
+        emit_records(args, records, ("Id", "Mailbox", "Provider", "Login", "Created", "CreatedBy"))
+    elif action == "show" and args.reveal:
+        account, elevation, credential = accounts.reveal(args.id)
+        record = {**account.to_record(), "Password": credential, "Elevation": elevation}
+        emit(render.as_json(record) if wants_json(args) else render.as_list(record))
+    elif action == "show":
+        record = accounts.show(args.id).to_record()
+        emit(render.as_json(record) if wants_json(args) else render.as_list(record))
+    else:
+        account = accounts.remove(args.id)
+        _say(args, account.to_record(), f"Removed {account.id}; its sealed password and data key are gone")
+    return 0
+
+
+def cmd_audit(args) -> int:
+    app = console(args)
+    if args.subcommand == "verify":
+        return _audit_verify(args, AuditTrail(app).verify(Path(args.checkpoint) if args.checkpoint else None))
+    if args.subcommand == "checkpoint":
+        checkpoint = AuditTrail(app).checkpoint()
+        emit(json.dumps(checkpoint, indent=2))
+        return 0
+    entries = app.audit_entries()
+    if args.last is not None:
+        entries = entries[-args.last:] if args.last > 0 else []
+    emit_records(args, [e.to_record() for e in entries],
+                 ("Sequence", "Time", "Actor", "Role", "Action", "Target", "Outcome", "Detail", "Origin"),
+                 table_columns=("Time", "Actor", "Action", "Target", "Outcome", "Detail"),
+                 limits={"Target": 72, "Detail": 70})
+    return 0
+
+
+def _audit_verify(args, result) -> int:
+    if wants_json(args):
+        emit(render.as_json(result.to_record()))
+    elif result.ok:
+        emit(f"Audit log verified: {result.entries} entries, hash chain intact; head {result.head}"
+             + (f"; the checkpoint {result.checkpoint}" if result.checkpoint else ""))
+    else:
+        sys.stderr.write(f"omeconsole: audit log NOT verified: {result.problem}\n")
+    return 0 if result.ok else 1
+
+
+HANDLERS = {"keys": cmd_keys, "access": cmd_access, "accounts": cmd_accounts, "audit": cmd_audit}
