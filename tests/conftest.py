@@ -67,3 +67,31 @@ def demo_cli(demo_store) -> CLI:
 
 def utc(*parts) -> datetime:
     return datetime(*parts, tzinfo=timezone.utc)
+
+
+class Clock:
+    """An injected clock for the services: tests move time, never sleep."""
+
+    def __init__(self, start: datetime | None = None):
+        self.now = start or datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def as_user(demo_store, clock):
+    """Console.open on the demo store as ADDRESS, on the shared injected clock."""
+    from omeconsole.core.services import Console
+
+    return lambda address=None: Console.open(demo_store, address, clock=clock)

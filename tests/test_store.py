@@ -56,16 +56,6 @@ def test_store_files_are_private(demo_store):
             assert path.stat().st_mode & 0o077 == 0, path
 
 
-def test_no_message_body_is_stored_in_clear(demo_store):
-    app = Console.open(demo_store)
-    app.send(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="Plain subject",
-             body="TOPSECRET-BODY-4242")
-    for path in demo_store.rglob("*"):
-        if path.is_file():
-            assert b"TOPSECRET-BODY-4242" not in path.read_bytes(), path
-            assert b"Please find the details below" not in path.read_bytes(), path
-
-
 @pytest.mark.parametrize("name,content,problem", [
     ("tenant.json", b'{"settings": {"1": {"organization": "Contoso"', "not valid JSON"),
     ("tenant.json", b"", "the file is empty"),

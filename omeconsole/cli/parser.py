@@ -81,6 +81,7 @@ def _tenant_commands(command) -> None:
 
     audit = command("audit", "the audit log: who did what, when, with what outcome")
     audit.add_argument("--last", type=_int, metavar="N", help="only the last N entries")
+    audit.add_argument("--csv", action="store_true", help="print CSV")
     audit_actions = audit.add_subparsers(dest="subcommand", metavar="ACTION", parser_class=Parser)
     verify = audit_actions.add_parser("verify", parents=[_common()], help="check the whole hash chain")
     verify.add_argument("--checkpoint", metavar="FILE", help="a checkpoint kept elsewhere: also detects truncation")

@@ -56,6 +56,17 @@ def default_origin(face: str = "cli") -> str:
     return f"{face} on {socket.gethostname()}{where}"
 
 
+def _sequences(lines: list[bytes]) -> set[int]:
+    """The sequence numbers the given lines claim, read leniently (only to tell a move from a gap)."""
+    found = set()
+    for line in lines:
+        try:
+            found.add(int(json.loads(line)["seq"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return found
+
+
 class AuditLog:
     def __init__(self, store_dir: Path):
         self.path = Path(store_dir) / AUDIT_FILE
@@ -132,6 +143,9 @@ class AuditLog:
             except StoreDamaged as damaged:
                 return entries, damaged.problem
             expected = len(entries) + 1
+            if entry.seq != expected and expected in _sequences(lines[number:]):
+                return entries, (f"entries were reordered: line {number} holds entry {entry.seq} "
+                                 f"where entry {expected} belongs")
             if entry.seq > expected:
                 return entries, (f"entries {expected} to {entry.seq - 1} were removed "
                                  f"(line {number} holds entry {entry.seq})")

@@ -1,0 +1,51 @@
+"""No plaintext message body, credential or passphrase anywhere under the store directory."""
+
+import base64
+
+from conftest import CLI
+
+PASSPHRASE = "passphrase never stored 7731"
+BODY = "BODY-MARKER-5d1f2 the quarterly numbers"
+CREDENTIAL = "CREDENTIAL-MARKER-9a7e app password"
+
+
+def _needles(text: str) -> list[bytes]:
+    raw = text.encode("utf-8")
+    return [raw, text.encode("utf-16-le"), base64.b64encode(raw), raw[:12]]
+
+
+def test_secrets_never_reach_the_store_files(cli: CLI, store_dir):
+    env = {"OMECONSOLE_PASSPHRASE": PASSPHRASE}
+    cli("init", "--org", "Woodgrove", "--domain", "woodgrovebank.com", "--admin", "a@woodgrovebank.com",
+        "--license", "E5", "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    cli("user", "add", "u@woodgrovebank.com", "--role", "user")
+    cli("template", "add", "Woodgrove Secure", env=env)
+    for protection in ("encrypt-only", "do-not-forward"):
+        cli("send", "--from", "u@woodgrovebank.com", "--to", "bob@gmail.com", "--subject", "Numbers", "--body", BODY,
+            "--encrypt", protection, "--template", "Woodgrove Secure", env=env)
+    cli("send", "--from", "u@woodgrovebank.com", "--to", "bob@gmail.com", "--subject", "Plain", "--body", BODY, env=env)
+    cli("accounts", "add", "--mailbox", "u@woodgrovebank.com", "--provider", "imap", "--login", "u@mail.example",
+        "--password-stdin", stdin=CREDENTIAL + "\n", env=env)
+    cli("keys", "rotate", env=env)
+    cli("keys", "rewrap", env=env)
+    cli("audit", "checkpoint", env=env)
+    files = [p for p in store_dir.rglob("*") if p.is_file()]
+    assert len(files) > 8
+    for path in files:
+        data = path.read_bytes()
+        for secret in (PASSPHRASE, BODY, CREDENTIAL):
+            for needle in _needles(secret):
+                assert needle not in data, (path, secret)
+        assert path.stat().st_mode & 0o077 == 0, path
+    assert not (store_dir / "master.key").exists()
+
+
+def test_errors_and_exports_never_carry_secrets(demo_cli: CLI):
+    demo_cli("accounts", "add", "--mailbox", "megan.bowen@contoso.com", "--provider", "gmail", "--login", "m@gmail.com",
+             "--password-stdin", stdin=CREDENTIAL + "\n")
+    outputs = [demo_cli("accounts", "show", "CA-0001", "--reveal", check=1),
+               demo_cli("audit", "--csv"), demo_cli("audit", "--json"), demo_cli("trace", "--csv"),
+               demo_cli("report", "--json"), demo_cli("accounts", "list", "--json")]
+    for result in outputs:
+        assert CREDENTIAL not in result.stdout + result.stderr
+        assert "Please find the details below" not in result.stdout + result.stderr
