@@ -9,7 +9,7 @@ from omeconsole.core.dkm.access import (
 )
 from omeconsole.core.errors import NotFound, Refused
 from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.services import Console
+from omeconsole.core.services import ConsoleService
 from omeconsole.core.tenant import Role
 from omeconsole.core.timeutil import format_iso
 
@@ -17,14 +17,7 @@ from omeconsole.core.timeutil import format_iso
 SYSTEM = "omeconsole"
 
 
-class Elevation:
-    def __init__(self, console: Console):
-        self.console = console
-        self.store = console.store
-
-    @property
-    def actor(self):
-        return self.console.actor
+class Elevation(ConsoleService):
 
     def _now(self):
         return self.console.clock()
@@ -54,17 +47,17 @@ class Elevation:
     def request(self, reason: str, duration: timedelta) -> AccessRequest:
         reason = check_reason(reason)
         with self.store.writing():
-            self.console._reload_tenant()
-            self.console._require_admin("access request", "key material")
+            self.console.reload_tenant()
+            self.console.require_admin("access request", "key material")
             requests, now = self.sweep(), self._now()
             open_one = next((r for r in requests if r.requester == self.actor.address
                              and r.state(now) in (PENDING, ACTIVE)), None)
             if open_one:
-                raise self.console._refuse("access request", open_one.id, Refused(
+                raise self.console.refuse("access request", open_one.id, Refused(
                     f"{self.actor.address} already has {open_one.id} ({open_one.describe_state(now)}); "
                     f"end it or let it expire first"))
             request = AccessRequest(f"AR-{len(requests) + 1:04d}", self.actor.address, reason, duration, now)
-            self.console._audit("access request", request.id, "success",
+            self.console.audit("access request", request.id, "success",
                                 f"for {duration}; justification: {reason}")
             self.store.save_access_request(request)
         return request
@@ -74,13 +67,13 @@ class Elevation:
             request = self._decidable(request_id, "access approve")
             problem = approval_problem(request, self.actor.address, self._now())
             if problem:
-                raise self.console._refuse("access approve", request.id, Refused(problem))
+                raise self.console.refuse("access approve", request.id, Refused(problem))
             now = self._now()
             request.approvals.append(Approval(self.actor.address, now))
             granted = len(request.approvals) == APPROVAL_STAGES
             if granted:
                 request.granted_at = now
-            self.console._audit("access approve", request.id, "success",
+            self.console.audit("access approve", request.id, "success",
                                 f"stage {len(request.approvals)} of {APPROVAL_STAGES}"
                                 + (f"; elevation granted to {request.requester} until "
                                    f"{format_iso(request.ends_at)}" if granted else ""))
@@ -94,34 +87,34 @@ class Elevation:
             if state != PENDING or request.requester == self.actor.address:
                 problem = (f"{request.id} is {state}, not pending" if state != PENDING
                            else f"{self.actor.address} requested {request.id} and may not decide it")
-                raise self.console._refuse("access deny", request.id, Refused(problem))
+                raise self.console.refuse("access deny", request.id, Refused(problem))
             request.denied_by = self.actor.address
-            self.console._audit("access deny", request.id, "success", f"requested by {request.requester}")
+            self.console.audit("access deny", request.id, "success", f"requested by {request.requester}")
             self.store.save_access_request(request)
         return request
 
     def _decidable(self, request_id: str, action: str) -> AccessRequest:
-        self.console._reload_tenant()
-        self.console._require_admin(action, request_id)
+        self.console.reload_tenant()
+        self.console.require_admin(action, request_id)
         return self._find(self.sweep(), request_id)
 
     def end(self, request_id: str) -> AccessRequest:
         with self.store.writing():
-            self.console._reload_tenant()
+            self.console.reload_tenant()
             request = self._find(self.sweep(), request_id)
             if self.actor.role is not Role.GLOBAL_ADMIN and self.actor.address != request.requester:
-                raise self.console._refuse("access end", request.id, Refused(
+                raise self.console.refuse("access end", request.id, Refused(
                     f"only the requester or a Global Administrator may end {request.id}"))
             if request.state(self._now()) != ACTIVE:
-                raise self.console._refuse("access end", request.id, Refused(
+                raise self.console.refuse("access end", request.id, Refused(
                     f"{request.id} is {request.describe_state(self._now())}, not active"))
             request.ended_by, request.ended_at = self.actor.address, self._now()
-            self.console._audit("access end", request.id, "success", f"ended early; requested by {request.requester}")
+            self.console.audit("access end", request.id, "success", f"ended early; requested by {request.requester}")
             self.store.save_access_request(request)
         return request
 
     def list(self) -> list[AccessRequest]:
-        self.console._require_reader()
+        self.console.require_reader()
         with self.store.writing():
             requests = self.sweep()
         if not sees_all_messages(self.actor):
@@ -140,6 +133,6 @@ class Elevation:
             return active
         last = max(mine, key=lambda r: r.created, default=None)
         why = "no active elevation" if last is None else f"no active elevation ({last.id} is {last.describe_state(now)})"
-        raise self.console._refuse(action, target, Refused(
+        raise self.console.refuse(action, target, Refused(
             f"{action} needs an approved, active elevation: {self.actor.address} has {why}; "
             "request one with 'omeconsole access request'"))

@@ -9,7 +9,7 @@ from omeconsole.core.addresses import normalize_address
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, open_sealed, seal
 from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.services import Console
+from omeconsole.core.services import ConsoleService
 from omeconsole.core.tenant import Role
 from omeconsole.core.timeutil import format_iso
 
@@ -36,14 +36,7 @@ class ConnectedAccount:
         return cls(doc["id"], doc["mailbox"], doc["provider"], doc["login"], doc["created"], doc["created_by"])
 
 
-class ConnectedAccounts:
-    def __init__(self, console: Console):
-        self.console = console
-        self.store = console.store
-
-    @property
-    def actor(self):
-        return self.console.actor
+class ConnectedAccounts(ConsoleService):
 
     def _may_manage(self, mailbox: str) -> bool:
         return self.actor.role is Role.GLOBAL_ADMIN or (self.actor.role is Role.USER and self.actor.address == mailbox)
@@ -60,11 +53,11 @@ class ConnectedAccounts:
         if not credential or len(credential) > MAX_CREDENTIAL:
             raise UsageError(f"the password (on standard input) must be 1 to {MAX_CREDENTIAL} characters")
         with self.store.writing():
-            self.console._reload_tenant()
+            self.console.reload_tenant()
             if self.console.tenant.user(mailbox) is None:
                 raise NotFound(f"{mailbox} is not a mailbox of {self.console.tenant.organization}")
             if not self._may_manage(mailbox):
-                raise self.console._refuse("accounts add", mailbox, Refused(
+                raise self.console.refuse("accounts add", mailbox, Refused(
                     f"only {mailbox} or a Global Administrator may connect accounts to that mailbox"))
             keyring = self.console.keyring()
             accounts = self.store.accounts()
@@ -72,7 +65,7 @@ class ConnectedAccounts:
             sealed, wrapped = seal(keyring, ACCOUNT_CREDENTIAL, account_id, credential.encode("utf-8"))
             account = ConnectedAccount(account_id, mailbox, provider, login, format_iso(self.console.clock()),
                                        self.actor.address)
-            self.console._audit("accounts add", account_id, "success",
+            self.console.audit("accounts add", account_id, "success",
                                 f"{provider} account {login} for {mailbox}; credential {keyring.keyed_hash(credential)}")
             self.store.save_account({"id": account_id, "mailbox": mailbox, "provider": provider, "login": login,
                                      "created": account.created, "created_by": account.created_by,
@@ -80,7 +73,7 @@ class ConnectedAccounts:
         return account
 
     def list(self) -> list[ConnectedAccount]:
-        self.console._require_reader()
+        self.console.require_reader()
         with self.store.reading():
             accounts = [ConnectedAccount.from_doc(a) for a in self.store.accounts()]
         if sees_all_messages(self.actor):
@@ -96,30 +89,30 @@ class ConnectedAccounts:
         return doc
 
     def show(self, account_id: str) -> ConnectedAccount:
-        self.console._require_reader()
+        self.console.require_reader()
         with self.store.reading():
             return ConnectedAccount.from_doc(self._doc(account_id))
 
     def reveal(self, account_id: str) -> tuple[ConnectedAccount, str, str]:
         """(account, elevation ID, credential): only under an active elevation, audited."""
-        self.console._require_reader()
+        self.console.require_reader()
         with self.store.writing():
-            self.console._reload_tenant()
+            self.console.reload_tenant()
             doc = self._doc(account_id)
             elevation = Elevation(self.console).require_active("accounts reveal", doc["id"])
-            self.console._audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
+            self.console.audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
             plaintext = open_sealed(self.console.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"], doc["wrapped"])
         return ConnectedAccount.from_doc(doc), elevation.id, plaintext.decode("utf-8")
 
     def remove(self, account_id: str) -> ConnectedAccount:
-        self.console._require_reader()
+        self.console.require_reader()
         with self.store.writing():
-            self.console._reload_tenant()
+            self.console.reload_tenant()
             doc = self._doc(account_id)
             if not self._may_manage(doc["mailbox"]):
-                raise self.console._refuse("accounts remove", doc["id"], Refused(
+                raise self.console.refuse("accounts remove", doc["id"], Refused(
                     f"only {doc['mailbox']} or a Global Administrator may remove {doc['id']}"))
-            self.console._audit("accounts remove", doc["id"], "success",
+            self.console.audit("accounts remove", doc["id"], "success",
                                 f"{doc['provider']} account for {doc['mailbox']}; its sealed credential and key are "
                                 "deleted")
             self.store.remove_account(doc["id"])

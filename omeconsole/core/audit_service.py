@@ -15,9 +15,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from omeconsole.core.dkm.keyring import Keyring, b64, unb64
-from omeconsole.core.errors import Refused, UsageError
-from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.services import Console
+from omeconsole.core.errors import UsageError
+from omeconsole.core.services import ConsoleService
 from omeconsole.core.timeutil import format_iso
 
 CHECKPOINT_FORMAT = "omeconsole-audit-checkpoint/1"
@@ -44,18 +43,10 @@ class Verification:
                 "Checkpoint": self.checkpoint}
 
 
-class AuditTrail:
-    def __init__(self, console: Console):
-        self.console = console
-        self.store = console.store
-
-    def _require_auditor(self) -> None:
-        self.console._require_reader()
-        if not sees_all_messages(self.console.actor):
-            raise Refused(f"the audit log is for admins and helpdesk; {self.console.actor.label} may not read it")
+class AuditTrail(ConsoleService):
 
     def verify(self, checkpoint_path: Path | None = None) -> Verification:
-        self._require_auditor()
+        self.console.require_overseer("the audit log")
         checkpoint = _read_checkpoint(checkpoint_path) if checkpoint_path else None
         with self.store.reading():
             entries, problem = self.store.audit.walk()
@@ -69,10 +60,10 @@ class AuditTrail:
     def checkpoint(self) -> dict:
         """Sign the head. The audit entry recording the checkpoint is the head it signs."""
         with self.store.writing():
-            self.console._reload_tenant()
-            self.console._require_admin("audit checkpoint", "audit log")
+            self.console.reload_tenant()
+            self.console.require_admin("audit checkpoint", "audit log")
             keyring = self.console.keyring()
-            entry = self.console._audit("audit checkpoint", "audit log", "success",
+            entry = self.console.audit("audit checkpoint", "audit log", "success",
                                         "signed head handed to the admin to keep outside the store")
             checkpoint = {"format": CHECKPOINT_FORMAT, "organization": self.console.tenant.organization,
                           "sequence": entry.seq, "hash": entry.hash, "time": format_iso(self.console.clock()),

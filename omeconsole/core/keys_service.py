@@ -15,8 +15,7 @@ from omeconsole.core.dkm.keyring import DESTROYED, MAX_ROTATION_DAYS, Keyring, K
 from omeconsole.core.errors import Refused, UsageError
 from omeconsole.core.mailflow import read_portal_content
 from omeconsole.core.message_id import normalize_message_id
-from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.services import Console
+from omeconsole.core.services import ConsoleService
 from omeconsole.core.timeutil import format_iso
 
 
@@ -37,14 +36,11 @@ class KeyringStatus:
         }
 
 
-class KeyManager:
-    def __init__(self, console: Console):
-        self.console = console
-        self.store = console.store
+class KeyManager(ConsoleService):
 
     def _admin(self, action: str, target: str = "keyring") -> Keyring:
-        self.console._reload_tenant()
-        self.console._require_admin(action, target)
+        self.console.reload_tenant()
+        self.console.require_admin(action, target)
         return self.console.keyring()
 
     # -- reading -----------------------------------------------------------------------
@@ -58,9 +54,7 @@ class KeyManager:
 
     def status(self) -> KeyringStatus:
         """Versions, states and counts. Reads no key material: no passphrase needed."""
-        self.console._require_reader()
-        if not sees_all_messages(self.console.actor):
-            raise Refused(f"keys status is for admins and helpdesk; {self.console.actor.label} may not read it")
+        self.console.require_overseer("keys status")
         with self.store.reading():
             keyring = Keyring.metadata(self.store.root)
             counts = self.count_wrapped()
@@ -73,7 +67,7 @@ class KeyManager:
         with self.store.writing():
             keyring = self._admin("keys rotate")
             old = keyring.primary.version
-            self.console._audit("keys rotate", f"key version {old + 1}", "success",
+            self.console.audit("keys rotate", f"key version {old + 1}", "success",
                                 f"by hand; version {old} archived (decrypts, no longer encrypts)")
             return keyring.rotate(self.console.clock())
 
@@ -82,7 +76,7 @@ class KeyManager:
             raise UsageError(f"the rotation period is 1 to {MAX_ROTATION_DAYS} days; got {days}")
         with self.store.writing():
             keyring = self._admin("keys policy")
-            self.console._audit("keys policy", "keyring", "success",
+            self.console.audit("keys policy", "keyring", "success",
                                 f"rotation period {keyring.rotation_days} -> {days} days")
             keyring.set_rotation_days(days)
         return days
@@ -93,7 +87,7 @@ class KeyManager:
             keyring = self._admin("keys rewrap")
             primary = keyring.primary.version
             shards = self.store.datakey_shards()
-            self.console._audit("keys rewrap", f"key version {primary}", "success",
+            self.console.audit("keys rewrap", f"key version {primary}", "success",
                                 f"every wrapped data key moves to the primary, version {primary}")
             moved = 0
             for done, path in enumerate(shards, 1):
@@ -124,9 +118,9 @@ class KeyManager:
             in_use = {v: counts[v] for v in doomed if counts[v]}
             if in_use:
                 busy = ", ".join(f"version {v} wraps {n} data key(s)" for v, n in sorted(in_use.items()))
-                raise self.console._refuse("keys destroy", f"key versions below {below}", Refused(
+                raise self.console.refuse("keys destroy", f"key versions below {below}", Refused(
                     f"cannot destroy: {busy}; run 'omeconsole keys rewrap' first"))
-            self.console._audit("keys destroy", f"key versions {', '.join(map(str, doomed))}", "success",
+            self.console.audit("keys destroy", f"key versions {', '.join(map(str, doomed))}", "success",
                                 "destroyed for good: nothing is wrapped under them")
             keyring.destroy(doomed, self.console.clock())
         return doomed
@@ -139,7 +133,7 @@ class KeyManager:
             expired = [m.message_id for m in self.store.iter_messages()
                        if m.is_expired(now) and m.revocation is None and self.store.get_data_key(m.message_id)]
             if expired:
-                self.console._audit("keys purge-expired", f"{len(expired)} message(s)", "success",
+                self.console.audit("keys purge-expired", f"{len(expired)} message(s)", "success",
                                     "content keys of expired messages destroyed")
                 self.store.destroy_data_keys(expired)
         return expired
@@ -150,15 +144,15 @@ class KeyManager:
         """(elevation ID, body): a message's content, for troubleshooting, under an active elevation."""
         canonical = normalize_message_id(message_id)
         with self.store.writing():
-            self.console._reload_tenant()
+            self.console.reload_tenant()
             elevation = Elevation(self.console).require_active("keys decrypt", canonical)
-            message = self.console._load(canonical)
+            message = self.console.load(canonical)
             wrapped = self.store.get_data_key(canonical)
             if message.sealed_content is None or wrapped is None:
                 why = "it was revoked" if message.revocation else "it holds no portal copy or its key was purged"
-                raise self.console._refuse("keys decrypt", canonical, Refused(
+                raise self.console.refuse("keys decrypt", canonical, Refused(
                     f"the content key of {canonical} is destroyed ({why}); no one can decrypt it"))
-            self.console._audit("keys decrypt", canonical, "success", f"elevation use under {elevation.id}")
+            self.console.audit("keys decrypt", canonical, "success", f"elevation use under {elevation.id}")
             plaintext = open_sealed(self.console.keyring(), PORTAL_CONTENT, canonical, message.sealed_content,
                                     wrapped)
         return elevation.id, read_portal_content(plaintext)["body"]
@@ -166,7 +160,7 @@ class KeyManager:
     # -- the DKM security group --------------------------------------------------------
 
     def members(self) -> tuple[group.ServiceAccount, ...]:
-        self.console._require_reader()
+        self.console.require_reader()
         return group.MEMBERS
 
     def add_member(self, address: str) -> None:
@@ -175,6 +169,6 @@ class KeyManager:
         with self.store.writing():
             if group.is_service_account(address):
                 raise Refused(f"{address} is already a member of the DKM security group")
-            raise self.console._refuse("keys group add", address, Refused(
+            raise self.console.refuse("keys group add", address, Refused(
                 f"{address} is a person; the DKM security group holds service accounts only. "
                 "For troubleshooting, request a time-bound elevation with 'omeconsole access request'"))

@@ -161,7 +161,7 @@ class Console:
 
     # -- audit -----------------------------------------------------------------------
 
-    def _audit(self, action: str, target: str, outcome: str, detail: str = "") -> AuditEntry:
+    def audit(self, action: str, target: str, outcome: str, detail: str = "") -> AuditEntry:
         role = self.actor.role.value if self.actor.role else "outsider"
         return self.store.audit.append(actor=self.actor.address, role=role, action=action, target=target,
                                        outcome=outcome, detail=detail, origin=self.origin)
@@ -185,40 +185,44 @@ class Console:
             self._keyring.rotate(self.clock())
         return self._keyring
 
-    def _refuse(self, action: str, target: str, error: Refused) -> Refused:
-        self._audit(action, target, "refused", "; ".join(error.reasons) or str(error))
+    def refuse(self, action: str, target: str, error: Refused) -> Refused:
+        self.audit(action, target, "refused", "; ".join(error.reasons) or str(error))
         return error
 
-    def _require_admin(self, action: str, target: str) -> None:
+    def require_admin(self, action: str, target: str) -> None:
         try:
             require_global_admin(self.actor, action)
         except Refused as error:
-            raise self._refuse(action, target, error) from None
+            raise self.refuse(action, target, error) from None
 
-    def _require_reader(self) -> None:
+    def require_reader(self) -> None:
         if self.actor.role is None:
             raise Refused(f"{self.actor.address} is not a user of {self.tenant.organization}")
 
-    def audit_entries(self) -> list[AuditEntry]:
-        self._require_reader()
+    def require_overseer(self, what: str) -> None:
+        """The audit log and the keyring's status are for admins and helpdesk."""
+        self.require_reader()
         if not sees_all_messages(self.actor):
-            raise Refused(f"the audit log is for admins and helpdesk; {self.actor.label} may not read it")
+            raise Refused(f"{what} is for admins and helpdesk; {self.actor.label} may not read it")
+
+    def audit_entries(self) -> list[AuditEntry]:
+        self.require_overseer("the audit log")
         with self.store.reading():
             return self.store.audit.entries()
 
     # -- tenant ----------------------------------------------------------------------
 
-    def _reload_tenant(self) -> None:
+    def reload_tenant(self) -> None:
         self.tenant = self.store.load_tenant()
 
     @contextmanager
     def _changing_tenant(self, action: str, target: str):
         """The exclusive lock, the freshest tenant, the admin check; the tenant reloaded after."""
         with self.store.writing():
-            self._reload_tenant()
-            self._require_admin(action, target)
+            self.reload_tenant()
+            self.require_admin(action, target)
             yield
-            self._reload_tenant()
+            self.reload_tenant()
 
     def add_user(self, address: str, role: Role) -> User:
         address = normalize_address(address, "user address")
@@ -228,7 +232,7 @@ class Console:
             if self.tenant.user(address):
                 raise Refused(f"{address} is already a user ({self.tenant.user(address).role.value})")
             user = User(address, role)
-            self._audit("user add", address, "success", f"role {role.value}")
+            self.audit("user add", address, "success", f"role {role.value}")
             self.store.add_user(user)
         return user
 
@@ -243,7 +247,7 @@ class Console:
             if existing:
                 raise Refused(f"a branding template named \"{existing.name}\" already exists")
             template = BrandingTemplate(name, expiry_days)
-            self._audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
+            self.audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
             self.store.add_template(template)
         return template
 
@@ -255,7 +259,7 @@ class Console:
                 raise Refused(f"{domain} is one of the tenant's accepted domains; it is always native")
             if native == (domain in self.tenant.native_domains):
                 raise Refused(f"{domain} is {'already' if native else 'not'} marked as another Microsoft 365 tenant")
-            self._audit(action, domain, "success", "recipients there now get the "
+            self.audit(action, domain, "success", "recipients there now get the "
                         + ("native" if native else "link-based") + " experience in new messages")
             if native:
                 self.store.add_native_domain(domain)
@@ -270,11 +274,11 @@ class Console:
              received: datetime | None = None) -> Message:
         draft = self._draft(sender, recipients, subject, body, protection, method, template, received)
         with self.store.writing():
-            self._reload_tenant()
+            self.reload_tenant()
             try:
                 require_send_as(self.actor, draft.sender)
             except Refused as error:
-                raise self._refuse("send", draft.sender, error) from None
+                raise self.refuse("send", draft.sender, error) from None
             if draft.template and not self.tenant.template(draft.template):
                 raise NotFound(f"no branding template named \"{draft.template}\"; see 'omeconsole template list'")
             if draft.template:
@@ -282,7 +286,7 @@ class Console:
             message = self._compose_unique(draft)
             message.sealed_content, wrapped = seal(self.keyring(), PORTAL_CONTENT, message.message_id,
                                                    portal_content(subject, body))
-            self._audit("send", message.message_id, "success",
+            self.audit("send", message.message_id, "success",
                         f"from {draft.sender} to {len(draft.recipients)} recipient(s); "
                         f"{protection.title}" + (f", template \"{message.template}\"" if message.template else ""))
             self.store.put_data_keys({message.message_id: wrapped})
@@ -321,9 +325,9 @@ class Console:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _load(self, message_id: str) -> Message:
+    def load(self, message_id: str) -> Message:
         """A message this actor may read, by any pasted shape of its Message ID."""
-        self._require_reader()
+        self.require_reader()
         canonical = normalize_message_id(message_id)
         message = self.store.get_message(canonical)
         if message is None or not can_read(self.actor, message):
@@ -332,7 +336,7 @@ class Console:
         return message
 
     def _visible_messages(self) -> Iterable[Message]:
-        self._require_reader()
+        self.require_reader()
         for message in self.store.iter_messages():
             if can_read(self.actor, message):
                 yield message
@@ -342,7 +346,7 @@ class Console:
         with self.store.reading():
             if query.message_id:
                 try:
-                    candidates = [self._load(query.message_id)]
+                    candidates = [self.load(query.message_id)]
                 except NotFound:
                     candidates = []
             else:
@@ -356,7 +360,7 @@ class Console:
         """Get-MessageTraceDetail for one recipient of one message."""
         address = normalize_address(recipient, "recipient")
         with self.store.reading():
-            message = self._load(message_id)
+            message = self.load(message_id)
         row = message.recipient(address)
         if row is None:
             raise NotFound(f"{address} is not a recipient of {message.message_id}")
@@ -368,7 +372,7 @@ class Console:
     def status(self, message_id: str) -> StatusResult:
         """Get-OMEMessageStatus: IsRevocable (as for an admin), Revoked, and every reason."""
         with self.store.reading():
-            message = self._load(message_id)
+            message = self.load(message_id)
             content_key = self.content_key_state(message)
         return StatusResult(message, self.decide(message), content_key)
 
@@ -393,19 +397,19 @@ class Console:
         """Set-OMEMessageRevocation -Revoke $true, or the sender's Remove external access."""
         canonical = normalize_message_id(message_id)
         with self.store.writing():
-            self._reload_tenant()
+            self.reload_tenant()
             message = self.store.get_message(canonical)
             if message is None or (self.actor.role is not None and not can_read(self.actor, message)):
-                self._audit("revoke", canonical, "refused", "no such message among those this identity may see")
+                self.audit("revoke", canonical, "refused", "no such message among those this identity may see")
                 raise NotFound(f"no message with Message ID {canonical}")
             decision = self.decide(message)
             if not decision.allowed:
                 error = Refused(f"{canonical} cannot be revoked by {self.actor.address}: "
                                 + "; ".join(decision.all_reasons), decision.all_reasons)
-                raise self._refuse("revoke", canonical, error)
+                raise self.refuse("revoke", canonical, error)
             revocation = Revocation(self.clock(), self.actor.address, decision.acting_as, self.origin)
             lost = ", ".join(r.address for r in message.link_based_recipients)
-            self._audit("revoke", canonical, "success",
+            self.audit("revoke", canonical, "success",
                         f"as {decision.acting_as}; link-based recipients who lose access: {lost}; "
                         "the portal copy's content key is destroyed")
             self.store.add_revocations({canonical: revocation})
@@ -466,11 +470,11 @@ class Console:
     def import_file(self, path: Path) -> ImportResult:
         parsed = read_trace_export(Path(path))
         with self.store.writing():
-            self._reload_tenant()
-            self._require_admin("import", str(path))
+            self.reload_tenant()
+            self.require_admin("import", str(path))
             changed, added, present, new_messages = self._merge_rows(parsed.rows)
             if changed:
-                self._audit("import", str(path), "success",
+                self.audit("import", str(path), "success",
                             f"{parsed.format}: {added} row(s) added, {new_messages} new message(s), "
                             f"{present} already present, {len(parsed.errors)} rejected")
                 self.store.put_messages(changed)
@@ -506,3 +510,15 @@ def _imported_message(row) -> Message:
 
 def _trace_id_for(message_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "omeconsole:" + message_id))
+
+
+class ConsoleService:
+    """A service that acts as one Console's identity, on its store and clock."""
+
+    def __init__(self, console: Console):
+        self.console = console
+        self.store = console.store
+
+    @property
+    def actor(self) -> Actor:
+        return self.console.actor
