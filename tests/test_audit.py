@@ -6,7 +6,6 @@ import os
 import pytest
 
 from omeconsole.core.audit import AuditLog
-from omeconsole.core.audit_service import AuditTrail
 from omeconsole.core.errors import Refused, StoreDamaged, StoreError
 from omeconsole.core.services import Console
 

@@ -1,6 +1,5 @@
 """Importing the three real export formats, from fixture files in their real shapes."""
 
-from pathlib import Path
 
 import pytest
 

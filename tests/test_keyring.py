@@ -10,9 +10,8 @@ from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import Refused, StoreDamaged, StoreError
 from omeconsole.core.keys_service import KeyManager
 from omeconsole.core.model import Protection
-from omeconsole.core.services import Console
 
-from conftest import CLI, utc
+from conftest import utc
 from test_cli_tenant import assert_one_line_error
 
 NOW = utc(2026, 11, 22, 12)

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from omeconsole.core import storage
-from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.errors import StoreError
 from omeconsole.core.services import Console
-from omeconsole.core.store import Store
 
 from conftest import ROOT
 

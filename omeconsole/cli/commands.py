@@ -13,7 +13,11 @@ from omeconsole.core.errors import UsageError
 from omeconsole.core.records import (
     DETAIL_PROPERTIES, REPORT_PROPERTIES, TRACE_PROPERTIES, event_record,
 )
-from omeconsole.core.services import Console, TraceQuery, initialize
+from omeconsole.core.import_service import TraceImport
+from omeconsole.core.query import TraceQuery
+from omeconsole.core.services import Console
+from omeconsole.core.setup import initialize
+from omeconsole.core.tenant_service import TenantAdmin
 from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.store import default_store_dir
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
@@ -90,7 +94,7 @@ def _tenant_record(tenant) -> dict:
 def cmd_user(args) -> int:
     app = console(args)
     if args.subcommand == "add":
-        user = app.add_user(args.address, Role.parse(args.role))
+        user = TenantAdmin(app).add_user(args.address, Role.parse(args.role))
         if wants_json(args):
             emit(render.as_json({"Address": user.address, "Role": user.role.value}))
         else:
@@ -104,7 +108,7 @@ def cmd_user(args) -> int:
 def cmd_template(args) -> int:
     app = console(args)
     if args.subcommand == "add":
-        template = app.add_template(args.name, args.expiry_days)
+        template = TenantAdmin(app).add_template(args.name, args.expiry_days)
         records = [template]
     else:
         records = app.tenant.templates
@@ -121,7 +125,7 @@ def cmd_template(args) -> int:
 def cmd_native_domain(args) -> int:
     app = console(args)
     if args.subcommand in ("add", "remove"):
-        domain = app.set_native_domain(args.domain, args.subcommand == "add")
+        domain = TenantAdmin(app).set_native_domain(args.domain, args.subcommand == "add")
         emit(f"{domain}: recipients there now get the {'native' if args.subcommand == 'add' else 'link-based'} "
              "experience in new messages")
         return 0
@@ -271,7 +275,7 @@ def cmd_portal(args) -> int:
 
 
 def cmd_import(args) -> int:
-    result = console(args).import_file(Path(args.file))
+    result = TraceImport(console(args)).import_file(Path(args.file))
     if wants_json(args):
         emit(render.as_json(result.to_record()))
     else:

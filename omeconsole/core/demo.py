@@ -18,7 +18,7 @@ from omeconsole.core.mailflow import Draft, compose, portal_content
 from omeconsole.core.model import EncryptionMethod, Message, Protection, Revocation, TraceStatus
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
-from omeconsole.core.services import new_store
+from omeconsole.core.setup import new_store
 from omeconsole.core.store import Store
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
 from omeconsole.core.timeutil import utcnow

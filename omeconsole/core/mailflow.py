@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from omeconsole.core.model import (
     EncryptionMethod, Message, Protection, Recipient, TraceEvent, TraceStatus,
 )
-from omeconsole.core.tenant import DEFAULT_TEMPLATE, Experience, Tenant
+from omeconsole.core.tenant import DEFAULT_TEMPLATE, Tenant
 
 _REGIONS = ("BY5PR19MB", "DM6PR11MB", "SN7PR04MB", "CH2PR12MB", "PH0PR17MB", "AM6PR07MB")
 

@@ -1,4 +1,6 @@
-"""The services both faces call: send, trace, report, status, revoke, portal, import.
+"""The Console: one identity on one store, and the mail services both faces call:
+send, trace, report, status, revoke, portal. Tenant administration, imports and the
+key manager are sibling ConsoleServices in their own modules.
 
 Every permission is checked here, not in a face. Every change and every refused revoke
 is written to the audit log before the change itself, under the store's exclusive lock.
@@ -7,33 +9,27 @@ is written to the audit log before the change itself, under the store's exclusiv
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable, Iterable
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from omeconsole.core.addresses import AddressPattern, matches_any, normalize_address, normalize_domain
+from omeconsole.core.addresses import normalize_address
 from omeconsole.core.audit import AuditEntry, default_origin
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, seal
 from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, PORTAL_SERVICE, is_service_account
-from omeconsole.core.dkm.keyring import KEYRING_FILE, Keyring
+from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
-from omeconsole.core.importers import read_trace_export
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
 from omeconsole.core.message_id import normalize_message_id
-from omeconsole.core.model import Message, Origin, Protection, Recipient, Revocation, TraceEvent, TraceStatus
-from omeconsole.core.records import ImportResult, PortalView, ReportRow, StatusResult, TraceRow
+from omeconsole.core.model import Message, Protection, Recipient, Revocation, TraceEvent
+from omeconsole.core.query import TraceQuery
+from omeconsole.core.records import PortalView, ReportRow, StatusResult, TraceRow
 from omeconsole.core.rules import (
     Actor, RevocationDecision, can_read, check_revocation, require_global_admin, require_send_as,
     sees_all_messages,
 )
 from omeconsole.core.store import Store
-from omeconsole.core.tenant import (
-    DEFAULT_TEMPLATE, BrandingTemplate, Experience, License, Role, Tenant, User, validate_expiry_days,
-    validate_template_name,
-)
+from omeconsole.core.tenant import Experience, validate_template_name
 from omeconsole.core.timeutil import format_iso, utcnow
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
@@ -41,92 +37,6 @@ MAX_SUBJECT = 4096
 MAX_RECIPIENTS = 500
 REVOKED_TEXT = "The message has been revoked by the sender"
 EXPIRED_TEXT = "The message has expired"
-
-
-@dataclass
-class TraceQuery:
-    """Get-MessageTrace filters. Empty lists match everything."""
-
-    senders: list[AddressPattern] = field(default_factory=list)
-    recipients: list[AddressPattern] = field(default_factory=list)
-    start: datetime | None = None
-    end: datetime | None = None
-    statuses: list[TraceStatus] = field(default_factory=list)
-    message_id: str | None = None
-    subject: str | None = None
-    subject_filter: str = "contains"  # contains, startswith, endswith
-    trace_ids: list[str] = field(default_factory=list)
-    from_ips: list[str] = field(default_factory=list)
-    to_ips: list[str] = field(default_factory=list)
-
-    def matches_message(self, message: Message) -> bool:
-        if self.start and message.received < self.start:
-            return False
-        if self.end and message.received > self.end:
-            return False
-        if self.senders and not matches_any(self.senders, message.sender):
-            return False
-        if self.trace_ids and message.trace_id not in self.trace_ids:
-            return False
-        if self.from_ips and message.from_ip not in self.from_ips:
-            return False
-        return self._subject_matches(message.subject)
-
-    def matches_recipient(self, recipient: Recipient) -> bool:
-        if self.statuses and recipient.status not in self.statuses:
-            return False
-        if self.to_ips and recipient.to_ip not in self.to_ips:
-            return False
-        return matches_any(self.recipients, recipient.address)
-
-    def _subject_matches(self, subject: str) -> bool:
-        if not self.subject:
-            return True
-        wanted, text = self.subject.casefold(), subject.casefold()
-        if self.subject_filter == "startswith":
-            return text.startswith(wanted)
-        if self.subject_filter == "endswith":
-            return text.endswith(wanted)
-        return wanted in text
-
-
-def initialize(root: Path, *, organization: str, domains: list[str], admin: str, license: License,
-               premium_encryption: bool = True, passphrase: str | None = None) -> Tenant:
-    """init: a new tenant in a new store, with its first Global Administrator and its keyring."""
-    organization = " ".join((organization or "").split())
-    if not organization:
-        raise UsageError("the organisation needs a name (--org)")
-    accepted = _unique([normalize_domain(d) for d in domains])
-    if not accepted:
-        raise UsageError("a tenant needs at least one accepted domain (--domain)")
-    admin = normalize_address(admin, "admin address")
-    tenant = Tenant(organization, accepted, license, premium_encryption,
-                    users=[User(admin, Role.GLOBAL_ADMIN)], templates=[BrandingTemplate(DEFAULT_TEMPLATE)])
-    if not tenant.is_internal(admin):
-        raise UsageError(f"the admin {admin} is not in an accepted domain ({', '.join(accepted)})")
-    store = new_store(root)
-    with store.writing():
-        store.audit.append(actor=admin, role=Role.GLOBAL_ADMIN.value, action="init", target=organization,
-                           outcome="success", detail=f"domains {', '.join(accepted)}; licence {license.value}; "
-                           f"Premium Encryption {'enabled' if premium_encryption else 'disabled'}; keyring "
-                           f"protected by {'a passphrase' if passphrase else 'a key file'}",
-                           origin=default_origin())
-        Keyring.create(store.root, utcnow(), passphrase)
-        store.save_new_tenant(tenant)
-    return tenant
-
-
-def new_store(root: Path) -> Store:
-    """A new store, or one whose creation stopped before anything but its manifest was written."""
-    if not (Path(root) / "store.json").exists():
-        return Store.create(root)
-    store = Store.open(root)
-    if store.has_tenant():
-        raise StoreError(f"the store at {root} already holds a tenant; nothing was changed")
-    if (store.root / KEYRING_FILE).exists():
-        raise StoreError(f"the store at {root} holds a keyring but no tenant (an interrupted init); "
-                         "move it aside and start again")
-    return store
 
 
 def _unique(items: Iterable) -> list:
@@ -214,58 +124,6 @@ class Console:
 
     def reload_tenant(self) -> None:
         self.tenant = self.store.load_tenant()
-
-    @contextmanager
-    def _changing_tenant(self, action: str, target: str):
-        """The exclusive lock, the freshest tenant, the admin check; the tenant reloaded after."""
-        with self.store.writing():
-            self.reload_tenant()
-            self.require_admin(action, target)
-            yield
-            self.reload_tenant()
-
-    def add_user(self, address: str, role: Role) -> User:
-        address = normalize_address(address, "user address")
-        with self._changing_tenant("user add", address):
-            if not self.tenant.is_internal(address):
-                raise UsageError(f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})")
-            if self.tenant.user(address):
-                raise Refused(f"{address} is already a user ({self.tenant.user(address).role.value})")
-            user = User(address, role)
-            self.audit("user add", address, "success", f"role {role.value}")
-            self.store.add_user(user)
-        return user
-
-    def add_template(self, name: str, expiry_days: int = 0) -> BrandingTemplate:
-        name = validate_template_name(name)
-        expiry_days = validate_expiry_days(expiry_days)
-        with self._changing_tenant("template add", name):
-            existing = self.tenant.template(name)
-            if existing and existing.is_default:
-                raise Refused(f"\"{DEFAULT_TEMPLATE}\" is the default template; it always exists and "
-                              "ExternalMailExpiryInDays cannot be set on it")
-            if existing:
-                raise Refused(f"a branding template named \"{existing.name}\" already exists")
-            template = BrandingTemplate(name, expiry_days)
-            self.audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
-            self.store.add_template(template)
-        return template
-
-    def set_native_domain(self, domain: str, native: bool) -> str:
-        domain = normalize_domain(domain)
-        action = "native-domain add" if native else "native-domain remove"
-        with self._changing_tenant(action, domain):
-            if domain in self.tenant.accepted_domains:
-                raise Refused(f"{domain} is one of the tenant's accepted domains; it is always native")
-            if native == (domain in self.tenant.native_domains):
-                raise Refused(f"{domain} is {'already' if native else 'not'} marked as another Microsoft 365 tenant")
-            self.audit(action, domain, "success", "recipients there now get the "
-                        + ("native" if native else "link-based") + " experience in new messages")
-            if native:
-                self.store.add_native_domain(domain)
-            else:
-                self.store.remove_native_domain(domain)
-        return domain
 
     # -- mail flow -------------------------------------------------------------------
 
@@ -465,51 +323,6 @@ class Console:
         plaintext = open_sealed(self.keyring(), PORTAL_CONTENT, message.message_id, message.sealed_content, wrapped)
         return read_portal_content(plaintext)["body"]
 
-    # -- import ----------------------------------------------------------------------
-
-    def import_file(self, path: Path) -> ImportResult:
-        parsed = read_trace_export(Path(path))
-        with self.store.writing():
-            self.reload_tenant()
-            self.require_admin("import", str(path))
-            changed, added, present, new_messages = self._merge_rows(parsed.rows)
-            if changed:
-                self.audit("import", str(path), "success",
-                            f"{parsed.format}: {added} row(s) added, {new_messages} new message(s), "
-                            f"{present} already present, {len(parsed.errors)} rejected")
-                self.store.put_messages(changed)
-        return ImportResult(str(path), parsed.format, len(parsed.rows), added, present, new_messages, parsed.errors)
-
-    def _merge_rows(self, rows) -> tuple[list[Message], int, int, int]:
-        """Group rows into messages; add only recipients the store does not hold (idempotent)."""
-        seen: dict[str, Message] = {}
-        touched: dict[str, Message] = {}
-        added = present = new_messages = 0
-        for row in rows:
-            message = seen.get(row.message_id) or self.store.get_message(row.message_id)
-            if message is None:
-                message = _imported_message(row)
-                new_messages += 1
-            seen[row.message_id] = message
-            if message.recipient(row.recipient):
-                present += 1
-                continue
-            message.recipients.append(Recipient(row.recipient, row.status, row.to_ip, None, row.events))
-            touched[row.message_id] = message
-            added += 1
-        return list(touched.values()), added, present, new_messages
-
-
-def _imported_message(row) -> Message:
-    return Message(
-        message_id=row.message_id, trace_id=row.trace_id or _trace_id_for(row.message_id),
-        received=row.received, sender=row.sender, subject=row.subject, size=row.size, from_ip=row.from_ip,
-        recipients=[], origin=Origin.IMPORTED, protection=None,
-    )
-
-
-def _trace_id_for(message_id: str) -> str:
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "omeconsole:" + message_id))
 
 
 class ConsoleService:
