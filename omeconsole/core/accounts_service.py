@@ -54,8 +54,8 @@ class ConnectedAccounts(ConsoleService):
             raise UsageError(f"the password (on standard input) must be 1 to {MAX_CREDENTIAL} characters")
         with self.store.writing():
             self.console.reload_tenant()
-            if self.console.tenant.user(mailbox) is None:
-                raise NotFound(f"{mailbox} is not a mailbox of {self.console.tenant.organization}")
+            if self.tenant.user(mailbox) is None:
+                raise NotFound(f"{mailbox} is not a mailbox of {self.tenant.organization}")
             if not self._may_manage(mailbox):
                 raise self.console.refuse("accounts add", mailbox, Refused(
                     f"only {mailbox} or a Global Administrator may connect accounts to that mailbox"))

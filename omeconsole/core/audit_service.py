@@ -65,7 +65,7 @@ class AuditTrail(ConsoleService):
             keyring = self.console.keyring()
             entry = self.console.audit("audit checkpoint", "audit log", "success",
                                         "signed head handed to the admin to keep outside the store")
-            checkpoint = {"format": CHECKPOINT_FORMAT, "organization": self.console.tenant.organization,
+            checkpoint = {"format": CHECKPOINT_FORMAT, "organization": self.tenant.organization,
                           "sequence": entry.seq, "hash": entry.hash, "time": format_iso(self.console.clock()),
                           "public_key": keyring.checkpoint_public_key()}
             checkpoint["signature"] = b64(keyring.checkpoint_signing_key().sign(_signed_bytes(checkpoint)))

@@ -335,3 +335,7 @@ class ConsoleService:
     @property
     def actor(self) -> Actor:
         return self.console.actor
+
+    @property
+    def tenant(self):
+        return self.console.tenant

@@ -27,10 +27,10 @@ class TenantAdmin(ConsoleService):
     def add_user(self, address: str, role: Role) -> User:
         address = normalize_address(address, "user address")
         with self._changing_tenant("user add", address):
-            if not self.console.tenant.is_internal(address):
-                raise UsageError(f"{address} is not in an accepted domain ({', '.join(self.console.tenant.accepted_domains)})")
-            if self.console.tenant.user(address):
-                raise Refused(f"{address} is already a user ({self.console.tenant.user(address).role.value})")
+            if not self.tenant.is_internal(address):
+                raise UsageError(f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})")
+            if self.tenant.user(address):
+                raise Refused(f"{address} is already a user ({self.tenant.user(address).role.value})")
             user = User(address, role)
             self.console.audit("user add", address, "success", f"role {role.value}")
             self.store.add_user(user)
@@ -40,7 +40,7 @@ class TenantAdmin(ConsoleService):
         name = validate_template_name(name)
         expiry_days = validate_expiry_days(expiry_days)
         with self._changing_tenant("template add", name):
-            existing = self.console.tenant.template(name)
+            existing = self.tenant.template(name)
             if existing and existing.is_default:
                 raise Refused(f"\"{DEFAULT_TEMPLATE}\" is the default template; it always exists and "
                               "ExternalMailExpiryInDays cannot be set on it")
@@ -55,9 +55,9 @@ class TenantAdmin(ConsoleService):
         domain = normalize_domain(domain)
         action = "native-domain add" if native else "native-domain remove"
         with self._changing_tenant(action, domain):
-            if domain in self.console.tenant.accepted_domains:
+            if domain in self.tenant.accepted_domains:
                 raise Refused(f"{domain} is one of the tenant's accepted domains; it is always native")
-            if native == (domain in self.console.tenant.native_domains):
+            if native == (domain in self.tenant.native_domains):
                 raise Refused(f"{domain} is {'already' if native else 'not'} marked as another Microsoft 365 tenant")
             self.console.audit(action, domain, "success", "recipients there now get the "
                         + ("native" if native else "link-based") + " experience in new messages")
