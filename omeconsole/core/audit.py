@@ -11,6 +11,7 @@ import json
 import os
 import socket
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from omeconsole.core.errors import StoreDamaged, StoreError
@@ -72,11 +73,11 @@ class AuditLog:
         self.path = Path(store_dir) / AUDIT_FILE
 
     def append(self, *, actor: str, role: str, action: str, target: str, outcome: str,
-               detail: str = "", origin: str = "cli") -> AuditEntry:
+               detail: str = "", origin: str = "cli", at: datetime | None = None) -> AuditEntry:
         """Write one entry durably. Callers hold the store's exclusive lock."""
         last = self._last_entry()
         body = {
-            "seq": (last.seq + 1) if last else 1, "time": format_iso(utcnow()), "actor": actor,
+            "seq": (last.seq + 1) if last else 1, "time": format_iso(at or utcnow()), "actor": actor,
             "role": role, "action": action, "target": target, "outcome": outcome,
             "detail": " ".join(detail.split()), "origin": origin,
             "prev": last.hash if last else GENESIS,

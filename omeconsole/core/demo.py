@@ -114,7 +114,8 @@ def _random_draft(rng: random.Random, now: datetime, n: int) -> Draft:
 
 
 def create_demo(root: Path, messages: int = 300, seed: int = 7,
-                progress: Callable[[int, int], None] | None = None) -> tuple[Tenant, int]:
+                progress: Callable[[int, int], None] | None = None,
+                now: datetime | None = None) -> tuple[Tenant, int]:
     """Create the Contoso demo tenant in a new store. Returns the tenant and how many messages."""
     if not 0 <= messages <= MAX_DEMO_MESSAGES:
         raise UsageError(f"--messages must be 0 to {MAX_DEMO_MESSAGES:,}")
@@ -122,11 +123,12 @@ def create_demo(root: Path, messages: int = 300, seed: int = 7,
         store = new_store(root)
     except StoreError as error:
         raise StoreError(f"{error}; the demo needs a new store (--store DIR)") from None
-    tenant, rng, now = build_tenant(), random.Random(seed), utcnow()
+    tenant, rng, now = build_tenant(), random.Random(seed), now or utcnow()
     with store.writing():
         store.audit.append(actor=ADMINS[0], role="global-admin", action="demo", target=tenant.organization,
                            outcome="success", detail=f"demo tenant with {messages} message(s), seed {seed}; "
-                           "keyring protected by a key file", origin=default_origin())
+                           "keyring protected by a key file", origin=default_origin(),
+                           at=now - timedelta(days=KEYRING_HISTORY_DAYS[0]))
         keyring = _keyring_with_history(store.root, now)
         store.save_new_tenant(tenant)
         _write_messages(store, keyring, tenant, rng, now, messages, progress)
@@ -171,11 +173,11 @@ def _write_batch(store: Store, keyring: Keyring, tenant: Tenant, rng: random.Ran
             as_role = "admin" if revoked_by in ADMINS else "sender"
             revocations[message.message_id] = Revocation(draft.received + timedelta(hours=2), revoked_by, as_role,
                                                          "demo")
-    for message_id, revocation in revocations.items():
+    for message_id, revocation in sorted(revocations.items(), key=lambda item: item[1].revoked_at):
         store.audit.append(actor=revocation.revoked_by, role="global-admin" if revocation.as_role == "admin"
                            else "user", action="revoke", target=message_id, outcome="success",
                            detail=f"as {revocation.as_role} (demo history); the portal copy's content key is "
-                           "destroyed", origin="demo")
+                           "destroyed", origin="demo", at=revocation.revoked_at)
     store.put_data_keys(wrapped_keys)
     store.put_messages(messages)
     if revocations:

@@ -74,14 +74,14 @@ class Console:
     def audit(self, action: str, target: str, outcome: str, detail: str = "") -> AuditEntry:
         role = self.actor.role.value if self.actor.role else "outsider"
         return self.store.audit.append(actor=self.actor.address, role=role, action=action, target=target,
-                                       outcome=outcome, detail=detail, origin=self.origin)
+                                       outcome=outcome, detail=detail, origin=self.origin, at=self.clock())
 
     def audit_as_service(self, service: str, action: str, target: str, detail: str,
                          role: str = "service-account") -> AuditEntry:
         """An action of omeconsole's own (a key use by a DKM service account, an expiry), for this identity."""
         return self.store.audit.append(actor=service, role=role, action=action, target=target,
                                        outcome="success", detail=f"{detail}; on behalf of {self.actor.address}",
-                                       origin=self.origin)
+                                       origin=self.origin, at=self.clock())
 
     def keyring(self) -> Keyring:
         """The unlocked keyring. Under the exclusive lock, a due rollover happens first, audited."""
