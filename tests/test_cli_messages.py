@@ -252,3 +252,21 @@ def test_audit_lists_who_did_what(demo_cli):
     assert len(demo_cli.json("audit", "--last", "2")) == 2
     table = demo_cli("audit").stdout.splitlines()
     assert table[0].split() == ["Time", "Actor", "Action", "Target", "Outcome", "Detail"]
+
+
+def test_report_filters_and_summary(demo_store):
+    from omeconsole.core.model import EncryptionMethod
+    from omeconsole.core.report import summarize
+    from omeconsole.core.services import Console
+
+    app = Console.open(demo_store)
+    rows = app.report()
+    by_policy = app.report(method=EncryptionMethod.POLICY)
+    assert by_policy and all(r.message.method is EncryptionMethod.POLICY for r in by_policy)
+    secure = app.report(template="Contoso Secure")
+    assert secure and {r.to_record()["EncryptionTemplate"] for r in secure} == {"Contoso Secure"}
+    summary = summarize(rows)
+    assert summary.messages == len({r.message.message_id for r in rows})
+    assert sum(n for _, n in summary.by_method) == summary.messages
+    assert sum(n for _, n in summary.by_template) == summary.messages
+    assert len(summary.top_domains) == 5 and summary.top_domains == sorted(summary.top_domains, key=lambda d: -d[1])

@@ -24,8 +24,11 @@ class TraceQuery:
     trace_ids: list[str] = field(default_factory=list)
     from_ips: list[str] = field(default_factory=list)
     to_ips: list[str] = field(default_factory=list)
+    encrypted_only: bool = False
 
     def matches_message(self, message: Message) -> bool:
+        if self.encrypted_only and not message.is_encrypted:
+            return False
         if self.start and message.received < self.start:
             return False
         if self.end and message.received > self.end:

@@ -21,9 +21,9 @@ from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
 from omeconsole.core.message_id import normalize_message_id
-from omeconsole.core.model import Message, Protection, Recipient, Revocation, TraceEvent
+from omeconsole.core.model import EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.records import PortalView, ReportRow, StatusResult, TraceRow
+from omeconsole.core.records import PortalView, ReportRow, StatusResult, TraceRow, encryption_template_label
 from omeconsole.core.rules import (
     Actor, RevocationDecision, can_read, check_revocation, require_global_admin, require_send_as,
     sees_all_messages,
@@ -115,10 +115,12 @@ class Console:
         if not sees_all_messages(self.actor):
             raise Refused(f"{what} is for admins and helpdesk; {self.actor.label} may not read it")
 
-    def audit_entries(self) -> list[AuditEntry]:
+    def audit_entries(self, target: str | None = None) -> list[AuditEntry]:
+        """The audit log, or the entries about one target (a Message ID, a request, a key version)."""
         self.require_overseer("the audit log")
         with self.store.reading():
-            return self.store.audit.entries()
+            entries = self.store.audit.entries()
+        return entries if target is None else [e for e in entries if e.target == target]
 
     # -- tenant ----------------------------------------------------------------------
 
@@ -240,11 +242,15 @@ class Console:
             return "none"
         return "present" if self.store.get_data_key(message.message_id) else "destroyed"
 
-    def report(self, start: datetime | None = None, end: datetime | None = None) -> list[ReportRow]:
-        """The Encryption report's Details table: encrypted messages, one row per recipient."""
-        query = TraceQuery(start=start, end=end)
+    def report(self, start: datetime | None = None, end: datetime | None = None,
+               method: EncryptionMethod | None = None, template: str | None = None) -> list[ReportRow]:
+        """The Encryption report's Details table: encrypted messages, one row per recipient,
+        filtered by date, encryption method and template (as the report's column names it)."""
+        query = TraceQuery(start=start, end=end, encrypted_only=True)
         with self.store.reading():
-            messages = [m for m in self._visible_messages() if m.is_encrypted and query.matches_message(m)]
+            messages = [m for m in self._visible_messages() if query.matches_message(m)
+                        and (method is None or m.method is method)
+                        and (template is None or encryption_template_label(m) == template)]
         rows = [ReportRow(m, r, decision) for m in messages for decision in [self.decide(m)] for r in m.recipients]
         rows.sort(key=lambda row: (row.message.received, row.message.message_id, row.recipient.address), reverse=True)
         return rows

@@ -13,6 +13,7 @@ import fcntl
 import json
 import os
 import secrets
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -140,6 +141,7 @@ class StoreLock:
         self._fd: int | None = None
         self._depth = 0
         self._exclusive = False
+        self._threads = threading.RLock()  # the console's workers share one Store
 
     @property
     def exclusive(self) -> bool:
@@ -148,7 +150,13 @@ class StoreLock:
 
     @contextmanager
     def hold(self, exclusive: bool):
-        if self._fd is not None:  # re-entrant within one process
+        with self._threads:
+            with self._hold(exclusive):
+                yield
+
+    @contextmanager
+    def _hold(self, exclusive: bool):
+        if self._fd is not None:  # re-entrant within one thread
             if exclusive and not self._exclusive:
                 raise RuntimeError("cannot upgrade a shared store lock to exclusive")
             self._depth += 1
