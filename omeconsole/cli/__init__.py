@@ -16,8 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         if not args.command:
-            parser.print_help()
-            return 0
+            from omeconsole.cli.launch import open_console
+
+            return open_console(args)
         return {**HANDLERS, **KEY_HANDLERS}[args.command](args)
     except OmeError as error:
         _fail(str(error))

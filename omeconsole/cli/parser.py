@@ -29,8 +29,11 @@ def _common() -> argparse.ArgumentParser:
 def build_parser() -> Parser:
     common = _common()
     parser = Parser(prog="omeconsole", parents=[common],
-                    description="Office 365 Message Encryption revocation, on a local store.")
+                    description="Office 365 Message Encryption revocation, on a local store. "
+                                "With no command, opens the console.")
     parser.add_argument("--version", action="version", version=f"omeconsole {__version__}")
+    parser.add_argument("--demo", action="store_true",
+                        help="with no command: create the Contoso demo tenant in an empty store, then open the console")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     def command(name, help_text, **kwargs):

@@ -1,0 +1,46 @@
+"""`omeconsole` with no command: open the Textual console. Textual is imported only here."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from omeconsole.cli.commands import passphrase_source, store_dir
+from omeconsole.core.errors import StoreError
+from omeconsole.core.services import Console
+from omeconsole.core.store import Store
+
+
+def empty_store_reason(root) -> str | None:
+    """Why the store cannot be opened as a tenant yet (no store, no tenant), or None if it can."""
+    if not (root / "store.json").exists():
+        return f"There is no omeconsole store at {root} yet."
+    if not Store.open(root).has_tenant():
+        return f"The store at {root} holds no tenant yet."
+    return None
+
+
+def open_console(args) -> int:
+    root = store_dir(args)
+    identity = getattr(args, "as_address", None) or os.environ.get("OMECONSOLE_AS") or None
+    reason = empty_store_reason(root)
+    if args.demo and reason:
+        from omeconsole.cli.commands import cmd_demo
+
+        args.messages, args.seed = 300, 7
+        cmd_demo(args)
+        reason = None
+    elif args.demo:
+        sys.stderr.write(f"omeconsole: the store at {root} already holds a tenant; opening it\n")
+    ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase())
+    if reason and not sys.stdin.isatty():
+        raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")
+    from omeconsole.ui.app import OmeConsoleApp
+
+    OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "").run()
+    return 0
+
+
+def _env_passphrase():
+    """The console owns the terminal, so a passphrase can only come from OMECONSOLE_PASSPHRASE."""
+    return passphrase_source() if os.environ.get("OMECONSOLE_PASSPHRASE") else None

@@ -1,0 +1,1 @@
+"""The Textual face. Imported only when the console is drawn; the core never imports it."""

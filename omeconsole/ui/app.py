@@ -1,0 +1,112 @@
+"""OmeConsoleApp: opens the store as one identity and shows the console screen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from omeconsole.core.errors import OmeError
+from omeconsole.core.services import Console
+from omeconsole.core.timeutil import utcnow
+from omeconsole.ui.commands import ConsoleCommands
+from omeconsole.ui.screens.console_screen import ConsoleScreen
+from omeconsole.ui.screens.help import HelpScreen
+from omeconsole.ui.screens.lookup import LookupScreen
+from omeconsole.ui.screens.welcome import WelcomeScreen
+
+REVOKE_ACTIONS = ("revoke", "remove_external_access")
+
+
+class OmeConsoleApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "omeconsole"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS = [
+        Binding("ctrl+l", "lookup", "Look up ID", id="lookup", priority=True,
+                tooltip="Look up a Message ID from anywhere, pasted in any shape"),
+        Binding("f1", "help", "Help", id="help", tooltip="List every key and what it does"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit omeconsole"),
+    ]
+
+    def __init__(self, store_dir: Path, ome: Console | None = None, *, identity: str | None = None,
+                 clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None,
+                 empty_reason: str = "") -> None:
+        super().__init__()
+        self.store_dir = Path(store_dir)
+        self.ome = ome
+        self.identity = identity
+        self.clock = clock
+        self.passphrase = passphrase
+        self.empty_reason = empty_reason
+        self.main: ConsoleScreen | None = None
+
+    def on_mount(self) -> None:
+        if self.ome is None:
+            self.push_screen(WelcomeScreen(self.store_dir, self.empty_reason), self._welcome_answered)
+        else:
+            self._show_console()
+
+    def _show_console(self) -> None:
+        self.main = ConsoleScreen()
+        self.push_screen(self.main)
+
+    def _welcome_answered(self, create: bool | None) -> None:
+        if create:
+            self.notify("Creating the Contoso demo tenant…", title="Demo")
+            self._create_demo()
+        else:
+            self.exit()
+
+    @work(thread=True, exclusive=True, group="demo")
+    def _create_demo(self) -> None:
+        from omeconsole.core.demo import create_demo
+
+        try:
+            create_demo(self.store_dir, now=self.clock())
+            self.ome = Console.open(self.store_dir, self.identity, face="console", clock=self.clock,
+                                    passphrase=self.passphrase)
+        except OmeError as error:
+            self.call_from_thread(self.notify, str(error), title="Demo", severity="error", timeout=15)
+            return
+        self.call_from_thread(self._show_console)
+
+    # -- app-wide actions --------------------------------------------------------------
+
+    def action_lookup(self) -> None:
+        if self.main is None or isinstance(self.screen, LookupScreen):
+            return
+
+        def found(message_id: str | None) -> None:
+            if message_id:
+                self.main.lookup(message_id)
+
+        self.push_screen(LookupScreen(), found)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        seen, bindings = set(), []
+        for binding in [*self.BINDINGS, *ConsoleScreen.BINDINGS]:
+            if binding.id not in seen:
+                seen.add(binding.id)
+                bindings.append(binding)
+        self.push_screen(HelpScreen(bindings))
+
+    def run_console_action(self, action: str, on_app: bool = False) -> None:
+        """From the command palette: through run_action, so check_action is consulted as for a key."""
+        self.call_later(self._run_console_action, action, on_app)
+
+    async def _run_console_action(self, action: str, on_app: bool) -> None:
+        if on_app:
+            await self.run_action(action)
+            return
+        if self.main is None:
+            return
+        handled = await self.main.run_action(action)
+        if not handled and action in REVOKE_ACTIONS:
+            self.main.action_explain_revoke()

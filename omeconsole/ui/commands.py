@@ -1,0 +1,50 @@
+"""The command palette: the console's commands, offered when they make sense."""
+
+from __future__ import annotations
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+COMMANDS = (
+    ("Look up a Message ID", "Find a message by its ID, pasted in any shape", "lookup", True),
+    ("Export results to CSV", "Write the Message Trace or Encryption Report rows on screen to a CSV file",
+     "export", False),
+    ("Show Message Trace", "Search messages (Get-MessageTrace)", "show_pane('trace')", False),
+    ("Show Encryption Report", "Summary and Details table with the Revocation status", "show_pane('report')", False),
+    ("Show Details", "Everything about the selected message", "show_pane('details')", False),
+    ("Show Key manager", "Key versions, access requests and the audit log", "show_pane('keys')", False),
+    ("Revoke message", "Revoke the selected message, if the status check allows it", "revoke", False),
+    ("Remove external access", "As the sender, revoke your message's link-based access", "remove_external_access",
+     False),
+    ("Preview the OME portal", "What a recipient of the selected message sees", "portal", False),
+    ("Copy Message ID", "Copy the selected message's ID to the clipboard", "copy_message_id", False),
+    ("Show keys and help", "Every key binding and what it does", "help", True),
+)
+
+
+class ConsoleCommands(Provider):
+    def _commands(self):
+        screen = getattr(self.app, "main", None)
+        for title, help_text, action, on_app in COMMANDS:
+            if on_app:
+                yield title, help_text, action, True
+            elif screen is not None and self._offered(screen, action):
+                yield title, help_text, action, False
+
+    @staticmethod
+    def _offered(screen, action: str) -> bool:
+        name = action.split("(")[0]
+        return screen.check_action(name, ()) is not False
+
+    def _callback(self, action: str, on_app: bool):
+        return lambda: self.app.run_console_action(action, on_app)
+
+    async def discover(self) -> Hits:
+        for title, help_text, action, on_app in self._commands():
+            yield DiscoveryHit(title, self._callback(action, on_app), help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, help_text, action, on_app in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), self._callback(action, on_app), help=help_text)

@@ -1,0 +1,298 @@
+"""The main screen: the four panes, the identity bar, and every action on a selected message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import Footer, Static, TabbedContent, TabPane
+
+from omeconsole.core.access_service import Elevation
+from omeconsole.core.csvexport import to_csv
+from omeconsole.core.errors import NotFound, OmeError
+from omeconsole.core.records import REPORT_PROPERTIES, TRACE_PROPERTIES
+from omeconsole.core.rules import sees_all_messages
+from omeconsole.core.tenant import Role
+from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
+from omeconsole.ui.screens.portal import PortalScreen
+from omeconsole.ui.widgets.details_pane import DetailsPane, MessageDetails
+from omeconsole.ui.widgets.keys_pane import KeysPane
+from omeconsole.ui.widgets.paged_table import PagedTable
+from omeconsole.ui.widgets.report_pane import ReportPane
+from omeconsole.ui.widgets.trace_pane import TracePane
+
+ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
+               Role.USER: "User: your sent mail"}
+PANES = ("trace", "report", "details", "keys")
+KEY_ACTIONS = ("approve", "deny", "end_access")
+
+
+class ConsoleScreen(Screen):
+    BINDINGS = [
+        Binding("1", "show_pane('trace')", "Trace", show=False, id="show-trace", tooltip="Show the Message Trace"),
+        Binding("2", "show_pane('report')", "Report", show=False, id="show-report", tooltip="Show the Encryption Report"),
+        Binding("3", "show_pane('details')", "Details", show=False, id="show-details", tooltip="Show the selected message"),
+        Binding("4", "show_pane('keys')", "Keys", show=False, id="show-keys", tooltip="Show the key manager"),
+        Binding("r", "revoke", "Revoke message", id="revoke",
+                tooltip="Revoke the selected message (Set-OMEMessageRevocation)"),
+        Binding("r", "remove_external_access", "Remove external access", id="remove-external-access",
+                tooltip="Remove the link-based recipient's access to your message"),
+        Binding("r", "explain_revoke", "Why not revoke", show=False, id="revoke-why",
+                tooltip="Say why the selected message cannot be revoked"),
+        Binding("c", "copy_message_id", "Copy ID", id="copy-message-id",
+                tooltip="Copy the selected Message ID to the clipboard (OSC 52, works over SSH)"),
+        Binding("p", "portal", "Portal", id="portal-preview", tooltip="Preview what a recipient sees in the portal"),
+        Binding("right_square_bracket", "next_page", "Next page", show=False, id="next-page",
+                tooltip="Next page of results"),
+        Binding("left_square_bracket", "previous_page", "Previous page", show=False, id="previous-page",
+                tooltip="Previous page of results"),
+        Binding("a", "approve", "Approve", id="access-approve", tooltip="Approve the selected access request"),
+        Binding("d", "deny", "Deny", id="access-deny", tooltip="Deny the selected access request"),
+        Binding("e", "end_access", "End", id="access-end", tooltip="End the selected elevation early"),
+        Binding("ctrl+e", "export", "Export CSV", id="export-csv", tooltip="Export the results on screen to CSV"),
+        Binding("f5", "reload", "Reload", show=False, id="reload", tooltip="Reload the pane from the store"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.details: MessageDetails | None = None
+
+    @property
+    def ome(self):
+        return self.app.ome
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._identity(), id="identity-bar")
+        with TabbedContent(initial="trace", id="panes"):
+            with TabPane("Message Trace", id="trace"):
+                yield TracePane()
+            with TabPane("Encryption Report", id="report"):
+                yield ReportPane()
+            with TabPane("Details", id="details"):
+                yield DetailsPane()
+            with TabPane("Key manager", id="keys"):
+                yield KeysPane()
+        yield Footer()
+
+    def _identity(self) -> Text:
+        actor, tenant = self.ome.actor, self.ome.tenant
+        text = Text(" omeconsole ", style="bold reverse")
+        text.append(f"  {tenant.organization}  ", style="bold")
+        text.append("│ ")
+        text.append(actor.address, style="bold cyan")
+        text.append(f"  {ROLE_TITLES[actor.role]}", style="yellow" if actor.role is not Role.GLOBAL_ADMIN else "green")
+        return text
+
+    # -- panes -------------------------------------------------------------------------
+
+    @property
+    def active_pane(self) -> str:
+        return self.query_one(TabbedContent).active
+
+    def action_show_pane(self, pane: str) -> None:
+        self.query_one(TabbedContent).active = pane
+
+    def on_mount(self) -> None:
+        self.query_one("#trace-results DataTable").focus()
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "keys":
+            self.query_one(KeysPane).reload()
+        self.refresh_bindings()
+
+    def _results(self) -> PagedTable | None:
+        if self.active_pane in ("trace", "report"):
+            return self.query_one(f"#{self.active_pane}-results", PagedTable)
+        return None
+
+    def action_next_page(self) -> None:
+        if self._results():
+            self._results().next_page()
+
+    def action_previous_page(self) -> None:
+        if self._results():
+            self._results().previous_page()
+
+    def action_reload(self) -> None:
+        pane = self.active_pane
+        if pane == "trace":
+            self.query_one(TracePane).search()
+        elif pane == "report":
+            self.query_one(ReportPane).refresh_report()
+        elif pane == "keys":
+            self.query_one(KeysPane).reload()
+        elif self.details:
+            self.select(self.details.status.message.message_id)
+
+    # -- selection ---------------------------------------------------------------------
+
+    def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
+        self.select(event.record.message.message_id)
+
+    def on_paged_table_chosen(self, event: PagedTable.Chosen) -> None:
+        self.select(event.record.message.message_id)
+        self.action_show_pane("details")
+
+    def select(self, message_id: str, show: bool = False) -> None:
+        self._load_details(message_id, show)
+
+    @work(thread=True, exclusive=True, group="details")
+    def _load_details(self, message_id: str, show: bool) -> None:
+        try:
+            status = self.ome.status(message_id)
+            audit = self.ome.audit_entries(status.message.message_id) if sees_all_messages(self.ome.actor) else None
+        except NotFound as error:
+            self.app.call_from_thread(self.notify, str(error), title="Lookup", severity="warning")
+            return
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Details", severity="error")
+            return
+        self.app.call_from_thread(self._show_details, MessageDetails(status, audit), show)
+
+    def _show_details(self, details: MessageDetails, show: bool) -> None:
+        self.details = details
+        self.query_one(DetailsPane).show(details)
+        if show:
+            self.action_show_pane("details")
+        self.refresh_bindings()
+
+    def lookup(self, message_id: str) -> None:
+        self.query_one(TracePane).search(message_id=message_id)
+        self.select(message_id, show=True)
+
+    # -- which actions are open --------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        role = self.ome.actor.role
+        may_revoke = bool(self.details and self.details.status.decision.allowed)
+        if action == "revoke":
+            return False if role is Role.USER else (True if may_revoke else None)
+        if action == "remove_external_access":
+            return False if role is not Role.USER else (True if may_revoke else None)
+        if action in ("copy_message_id", "portal"):
+            return True if self.details else None
+        if action in KEY_ACTIONS:
+            if self.active_pane != "keys" or not sees_all_messages(self.ome.actor):
+                return False
+            return True if role is Role.GLOBAL_ADMIN and self.query_one(KeysPane).selected_request else None
+        if action in ("next_page", "previous_page"):
+            return self.active_pane in ("trace", "report")
+        return True
+
+    # -- revoke ------------------------------------------------------------------------
+
+    def action_revoke(self) -> None:
+        self._recheck_then_confirm()
+
+    def action_remove_external_access(self) -> None:
+        self._recheck_then_confirm()
+
+    def action_explain_revoke(self) -> None:
+        if self.details is None:
+            self.notify("Select a message first: nothing is selected.", title="Revoke message", severity="warning")
+            return
+        decision = self.details.status.decision
+        reasons = "\n".join(f"• {reason}" for reason in decision.all_reasons) or "• it can be revoked"
+        self.notify(f"{self.details.status.message.subject} cannot be revoked by {self.ome.actor.address}:\n{reasons}",
+                    title="Revoke message", severity="warning", timeout=10)
+
+    @work(thread=True, exclusive=True, group="revoke")
+    def _recheck_then_confirm(self) -> None:
+        """The binding was open when pressed; the store may have changed since, so check again."""
+        if self.details is None:
+            return
+        try:
+            status = self.ome.status(self.details.status.message.message_id)
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Revoke message", severity="error")
+            return
+        self.app.call_from_thread(self._confirm, status)
+
+    def _confirm(self, status) -> None:
+        self._show_details(MessageDetails(status, self.details.audit if self.details else None), False)
+        if not status.decision.allowed:
+            self.action_explain_revoke()
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self._revoke(status.message.message_id)
+
+        self.app.push_screen(ConfirmRevokeScreen(status.message, status.decision.acting_as), confirmed)
+
+    @work(thread=True, exclusive=True, group="revoke")
+    def _revoke(self, message_id: str) -> None:
+        try:
+            message = self.ome.revoke(message_id)
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Revoke message", severity="error", timeout=10)
+            return
+        sentence = (f'The encrypted email with the subject "{message.subject}" and Message ID '
+                    f'"{message.message_id}" was successfully revoked')
+        self.app.call_from_thread(self._after_revoke, message_id, sentence)
+
+    def _after_revoke(self, message_id: str, sentence: str) -> None:
+        self.notify(sentence, title="Revoked", timeout=8)
+        self.select(message_id, show=True)
+        self.query_one(ReportPane).refresh_report()
+
+    # -- other actions on the selection ------------------------------------------------
+
+    def action_copy_message_id(self) -> None:
+        if self.details:
+            message_id = self.details.status.message.message_id
+            self.app.copy_to_clipboard(message_id)
+            self.notify(f"Copied {message_id}", title="Message ID")
+
+    def action_portal(self) -> None:
+        if self.details:
+            self.app.push_screen(PortalScreen(self.details.status.message))
+
+    # -- access requests ---------------------------------------------------------------
+
+    def action_approve(self) -> None:
+        self._decide_request("approve")
+
+    def action_deny(self) -> None:
+        self._decide_request("deny")
+
+    def action_end_access(self) -> None:
+        self._decide_request("end")
+
+    @work(thread=True, exclusive=True, group="access")
+    def _decide_request(self, decision: str) -> None:
+        request_id = self.query_one(KeysPane).selected_request
+        if request_id is None:
+            return
+        try:
+            request = getattr(Elevation(self.ome), decision)(request_id)
+            note = f"{request.id} is now {request.describe_state(self.ome.clock())}"
+            self.app.call_from_thread(self.notify, note, title="Access request")
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Access request", severity="error")
+        self.app.call_from_thread(self.query_one(KeysPane).reload)
+
+    # -- export ------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        pane = self.active_pane if self.active_pane in ("trace", "report") else "trace"
+        records = [r.to_record() for r in self.query_one(f"#{pane}-results", PagedTable).records]
+        columns = TRACE_PROPERTIES if pane == "trace" else REPORT_PROPERTIES
+        self._write_export(pane, records, columns)
+
+    @work(thread=True, group="export")
+    def _write_export(self, pane: str, records: list[dict], columns) -> None:
+        name = "message-trace" if pane == "trace" else "encryption-report"
+        path = Path.cwd() / f"omeconsole-{name}-{datetime.now():%Y%m%d-%H%M%S}.csv"
+        try:
+            path.write_text(to_csv(records, columns), encoding="utf-8")
+        except OSError as error:
+            self.app.call_from_thread(self.notify, f"cannot write {path}: {error.strerror}", title="Export",
+                                      severity="error")
+            return
+        self.app.call_from_thread(self.notify, f"{len(records):,} rows written to {path}", title="Export")

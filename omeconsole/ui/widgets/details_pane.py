@@ -1,0 +1,130 @@
+"""The Details pane: everything about one message, and the status check with every reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from omeconsole.core.audit import AuditEntry
+from omeconsole.core.records import StatusResult, encryption_template_label
+from omeconsole.core.timeutil import format_iso
+
+
+@dataclass(frozen=True)
+class MessageDetails:
+    """What the Details pane shows; loaded in a worker, rendered on the UI thread."""
+
+    status: StatusResult
+    audit: list[AuditEntry] | None  # None: this identity may not read the audit log
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold cyan")
+
+
+def _fields(pairs: list[tuple[str, str]]) -> Table:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    for key, value in pairs:
+        table.add_row(key, value)
+    return table
+
+
+def status_block(details: MessageDetails) -> Group:
+    decision = details.status.decision
+    verdict = Text()
+    verdict.append("IsRevocable ", style="dim")
+    verdict.append(str(decision.is_revocable), style="bold green" if decision.is_revocable else "bold red")
+    verdict.append("   Revoked ", style="dim")
+    verdict.append(str(decision.revoked), style="bold red" if decision.revoked else "bold")
+    verdict.append("   Content key ", style="dim")
+    verdict.append(details.status.content_key, style="red" if details.status.content_key == "destroyed" else "")
+    lines = [verdict]
+    for reason in decision.reasons:
+        lines.append(Text(f"  • {reason}", style="yellow"))
+    if decision.allowed:
+        lines.append(Text(f"  You may revoke it (as {decision.acting_as}): press r", style="green"))
+    elif decision.is_revocable:
+        for reason in decision.actor_reasons:
+            lines.append(Text(f"  You may not revoke it: {reason}", style="yellow"))
+    return Group(*lines)
+
+
+def render_details(details: MessageDetails) -> Group:
+    message = details.status.message
+    title = Text(message.subject, style="bold")
+    parts = [title, _section("Status check (Get-OMEMessageStatus)"), status_block(details)]
+    if message.revocation:
+        r = message.revocation
+        parts.append(Text(f"  Revoked {format_iso(r.revoked_at)} by {r.revoked_by} as {r.as_role}", style="red"))
+    parts += [_section("Trace"), _recipients(details), _section("More information"), _fields([
+        ("Message ID", message.message_id), ("Message Trace ID", message.trace_id),
+        ("Received", format_iso(message.received)), ("Sender", message.sender), ("Size", f"{message.size:,} bytes"),
+        ("From IP", message.from_ip or ""), ("To IP", ", ".join(sorted({r.to_ip for r in message.recipients
+                                                                          if r.to_ip})) or ""),
+    ]), _section("Encryption"), _fields(_encryption(message)), _section("Events"), _events(message)]
+    if details.audit is not None:
+        parts += [_section("Audit"), _audit(details.audit)]
+    return Group(*parts)
+
+
+def _recipients(details: MessageDetails) -> Table:
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    for column in ("Recipient", "Status", "Experience", "To IP"):
+        table.add_column(column, no_wrap=column != "Recipient", overflow="fold")
+    for r in details.status.message.recipients:
+        experience = r.experience.value if r.experience else "—"
+        table.add_row(r.address, r.status.value, Text(experience, style="cyan" if experience == "link-based" else ""),
+                      r.to_ip or "")
+    return table
+
+
+def _encryption(message) -> list[tuple[str, str]]:
+    if message.protection is None:
+        return [("Record", "none: imported from a trace export")]
+    if not message.is_encrypted:
+        return [("Protection", "not encrypted")]
+    expiry = format_iso(message.expires_at) if message.expires_at else "never"
+    return [("Protection", message.protection.title), ("Method", message.method.title if message.method else ""),
+            ("Template", encryption_template_label(message) if message.has_custom_template
+             else f"{message.template} (default)"), ("Link-based expiry", expiry)]
+
+
+def _events(message) -> Table:
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    for column in ("Date", "Recipient", "Event", "Detail"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("Date", "Event"))
+    for r in message.recipients:
+        for event in r.events:
+            table.add_row(event.date.strftime("%Y-%m-%d %H:%M:%S"), r.address, event.event, event.detail)
+    return table
+
+
+def _audit(entries: list[AuditEntry]) -> Table | Text:
+    if not entries:
+        return Text("  no audit entries for this message", style="dim")
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    for column in ("Time", "Actor", "Action", "Outcome", "Detail"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("Time", "Outcome"))
+    for e in entries:
+        table.add_row(e.time.replace("T", " ").rstrip("Z"), e.actor, e.action,
+                      Text(e.outcome, style="green" if e.outcome == "success" else "red"), e.detail)
+    return table
+
+
+class DetailsPane(VerticalScroll):
+    """Shows MessageDetails; empty until a message is selected."""
+
+    def compose(self):
+        yield Static(Text("Select a message in the Message Trace or the Encryption Report, or press ctrl+l to look "
+                          "up a Message ID.", style="dim"), id="details-body")
+
+    def show(self, details: MessageDetails) -> None:
+        self.query_one("#details-body", Static).update(render_details(details))
+        self.scroll_home(animate=False)

@@ -1,0 +1,111 @@
+"""The Key manager pane: key versions and the next rollover, access requests, the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Label, Static
+
+from omeconsole.core.access_service import Elevation
+from omeconsole.core.audit_service import AuditTrail, Verification
+from omeconsole.core.dkm.access import AccessRequest
+from omeconsole.core.errors import OmeError, Refused
+from omeconsole.core.keys_service import KeyManager, KeyringStatus
+from omeconsole.core.timeutil import format_iso
+
+STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim", "active": "bold green",
+               "denied": "red", "ended": "dim", "expired": "dim"}
+
+
+@dataclass(frozen=True)
+class KeyManagerView:
+    keyring: KeyringStatus
+    requests: list[AccessRequest]
+    verification: Verification
+    audit: list
+
+
+class KeysPane(Vertical):
+    def compose(self) -> ComposeResult:
+        yield Static("Loading the key manager…", id="keyring-summary")
+        with Horizontal(id="keys-top"):
+            with Vertical(id="versions-box"):
+                yield Label("Key versions", classes="box-title")
+                yield DataTable(id="key-versions", cursor_type="row")
+            with Vertical(id="requests-box"):
+                yield Label("Access requests (a approve · d deny · e end)", classes="box-title")
+                yield DataTable(id="access-requests", cursor_type="row")
+        yield Label("Audit log", classes="box-title", id="audit-title")
+        yield DataTable(id="audit-log", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#key-versions", DataTable).add_columns("Version", "Created", "State", "Data keys")
+        self.query_one("#access-requests", DataTable).add_columns("Id", "Requester", "State", "Time left",
+                                                                  "Approved by", "Reason")
+        self.query_one("#audit-log", DataTable).add_columns("Time", "Actor", "Action", "Target", "Outcome")
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="keys")
+    def _load(self) -> None:
+        console = self.app.ome
+        try:
+            view = KeyManagerView(KeyManager(console).status(), Elevation(console).list(),
+                                  AuditTrail(console).verify(), console.audit_entries()[-200:])
+        except Refused as refused:
+            self.app.call_from_thread(self._refused, str(refused))
+            return
+        except OmeError as error:
+            self.app.call_from_thread(self.app.notify, str(error), title="Key manager", severity="error")
+            return
+        self.app.call_from_thread(self._show, view)
+
+    def _refused(self, why: str) -> None:
+        self.query_one("#keyring-summary", Static).update(Text(f"The key manager is not open to you: {why}",
+                                                               style="yellow"))
+
+    @property
+    def selected_request(self) -> str | None:
+        table = self.query_one("#access-requests", DataTable)
+        if not table.row_count:
+            return None
+        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+
+    def _show(self, view: KeyManagerView) -> None:
+        now = self.app.ome.clock()
+        status = view.keyring
+        verified = view.verification
+        summary = Text()
+        summary.append("Keyring ", style="bold")
+        summary.append(f"protected by {'a passphrase' if status.protection == 'passphrase' else 'a key file'}"
+                       f" · rotation every {status.rotation_days} days · next rollover "
+                       f"{format_iso(status.next_rollover)}\n")
+        summary.append("Audit log ", style="bold")
+        if verified.ok:
+            summary.append(f"verified: {verified.entries} entries, hash chain intact", style="green")
+        else:
+            summary.append(f"NOT verified: {verified.problem}", style="bold red")
+        self.query_one("#keyring-summary", Static).update(summary)
+        versions = self.query_one("#key-versions", DataTable)
+        versions.clear()
+        for v in reversed(status.versions):
+            versions.add_row(str(v.version), v.created.strftime("%Y-%m-%d"), Text(v.state, style=STATE_STYLE[v.state]),
+                             f"{status.wrapped.get(v.version, 0):,}")
+        requests = self.query_one("#access-requests", DataTable)
+        requests.clear()
+        for r in view.requests:
+            record = r.to_record(now)
+            state = r.state(now)
+            requests.add_row(r.id, r.requester, Text(record["State"], style=STATE_STYLE.get(state, "bold yellow")),
+                             record["TimeLeft"], ", ".join(record["ApprovedBy"]), r.reason, key=r.id)
+        audit = self.query_one("#audit-log", DataTable)
+        audit.clear()
+        for e in reversed(view.audit):
+            audit.add_row(e.time.replace("T", " ").rstrip("Z"), e.actor, e.action, e.target,
+                          Text(e.outcome, style="green" if e.outcome == "success" else "red"))
+        self.app.refresh_bindings()

@@ -1,0 +1,139 @@
+"""A DataTable that shows one page of a result list at a time, with "rows N-M of T".
+
+The built-in DataTable keeps every cell in Python structures, so it never holds more
+than one page; the full result list stays a plain list of service records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
+from textual.widgets import DataTable, Static
+
+PAGE_SIZE = 100
+
+
+class PagedTable(Vertical):
+    """A page of rows; `to_cells` turns one record into the row's cells."""
+
+    DEFAULT_CSS = """
+    PagedTable { height: 1fr; }
+    PagedTable > DataTable { height: 1fr; }
+    PagedTable > .page-info { height: 1; color: $text-muted; padding: 0 1; }
+    """
+
+    class Highlighted(Message):
+        def __init__(self, table: "PagedTable", record) -> None:
+            super().__init__()
+            self.table = table
+            self.record = record
+
+    class Chosen(Message):
+        def __init__(self, table: "PagedTable", record) -> None:
+            super().__init__()
+            self.table = table
+            self.record = record
+
+    def __init__(self, columns: Sequence[tuple[str, int | None]], to_cells: Callable, *,
+                 empty: str = "No results.", page_size: int = PAGE_SIZE, **kwargs) -> None:
+        """columns: (label, fixed width) pairs; width None shares what is left of the screen."""
+        super().__init__(**kwargs)
+        self.columns = list(columns)
+        self.to_cells = to_cells
+        self._widths: list[int] = []
+        self.empty = empty
+        self.page_size = page_size
+        self.records: list = []
+        self.page = 0
+
+    def compose(self) -> ComposeResult:
+        yield DataTable(cursor_type="row", zebra_stripes=True)
+        yield Static("Loading…", classes="page-info")
+
+    def on_resize(self) -> None:
+        widths = self._fit(self.size.width)
+        if widths != self._widths:
+            self._widths = widths
+            self.table.clear(columns=True)
+            for (label, _), width in zip(self.columns, widths):
+                self.table.add_column(label, width=width)
+            self._show_page()
+
+    def _fit(self, total: int) -> list[int]:
+        """Fixed columns keep their width; the rest share the remainder (each cell has 2 of padding)."""
+        flexible = [i for i, (_, width) in enumerate(self.columns) if width is None]
+        used = sum(width for _, width in self.columns if width) + 2 * len(self.columns) + 2
+        share = max(10, (total - used) // max(1, len(flexible)))
+        return [width if width else share for _, width in self.columns]
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one(DataTable)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-len(self.records) // self.page_size))
+
+    def set_records(self, records: list, keep_page: bool = False) -> None:
+        self.records = records
+        self.page = min(self.page, self.pages - 1) if keep_page else 0
+        self._show_page()
+
+    def show_loading(self, text: str = "Loading…") -> None:
+        self.query_one(".page-info", Static).update(text)
+
+    def next_page(self) -> bool:
+        if self.page + 1 >= self.pages:
+            return False
+        self.page += 1
+        self._show_page()
+        return True
+
+    def previous_page(self) -> bool:
+        if self.page == 0:
+            return False
+        self.page -= 1
+        self._show_page()
+        return True
+
+    def _show_page(self) -> None:
+        table = self.table
+        if not self._widths:
+            return  # the first resize builds the columns and shows the page
+        row = table.cursor_row
+        table.clear()
+        start = self.page * self.page_size
+        for index, record in enumerate(self.records[start:start + self.page_size], start):
+            table.add_row(*self.to_cells(record), key=str(index))
+        if table.row_count:
+            table.move_cursor(row=min(row, table.row_count - 1))
+        self.query_one(".page-info", Static).update(self.page_info())
+
+    def page_info(self) -> str:
+        total = len(self.records)
+        if not total:
+            return self.empty
+        start = self.page * self.page_size
+        end = min(start + self.page_size, total)
+        pages = f"  ·  page {self.page + 1} of {self.pages}  ([ and ] turn pages)" if self.pages > 1 else ""
+        return f"{start + 1:,}–{end:,} of {total:,}{pages}"
+
+    @property
+    def current(self):
+        table = self.table
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.records[int(key)]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.Highlighted(self, self.records[int(event.row_key.value)]))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.post_message(self.Chosen(self, self.records[int(event.row_key.value)]))

@@ -1,0 +1,82 @@
+"""The Encryption Report pane: summary charts and the Details table with the Revocation status."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Label, Select, Static
+
+from omeconsole.core.errors import OmeError
+from omeconsole.core.model import EncryptionMethod, Protection
+from omeconsole.core.records import ReportRow
+from omeconsole.core.report import summarize
+from omeconsole.ui.widgets.charts import bar_chart
+from omeconsole.ui.widgets.paged_table import PagedTable
+from omeconsole.ui.widgets.trace_pane import RANGE_SPANS
+
+COLUMNS = (("Date", 16), ("Sender", None), ("Recipient", None), ("Subject", None), ("Template", 15),
+           ("Method", 9), ("Revocation status", 17))
+STATUS_STYLE = {"Revocable": "green", "Revoked": "bold red", "Not revocable": "dim"}
+
+
+def report_cells(row: ReportRow) -> tuple:
+    record = row.to_record()
+    return (row.message.received.strftime("%Y-%m-%d %H:%M"), record["SenderAddress"], record["RecipientAddress"],
+            record["Subject"], record["EncryptionTemplate"], record["EncryptionMethod"],
+            Text(record["RevocationStatus"], style=STATUS_STYLE.get(record["RevocationStatus"], "")))
+
+
+class ReportPane(Vertical):
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="report-filters"):
+            yield Label("Date")
+            yield Select([("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d")], value="90d",
+                         allow_blank=False, id="report-range", compact=True)
+            yield Label("Method")
+            yield Select([("Any method", ""), ("By user", "user"), ("By policy", "policy")], value="",
+                         allow_blank=False, id="report-method", compact=True)
+            yield Label("Template")
+            yield Select(self._template_options(), value="", allow_blank=False, id="report-template", compact=True)
+        with Horizontal(id="report-summary"):
+            yield Static(id="by-method", classes="chart")
+            yield Static(id="by-template", classes="chart")
+            yield Static(id="top-domains", classes="chart")
+        yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id="report-results")
+
+    def _template_options(self) -> list[tuple[str, str]]:
+        names = [t.name for t in self.app.ome.tenant.templates if not t.is_default]
+        builtin = [Protection.DO_NOT_FORWARD.title, Protection.ENCRYPT_ONLY.title]
+        return [("Any template", "")] + [(name, name) for name in builtin + names]
+
+    def on_mount(self) -> None:
+        self.refresh_report()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self.refresh_report()
+
+    def refresh_report(self) -> None:
+        value = lambda widget_id: self.query_one(f"#{widget_id}", Select).value  # noqa: E731
+        start = self.app.ome.clock() - RANGE_SPANS[value("report-range")]
+        method = EncryptionMethod(value("report-method")) if value("report-method") else None
+        self.query_one(PagedTable).show_loading("Loading the report…")
+        self._load(start, method, value("report-template") or None)
+
+    @work(thread=True, exclusive=True, group="report")
+    def _load(self, start, method, template) -> None:
+        try:
+            rows = self.app.ome.report(start=start, method=method, template=template)
+        except OmeError as error:
+            self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
+            rows = []
+        self.app.call_from_thread(self._show, rows)
+
+    def _show(self, rows: list[ReportRow]) -> None:
+        summary = summarize(rows)
+        self.query_one("#by-method", Static).update(bar_chart("By encryption method", summary.by_method))
+        self.query_one("#by-template", Static).update(bar_chart("By template", summary.by_template, style="magenta"))
+        self.query_one("#top-domains", Static).update(
+            bar_chart("Top recipient domains", summary.top_domains, style="green"))
+        self.query_one(PagedTable).set_records(rows, keep_page=True)
