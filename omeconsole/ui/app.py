@@ -27,10 +27,10 @@ class OmeConsoleApp(App):
     TITLE = "omeconsole"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS = [
-        Binding("ctrl+l", "lookup", "Look up ID", id="lookup", priority=True,
+        Binding("ctrl+l", "lookup", "Look up", id="lookup", priority=True,
                 tooltip="Look up a Message ID from anywhere, pasted in any shape"),
         Binding("f1", "help", "Help", id="help", tooltip="List every key and what it does"),
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True, tooltip="Quit omeconsole"),
+        Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True, tooltip="Quit omeconsole"),
     ]
 
     def __init__(self, store_dir: Path, ome: Console | None = None, *, identity: str | None = None,

@@ -30,6 +30,7 @@ ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpde
                Role.USER: "User: your sent mail"}
 PANES = ("trace", "report", "details", "keys")
 KEY_ACTIONS = ("approve", "deny", "end_access")
+MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 
 
 class ConsoleScreen(Screen):
@@ -54,7 +55,7 @@ class ConsoleScreen(Screen):
         Binding("a", "approve", "Approve", id="access-approve", tooltip="Approve the selected access request"),
         Binding("d", "deny", "Deny", id="access-deny", tooltip="Deny the selected access request"),
         Binding("e", "end_access", "End", id="access-end", tooltip="End the selected elevation early"),
-        Binding("ctrl+e", "export", "Export CSV", id="export-csv", tooltip="Export the results on screen to CSV"),
+        Binding("ctrl+e", "export", "Export", id="export-csv", tooltip="Export the results on screen to CSV"),
         Binding("f5", "reload", "Reload", show=False, id="reload", tooltip="Reload the pane from the store"),
     ]
 
@@ -77,7 +78,7 @@ class ConsoleScreen(Screen):
                 yield DetailsPane()
             with TabPane("Key manager", id="keys"):
                 yield KeysPane()
-        yield Footer()
+        yield Footer(compact=True)
 
     def _identity(self) -> Text:
         actor, tenant = self.ome.actor, self.ome.tenant
@@ -170,6 +171,10 @@ class ConsoleScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         role = self.ome.actor.role
         may_revoke = bool(self.details and self.details.status.decision.allowed)
+        if action in MESSAGE_ACTIONS and self.active_pane == "keys":
+            return False
+        if action == "export":
+            return self.active_pane in ("trace", "report")
         if action == "revoke":
             return False if role is Role.USER else (True if may_revoke else None)
         if action == "remove_external_access":

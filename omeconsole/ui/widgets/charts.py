@@ -8,12 +8,16 @@ from rich.text import Text
 BAR = "█"
 
 
-def bar_chart(title: str, pairs: list[tuple[str, int]], width: int = 16, style: str = "cyan") -> Table:
+def bar_chart(title: str, pairs: list[tuple[str, int]], total_width: int = 36, style: str = "cyan") -> Table:
+    """Label, bar and count in total_width columns."""
+    counts = max((len(f"{n:,}") for _, n in pairs), default=1)
+    label_width = max(8, min(18, (total_width - counts - 2) * 5 // 9))
+    width = max(4, total_width - label_width - counts - 2)
     table = Table.grid(padding=(0, 1))
     table.title = title
     table.title_justify = "left"
     table.title_style = "bold"
-    table.add_column(no_wrap=True, max_width=22, overflow="ellipsis")
+    table.add_column(no_wrap=True, width=label_width, overflow="ellipsis")
     table.add_column(no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
     largest = max((n for _, n in pairs), default=0)

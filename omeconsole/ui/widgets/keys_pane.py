@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
+from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
 from omeconsole.core.access_service import Elevation
@@ -29,24 +29,25 @@ class KeyManagerView:
     audit: list
 
 
-class KeysPane(Vertical):
+class KeysPane(VerticalScroll):
+    """Stacked sections, so the pane reads the same at 80 columns and at 200."""
+
     def compose(self) -> ComposeResult:
         yield Static("Loading the key manager…", id="keyring-summary")
-        with Horizontal(id="keys-top"):
-            with Vertical(id="versions-box"):
-                yield Label("Key versions", classes="box-title")
-                yield DataTable(id="key-versions", cursor_type="row")
-            with Vertical(id="requests-box"):
-                yield Label("Access requests (a approve · d deny · e end)", classes="box-title")
-                yield DataTable(id="access-requests", cursor_type="row")
-        yield Label("Audit log", classes="box-title", id="audit-title")
+        yield Label("Key versions", classes="box-title")
+        yield DataTable(id="key-versions", cursor_type="row")
+        yield Label("Access requests (a approve · d deny · e end early)", classes="box-title")
+        yield DataTable(id="access-requests", cursor_type="row")
+        yield Label("Audit log (newest first)", classes="box-title", id="audit-title")
         yield DataTable(id="audit-log", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#key-versions", DataTable).add_columns("Version", "Created", "State", "Data keys")
         self.query_one("#access-requests", DataTable).add_columns("Id", "Requester", "State", "Time left",
                                                                   "Approved by", "Reason")
-        self.query_one("#audit-log", DataTable).add_columns("Time", "Actor", "Action", "Target", "Outcome")
+        audit = self.query_one("#audit-log", DataTable)
+        for label, width in (("Time", 19), ("Actor", 26), ("Action", 14), ("Outcome", 8), ("Target", None)):
+            audit.add_column(label, width=width)
 
     def reload(self) -> None:
         self._load()
@@ -106,6 +107,6 @@ class KeysPane(Vertical):
         audit = self.query_one("#audit-log", DataTable)
         audit.clear()
         for e in reversed(view.audit):
-            audit.add_row(e.time.replace("T", " ").rstrip("Z"), e.actor, e.action, e.target,
-                          Text(e.outcome, style="green" if e.outcome == "success" else "red"))
+            audit.add_row(e.time.replace("T", " ").rstrip("Z"), e.actor, e.action,
+                          Text(e.outcome, style="green" if e.outcome == "success" else "red"), e.target)
         self.app.refresh_bindings()

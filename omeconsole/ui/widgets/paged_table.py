@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -37,13 +38,14 @@ class PagedTable(Vertical):
             self.table = table
             self.record = record
 
-    def __init__(self, columns: Sequence[tuple[str, int | None]], to_cells: Callable, *,
+    def __init__(self, columns: Sequence[tuple], to_cells: Callable, *,
                  empty: str = "No results.", page_size: int = PAGE_SIZE, **kwargs) -> None:
-        """columns: (label, fixed width) pairs; width None shares what is left of the screen."""
+        """columns: (label, width[, optional]); width None shares what is left of the screen, and
+        optional columns are dropped, last first, when the screen is too narrow for every column."""
         super().__init__(**kwargs)
-        self.columns = list(columns)
+        self.columns = [(c[0], c[1], c[2] if len(c) > 2 else False) for c in columns]
         self.to_cells = to_cells
-        self._widths: list[int] = []
+        self._widths: list[int | None] = []  # per column; None: dropped at this width
         self.empty = empty
         self.page_size = page_size
         self.records: list = []
@@ -58,16 +60,24 @@ class PagedTable(Vertical):
         if widths != self._widths:
             self._widths = widths
             self.table.clear(columns=True)
-            for (label, _), width in zip(self.columns, widths):
-                self.table.add_column(label, width=width)
+            for (label, _, _), width in zip(self.columns, widths):
+                if width is not None:
+                    self.table.add_column(label, width=width)
             self._show_page()
 
-    def _fit(self, total: int) -> list[int]:
+    def _fit(self, total: int, minimum: int = 10) -> list[int | None]:
         """Fixed columns keep their width; the rest share the remainder (each cell has 2 of padding)."""
-        flexible = [i for i, (_, width) in enumerate(self.columns) if width is None]
-        used = sum(width for _, width in self.columns if width) + 2 * len(self.columns) + 2
-        share = max(10, (total - used) // max(1, len(flexible)))
-        return [width if width else share for _, width in self.columns]
+        shown = list(range(len(self.columns)))
+        optional = [i for i, column in enumerate(self.columns) if column[2]]
+        while True:
+            flexible = [i for i in shown if self.columns[i][1] is None]
+            used = sum(self.columns[i][1] or 0 for i in shown) + 2 * len(shown) + 2
+            share = (total - used) // max(1, len(flexible))
+            if share >= minimum or not optional:
+                break
+            shown.remove(optional.pop())
+        return [(self.columns[i][1] or max(minimum, share)) if i in shown else None
+                for i in range(len(self.columns))]
 
     @property
     def table(self) -> DataTable:
@@ -83,7 +93,7 @@ class PagedTable(Vertical):
         self._show_page()
 
     def show_loading(self, text: str = "Loading…") -> None:
-        self.query_one(".page-info", Static).update(text)
+        self.query_one(".page-info", Static).update(Text(text))
 
     def next_page(self) -> bool:
         if self.page + 1 >= self.pages:
@@ -106,11 +116,13 @@ class PagedTable(Vertical):
         row = table.cursor_row
         table.clear()
         start = self.page * self.page_size
+        shown = [i for i, width in enumerate(self._widths) if width is not None]
         for index, record in enumerate(self.records[start:start + self.page_size], start):
-            table.add_row(*self.to_cells(record), key=str(index))
+            cells = self.to_cells(record)
+            table.add_row(*(cells[i] for i in shown), key=str(index))
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
-        self.query_one(".page-info", Static).update(self.page_info())
+        self.query_one(".page-info", Static).update(Text(self.page_info()))
 
     def page_info(self) -> str:
         total = len(self.records)

@@ -16,8 +16,8 @@ from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.widgets.trace_pane import RANGE_SPANS
 
-COLUMNS = (("Date", 16), ("Sender", None), ("Recipient", None), ("Subject", None), ("Template", 15),
-           ("Method", 9), ("Revocation status", 17))
+COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Template", 15, True),
+           ("Method", 9, True), ("Revocation", 13))
 STATUS_STYLE = {"Revocable": "green", "Revoked": "bold red", "Not revocable": "dim"}
 
 
@@ -75,8 +75,10 @@ class ReportPane(Vertical):
 
     def _show(self, rows: list[ReportRow]) -> None:
         summary = summarize(rows)
-        self.query_one("#by-method", Static).update(bar_chart("By encryption method", summary.by_method))
-        self.query_one("#by-template", Static).update(bar_chart("By template", summary.by_template, style="magenta"))
+        width = max(16, self.size.width // 3 - 4)
+        self.query_one("#by-method", Static).update(bar_chart("Method", summary.by_method, width))
+        self.query_one("#by-template", Static).update(
+            bar_chart("Template", summary.by_template, width, style="magenta"))
         self.query_one("#top-domains", Static).update(
-            bar_chart("Top recipient domains", summary.top_domains, style="green"))
+            bar_chart("Top recipient domains", summary.top_domains, width, style="green"))
         self.query_one(PagedTable).set_records(rows, keep_page=True)

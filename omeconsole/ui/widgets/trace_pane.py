@@ -24,7 +24,7 @@ RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d
 RANGE_SPANS = {"48h": timedelta(hours=48), "7d": timedelta(days=7), "10d": timedelta(days=10),
                "90d": timedelta(days=90)}
 SUBJECT_FILTERS = [("contains", "contains"), ("starts with", "startswith"), ("ends with", "endswith")]
-COLUMNS = (("Received", 16), ("Sender", None), ("Recipient", None), ("Subject", None), ("Status", 14))
+COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Status", 14))
 
 
 def trace_cells(row: TraceRow) -> tuple:
