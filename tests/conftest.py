@@ -95,3 +95,17 @@ def as_user(demo_store, clock):
     from omeconsole.core.services import Console
 
     return lambda address=None: Console.open(demo_store, address, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def ui_template(tmp_path_factory) -> Path:
+    from ui_support import make_demo
+
+    return make_demo(tmp_path_factory.mktemp("ui") / "store")
+
+
+@pytest.fixture
+def ui_store(ui_template, tmp_path) -> Path:
+    from ui_support import copy_store
+
+    return copy_store(ui_template, tmp_path / "ui-store")

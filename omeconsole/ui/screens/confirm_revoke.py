@@ -37,7 +37,7 @@ class ConfirmRevokeScreen(ModalScreen[bool]):
                     "copy's content key is destroyed.", style="yellow")
         with Vertical(id="confirm-dialog"):
             yield Label(title, id="confirm-title")
-            yield Static(body)
+            yield Static(body, id="confirm-body")
             with Horizontal(id="confirm-buttons"):
                 yield Button("Revoke (y)", variant="error", id="confirm")
                 yield Button("Cancel (n)", id="cancel")

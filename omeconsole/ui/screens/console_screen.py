@@ -62,6 +62,7 @@ class ConsoleScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.details: MessageDetails | None = None
+        self._show_details_next = False  # survives a details worker cancelled by a newer selection
 
     @property
     def ome(self):
@@ -96,7 +97,14 @@ class ConsoleScreen(Screen):
         return self.query_one(TabbedContent).active
 
     def action_show_pane(self, pane: str) -> None:
+        """Show a pane and move the keyboard into it (a focused widget elsewhere would pull its tab back)."""
         self.query_one(TabbedContent).active = pane
+        self.call_after_refresh(self._focus_pane, pane)
+
+    def _focus_pane(self, pane: str) -> None:
+        target = {"trace": "#trace-results DataTable", "report": "#report-results DataTable",
+                  "details": DetailsPane, "keys": "#access-requests"}[pane]
+        self.query_one(target).focus()
 
     def on_mount(self) -> None:
         self.query_one("#trace-results DataTable").focus()
@@ -140,10 +148,11 @@ class ConsoleScreen(Screen):
         self.action_show_pane("details")
 
     def select(self, message_id: str, show: bool = False) -> None:
-        self._load_details(message_id, show)
+        self._show_details_next |= show
+        self._load_details(message_id)
 
     @work(thread=True, exclusive=True, group="details")
-    def _load_details(self, message_id: str, show: bool) -> None:
+    def _load_details(self, message_id: str) -> None:
         try:
             status = self.ome.status(message_id)
             audit = self.ome.audit_entries(status.message.message_id) if sees_all_messages(self.ome.actor) else None
@@ -153,12 +162,13 @@ class ConsoleScreen(Screen):
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Details", severity="error")
             return
-        self.app.call_from_thread(self._show_details, MessageDetails(status, audit), show)
+        self.app.call_from_thread(self._show_details, MessageDetails(status, audit))
 
-    def _show_details(self, details: MessageDetails, show: bool) -> None:
+    def _show_details(self, details: MessageDetails) -> None:
         self.details = details
         self.query_one(DetailsPane).show(details)
-        if show:
+        if self._show_details_next:
+            self._show_details_next = False
             self.action_show_pane("details")
         self.refresh_bindings()
 
@@ -219,7 +229,7 @@ class ConsoleScreen(Screen):
         self.app.call_from_thread(self._confirm, status)
 
     def _confirm(self, status) -> None:
-        self._show_details(MessageDetails(status, self.details.audit if self.details else None), False)
+        self._show_details(MessageDetails(status, self.details.audit if self.details else None))
         if not status.decision.allowed:
             self.action_explain_revoke()
             return

@@ -1,0 +1,314 @@
+"""The real console, driven through run_test and Pilot: search, select, revoke, lookup, export."""
+
+from pathlib import Path
+
+import pytest
+
+from omeconsole.core.access_service import Elevation
+from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.services import Console
+from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
+from omeconsole.ui.screens.console_screen import ConsoleScreen
+from omeconsole.ui.screens.help import HelpScreen
+from omeconsole.ui.screens.lookup import LookupScreen
+from omeconsole.ui.screens.portal import PortalScreen
+from omeconsole.ui.screens.welcome import WelcomeScreen
+from omeconsole.ui.widgets.paged_table import PagedTable
+from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of
+
+SIZE = (120, 40)
+
+
+async def select(app, pilot, message_id: str) -> None:
+    app.main.select(message_id)
+    await settle(app, pilot)
+
+
+async def test_first_paint_shows_who_is_acting_and_the_trace(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        identity = text_of(app.screen.query_one("#identity-bar"))
+        assert "admin@contoso.com" in identity and "Global Administrator" in identity and "Contoso" in identity
+        results = app.screen.query_one("#trace-results", PagedTable)
+        assert results.records and results.table.row_count == min(100, len(results.records))
+        assert all(r.message.received >= fixed_clock().replace(day=10) for r in results.records)
+
+
+async def test_searching_by_recipient_pattern_and_status(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#range").value = "90d"
+        await pilot.click("#recipient")
+        await pilot.press(*"*@gmail.com", "enter")
+        await settle(app, pilot)
+        records = app.screen.query_one("#trace-results", PagedTable).records
+        assert records and all(r.recipient.address.endswith("@gmail.com") for r in records)
+        info = text_of(app.screen.query_one("#trace-results .page-info"))
+        assert info.startswith(f"1–{len(records)} of {len(records)}")
+
+
+async def test_a_bad_date_says_what_is_wrong_and_searches_nothing(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        seen = capture_notifications(app)
+        before = app.screen.query_one("#trace-results", PagedTable).records
+        app.screen.query_one("#range").value = "custom"
+        await pilot.pause()
+        await pilot.click("#start")
+        await pilot.press(*"last week", "enter")
+        await settle(app, pilot)
+        assert any("Start 'last week' is not an ISO 8601" in n for n in seen)
+        assert app.screen.query_one("#trace-results", PagedTable).records == before
+
+
+async def test_selecting_a_row_fills_the_details_pane(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("down", "enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#panes").active == "details"
+        chosen = app.screen.query_one("#trace-results", PagedTable).current.message
+        assert app.main.details.status.message.message_id == chosen.message_id
+        body = text_of(app.screen.query_one("#details-body"))
+        assert chosen.message_id in body and "More information" in body and "Status check" in body
+
+
+async def test_revoke_is_enabled_for_a_revocable_message(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, case_id(ui_store, "revocable"))
+        assert app.main.check_action("revoke", ()) is True
+        key = footer_key(app, "revoke")
+        assert key is not None and not key.has_class("-disabled") and key.description == "Revoke message"
+
+
+@pytest.mark.parametrize("case", ["native_only", "default_template", "unencrypted", "expired", "revoked_by_admin"])
+async def test_revoke_is_dimmed_for_each_kind_of_unrevocable_message(ui_store, case):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, case_id(ui_store, case))
+        assert app.main.check_action("revoke", ()) is None
+        assert footer_key(app, "revoke").has_class("-disabled")
+        seen = capture_notifications(app)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmRevokeScreen)
+        assert any("cannot be revoked" in n and "•" in n for n in seen)
+
+
+async def test_revoke_is_dimmed_for_a_helpdesk_identity(ui_store):
+    app = console_app(ui_store, "lynne.robbins@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, case_id(ui_store, "revocable"))
+        assert app.main.details.status.decision.is_revocable
+        assert footer_key(app, "revoke").has_class("-disabled")
+        seen = capture_notifications(app)
+        await app.main.run_action("revoke")
+        app.run_console_action("revoke")
+        await settle(app, pilot)
+        assert any("helpdesk role" in n for n in seen)
+        assert not Console.open(ui_store).status(case_id(ui_store, "revocable")).decision.revoked
+
+
+async def test_the_full_revoke_flow(ui_store):
+    message_id = case_id(ui_store, "mixed")
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, message_id)
+        seen = capture_notifications(app)
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmRevokeScreen)
+        dialog = text_of(app.screen.query_one("#confirm-body"))
+        assert "Project Falcon merger timeline" in dialog and message_id in dialog
+        assert "sam.rivera@northwindtraders.com" in dialog and "ray.chen@fabrikam.com" not in dialog
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConsoleScreen)
+        details = app.main.details
+        assert details.status.decision.revoked and details.status.content_key == "destroyed"
+        assert [(e.action, e.outcome) for e in details.audit][-1] == ("revoke", "success")
+        assert any("was successfully revoked" in n for n in seen)
+        assert footer_key(app, "revoke").has_class("-disabled")
+    assert Console.open(ui_store).status(message_id).decision.revoked
+
+
+async def test_cancelling_the_confirmation_changes_nothing(ui_store):
+    message_id = case_id(ui_store, "revocable")
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, message_id)
+        await pilot.press("r")
+        await settle(app, pilot)
+        await pilot.press("escape")
+        await settle(app, pilot)
+    assert not Console.open(ui_store).status(message_id).decision.revoked
+
+
+async def test_the_sender_removes_external_access(ui_store):
+    app = console_app(ui_store, "megan.bowen@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.screen.query_one("#range").value = "90d"
+        await app.main.run_action("reload")
+        await settle(app, pilot)
+        records = app.screen.query_one("#trace-results", PagedTable).records
+        assert records and all(r.message.sender == "megan.bowen@contoso.com" and r.message.is_encrypted
+                               for r in records)
+        assert "User" in text_of(app.screen.query_one("#identity-bar"))
+        await select(app, pilot, case_id(ui_store, "revocable"))
+        assert app.main.check_action("revoke", ()) is False
+        key = footer_key(app, "remove_external_access")
+        assert key is not None and not key.has_class("-disabled")
+        await pilot.press("r")
+        await settle(app, pilot)
+        assert text_of(app.screen.query_one("#confirm-title")) == "Remove external access?"
+        await pilot.press("y")
+        await settle(app, pilot)
+        assert app.main.details.status.decision.revoked
+        assert app.main.details.audit is None  # a plain user does not read the audit log
+
+
+async def test_lookup_from_anywhere_accepts_any_pasted_shape(ui_store):
+    message_id = case_id(ui_store, "expired")
+    app = console_app(ui_store, "lynne.robbins@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.click("#subject")  # focus in an input: the key still works
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen)
+        await pilot.press(*"not an id", "enter")
+        await pilot.pause()
+        assert "RFC 5322" in text_of(app.screen.query_one("#lookup-error"))
+        app.screen.query_one("#lookup-input").value = f"  {message_id[1:-1]}.  "
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.screen.query_one("#panes").active == "details"
+        assert app.main.details.status.message.message_id == message_id
+        assert any(r.message.message_id == message_id
+                   for r in app.screen.query_one("#trace-results", PagedTable).records)
+
+
+async def test_copy_puts_the_message_id_on_the_clipboard(ui_store):
+    message_id = case_id(ui_store, "revocable")
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, message_id)
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard == message_id
+
+
+async def test_export_writes_what_is_on_screen_to_csv(ui_store, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        rows = len(app.screen.query_one("#trace-results", PagedTable).records)
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+    trace = next(Path(tmp_path).glob("omeconsole-message-trace-*.csv")).read_text().splitlines()
+    assert trace[0].startswith('"Received","SenderAddress","RecipientAddress"') and len(trace) == rows + 1
+    report = next(Path(tmp_path).glob("omeconsole-encryption-report-*.csv")).read_text().splitlines()
+    assert '"RevocationStatus"' in report[0] and len(report) > 1
+
+
+async def test_the_portal_preview(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await select(app, pilot, case_id(ui_store, "revoked_by_sender"))
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PortalScreen)
+        assert "The message has been revoked by the sender" in text_of(app.screen.query_one("#portal-view"))
+
+
+async def test_the_report_pane_summarises_and_filters(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        everything = app.screen.query_one("#report-results", PagedTable).records
+        assert "By user" in text_of(app.screen.query_one("#by-method"))
+        app.screen.query_one("#report-method").value = "policy"
+        await settle(app, pilot)
+        by_policy = app.screen.query_one("#report-results", PagedTable).records
+        assert by_policy and len(by_policy) < len(everything)
+        assert {r.message.method.value for r in by_policy} == {"policy"}
+
+
+async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
+    Elevation(Console.open(ui_store, clock=fixed_clock)).request("INC-1: troubleshooting the portal",
+                                                                  parse_duration("1h"))
+    app = console_app(ui_store, "alex.wilber@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        summary = text_of(app.screen.query_one("#keyring-summary"))
+        assert "next rollover" in summary and "hash chain intact" in summary
+        assert app.screen.query_one("#key-versions").row_count == 4
+        app.screen.query_one("#access-requests").focus()
+        await pilot.pause()
+        assert not footer_key(app, "approve").has_class("-disabled")
+        await pilot.press("a")
+        await settle(app, pilot)
+    [request] = Elevation(Console.open(ui_store, clock=fixed_clock)).list()
+    assert [a.by for a in request.approvals] == ["alex.wilber@contoso.com"]
+
+
+async def test_the_key_manager_is_closed_to_a_plain_user(ui_store):
+    app = console_app(ui_store, "megan.bowen@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        assert "not open to you" in text_of(app.screen.query_one("#keyring-summary"))
+        assert footer_key(app, "approve") is None
+
+
+async def test_help_lists_every_binding_with_its_id(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        table = app.screen.query_one("#help-table")
+        ids = {table.get_row_at(i)[2] for i in range(table.row_count)}
+        assert {"revoke", "remove-external-access", "lookup", "copy-message-id", "export-csv",
+                "portal-preview", "show-trace", "show-keys", "access-approve", "help"} <= ids
+        for binding in [*app.BINDINGS, *ConsoleScreen.BINDINGS]:
+            assert binding.id and (binding.tooltip or binding.description)
+
+
+async def test_an_empty_store_offers_the_demo(tmp_path):
+    from omeconsole.ui.app import OmeConsoleApp
+
+    store = tmp_path / "empty"
+    app = OmeConsoleApp(store, None, clock=fixed_clock, empty_reason=f"There is no omeconsole store at {store} yet.")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        await pilot.press("d")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConsoleScreen)
+        assert app.screen.query_one("#trace-results", PagedTable).records
+    assert (store / "tenant.json").exists()

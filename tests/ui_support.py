@@ -1,0 +1,82 @@
+"""Helpers for driving the real console through run_test and Pilot."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+from textual.widgets._footer import FooterKey
+
+from omeconsole.core.demo import CASE_SUBJECTS, create_demo
+from omeconsole.core.services import Console
+from omeconsole.ui.app import OmeConsoleApp
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+
+
+def fixed_clock() -> datetime:
+    return NOW
+
+
+def make_demo(root: Path) -> Path:
+    create_demo(root, messages=120, seed=11, now=NOW)
+    return root
+
+
+def copy_store(template: Path, to: Path) -> Path:
+    shutil.copytree(template, to)
+    return to
+
+
+def console_app(store: Path, identity: str | None = None) -> OmeConsoleApp:
+    ome = Console.open(store, identity, face="console", clock=fixed_clock)
+    return OmeConsoleApp(store, ome, identity=identity, clock=fixed_clock)
+
+
+async def settle(app, pilot) -> None:
+    """Wait until no worker runs and the messages they posted are handled (a cancelled worker is fine)."""
+    from textual.worker import WorkerCancelled
+
+    for _ in range(20):
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:
+            pass
+        await pilot.pause()
+        if not any(worker.is_running for worker in app.workers):
+            return
+
+
+def case_id(store: Path, case: str) -> str:
+    ome = Console.open(store, clock=fixed_clock)
+    subject = CASE_SUBJECTS[case]
+    return next(m.message_id for m in ome.store.iter_messages() if m.subject == subject)
+
+
+def footer_key(app, action: str) -> FooterKey | None:
+    return next((key for key in app.screen.query(FooterKey) if key.action == action), None)
+
+
+def capture_notifications(app) -> list[str]:
+    seen: list[str] = []
+    real = app.notify
+
+    def notify(message, *args, **kwargs):
+        seen.append(str(message))
+        return real(message, *args, **kwargs)
+
+    app.notify = notify
+    return seen
+
+
+def text_of(widget) -> str:
+    """The plain text a Static or Label shows, whatever it was given (str, Text or a Rich renderable)."""
+    from rich.console import Console as RichConsole
+
+    content = widget.content if hasattr(widget, "content") else widget.render()
+    if isinstance(content, str):
+        return content
+    console = RichConsole(width=200, record=True, color_system=None)
+    console.print(content)
+    return console.export_text()
