@@ -39,3 +39,22 @@ def test_the_revocation_decision_is_made_in_one_place():
     assert [p.relative_to(ROOT).as_posix() for p in callers] == ["omeconsole/core/services.py"]
     assert all("_message_reasons" not in p.read_text() for p in (ROOT / "omeconsole").rglob("*.py")
                if p.name != "rules.py")
+
+
+def test_the_console_without_a_terminal_says_what_to_do(cli, demo_cli):
+    from test_cli_tenant import assert_one_line_error
+
+    assert_one_line_error(cli(check=1), "no omeconsole store", "omeconsole --demo")
+    assert_one_line_error(demo_cli(check=2), "needs a terminal")
+    created = cli("--demo", check=2)
+    assert "Created the Contoso demo tenant" in created.stdout and "needs a terminal" in created.stderr
+    assert (cli.store / "tenant.json").exists()
+
+
+def test_commands_that_do_not_draw_never_import_textual(demo_store):
+    for argv in (["trace"], ["status", "--message-id", "<x@y.com>"], ["keys", "status"], ["audit", "verify"]):
+        code = ("import sys; from omeconsole.cli import main; main(sys.argv[1:]);"
+                "print('TEXTUAL:', any(m.startswith('textual') for m in sys.modules))")
+        result = subprocess.run([sys.executable, "-c", code, "--store", str(demo_store), *argv],
+                                capture_output=True, text=True, cwd=ROOT, timeout=60)
+        assert result.stdout.splitlines()[-1] == "TEXTUAL: False", (argv, result.stderr)

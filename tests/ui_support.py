@@ -3,49 +3,19 @@
 from __future__ import annotations
 
 import shutil
-from datetime import datetime, timezone
 from pathlib import Path
 
 from textual.widgets._footer import FooterKey
 
-from omeconsole.core.demo import CASE_SUBJECTS, create_demo
+from omeconsole.core.demo import CASE_SUBJECTS
 from omeconsole.core.services import Console
-from omeconsole.ui.app import OmeConsoleApp
+from omeconsole.ui.headless import NOW, console_app, fixed_clock, make_demo, settle  # noqa: F401
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
-
-
-def fixed_clock() -> datetime:
-    return NOW
-
-
-def make_demo(root: Path) -> Path:
-    create_demo(root, messages=120, seed=11, now=NOW)
-    return root
 
 
 def copy_store(template: Path, to: Path) -> Path:
     shutil.copytree(template, to)
     return to
-
-
-def console_app(store: Path, identity: str | None = None) -> OmeConsoleApp:
-    ome = Console.open(store, identity, face="console", clock=fixed_clock)
-    return OmeConsoleApp(store, ome, identity=identity, clock=fixed_clock)
-
-
-async def settle(app, pilot) -> None:
-    """Wait until no worker runs and the messages they posted are handled (a cancelled worker is fine)."""
-    from textual.worker import WorkerCancelled
-
-    for _ in range(20):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
-            return
 
 
 def case_id(store: Path, case: str) -> str:

@@ -6,7 +6,7 @@ import os
 import sys
 
 from omeconsole.cli.commands import passphrase_source, store_dir
-from omeconsole.core.errors import StoreError
+from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.services import Console
 from omeconsole.core.store import Store
 
@@ -33,8 +33,10 @@ def open_console(args) -> int:
     elif args.demo:
         sys.stderr.write(f"omeconsole: the store at {root} already holds a tenant; opening it\n")
     ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase())
-    if reason and not sys.stdin.isatty():
-        raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        if reason:
+            raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")
+        raise UsageError("the console needs a terminal; without one, use a command (omeconsole --help)")
     from omeconsole.ui.app import OmeConsoleApp
 
     OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "").run()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
@@ -81,14 +81,13 @@ class ConsoleScreen(Screen):
                 yield KeysPane()
         yield Footer(compact=True)
 
-    def _identity(self) -> Text:
+    def _identity(self) -> Content:
         actor, tenant = self.ome.actor, self.ome.tenant
-        text = Text(" omeconsole ", style="bold reverse")
-        text.append(f"  {tenant.organization}  ", style="bold")
-        text.append("│ ")
-        text.append(actor.address, style="bold cyan")
-        text.append(f"  {ROLE_TITLES[actor.role]}", style="yellow" if actor.role is not Role.GLOBAL_ADMIN else "green")
-        return text
+        role_style = "$success" if actor.role is Role.GLOBAL_ADMIN else "$warning"
+        return Content.from_markup(
+            "[b reverse] omeconsole [/]  [b]$org[/]  │  acting as [b $accent]$address[/]  "
+            f"[{role_style}]$role[/]", org=tenant.organization, address=actor.address,
+            role=ROLE_TITLES[actor.role])
 
     # -- panes -------------------------------------------------------------------------
 

@@ -74,11 +74,21 @@ class ReportPane(Vertical):
         self.app.call_from_thread(self._show, rows)
 
     def _show(self, rows: list[ReportRow]) -> None:
-        summary = summarize(rows)
+        self._summary = summarize(rows)
+        self._draw_charts()
+        self.query_one(PagedTable).set_records(rows, keep_page=True)
+
+    def on_resize(self) -> None:
+        self._draw_charts()
+
+    def _draw_charts(self) -> None:
+        """Drawn for the pane's width, so again whenever it changes (a hidden pane has none)."""
+        summary = getattr(self, "_summary", None)
+        if summary is None or not self.size.width:
+            return
         width = max(16, self.size.width // 3 - 4)
         self.query_one("#by-method", Static).update(bar_chart("Method", summary.by_method, width))
         self.query_one("#by-template", Static).update(
             bar_chart("Template", summary.by_template, width, style="magenta"))
         self.query_one("#top-domains", Static).update(
             bar_chart("Top recipient domains", summary.top_domains, width, style="green"))
-        self.query_one(PagedTable).set_records(rows, keep_page=True)
