@@ -33,6 +33,15 @@ KEY_ACTIONS = ("approve", "deny", "end_access")
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 
 
+class ConsolePanes(TabbedContent):
+    """Panes change only when the user (or an action) asks. TabbedContent would also follow a focus
+    restored to a widget in a hidden pane, when a dialog closes, and undo a switch just made."""
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        event.stop()
+        event.prevent_default()  # Textual runs each class's handler in the MRO unless told not to
+
+
 class ConsoleScreen(Screen):
     BINDINGS = [
         Binding("1", "show_pane('trace')", "Trace", show=False, id="show-trace", tooltip="Show the Message Trace"),
@@ -70,7 +79,7 @@ class ConsoleScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static(self._identity(), id="identity-bar")
-        with TabbedContent(initial="trace", id="panes"):
+        with ConsolePanes(initial="trace", id="panes"):
             with TabPane("Message Trace", id="trace"):
                 yield TracePane()
             with TabPane("Encryption Report", id="report"):

@@ -114,14 +114,16 @@ class PagedTable(Vertical):
         if not self._widths:
             return  # the first resize builds the columns and shows the page
         row = table.cursor_row
-        table.clear()
-        start = self.page * self.page_size
-        shown = [i for i, width in enumerate(self._widths) if width is not None]
-        for index, record in enumerate(self.records[start:start + self.page_size], start):
-            cells = self.to_cells(record)
-            table.add_row(*(cells[i] for i in shown), key=str(index))
-        if table.row_count:
-            table.move_cursor(row=min(row, table.row_count - 1))
+        # Rebuilding a page is not the user moving the cursor: it must not select a message.
+        with table.prevent(DataTable.RowHighlighted):
+            table.clear()
+            start = self.page * self.page_size
+            shown = [i for i, width in enumerate(self._widths) if width is not None]
+            for index, record in enumerate(self.records[start:start + self.page_size], start):
+                cells = self.to_cells(record)
+                table.add_row(*(cells[i] for i in shown), key=str(index))
+            if table.row_count:
+                table.move_cursor(row=min(row, table.row_count - 1))
         self.query_one(".page-info", Static).update(Text(self.page_info()))
 
     def page_info(self) -> str:
