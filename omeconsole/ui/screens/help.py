@@ -1,12 +1,13 @@
-"""The help screen: every key binding, with its id and what it does."""
+"""The help screen: every key binding, with what it does and the id to remap it by."""
 
 from __future__ import annotations
 
+from rich.table import Table
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import Label, Static
 
 
 class HelpScreen(ModalScreen[None]):
@@ -19,15 +20,19 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="help-dialog"):
             yield Label("omeconsole keys", id="help-title")
-            yield DataTable(id="help-table", cursor_type="row")
-            yield Static("Remap any key by its id in the keymap; ctrl+p opens the command palette.",
-                         id="help-note")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(self._table(), id="help-table")
+            yield Static("Remap a key by its id in a keymap; ctrl+p opens the command palette.", id="help-note")
 
-    def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Key", "Does", "Id")
+    def _table(self) -> Table:
+        """A Rich table wraps long descriptions, so nothing is cut off on a narrow terminal."""
+        table = Table(box=None, padding=(0, 2, 0, 0), header_style="bold", expand=True)
+        table.add_column("Key", no_wrap=True)
+        table.add_column("Does", ratio=1)
+        table.add_column("Id", no_wrap=True, style="dim")
         for binding in self.bindings:
-            table.add_row(binding.key_display or binding.key, binding.tooltip or binding.description, binding.id)
+            table.add_row(self.app.get_key_display(binding), binding.tooltip or binding.description, binding.id)
+        return table
 
     def action_close(self) -> None:
         self.dismiss(None)
