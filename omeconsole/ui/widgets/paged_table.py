@@ -93,6 +93,7 @@ class PagedTable(Vertical):
         self._show_page()
 
     def show_loading(self, text: str = "Loading…") -> None:
+        """While a worker loads, the line under the table says so; the keyboard stays free."""
         self.query_one(".page-info", Static).update(Text(text))
 
     def next_page(self) -> bool:
