@@ -312,3 +312,19 @@ async def test_an_empty_store_offers_the_demo(tmp_path):
         assert isinstance(app.screen, ConsoleScreen)
         assert app.screen.query_one("#trace-results", PagedTable).records
     assert (store / "tenant.json").exists()
+
+
+async def test_a_lookup_of_an_unknown_id_says_so_and_stays_put(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        seen = capture_notifications(app)
+        app.main.lookup("<nobody@nowhere.example>")
+        await settle(app, pilot)
+        assert any("no message with Message ID <nobody@nowhere.example>" in n for n in seen)
+        assert app.screen.query_one("#panes").active == "trace" and app.main.details is None
+        await pilot.press("2")
+        await settle(app, pilot)
+        app.main.select(app.screen.query_one("#report-results", PagedTable).records[0].message.message_id)
+        await settle(app, pilot)
+        assert app.screen.query_one("#panes").active == "report"

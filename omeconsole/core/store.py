@@ -191,7 +191,7 @@ class Store:
                 replacements = {m.message_id: m.to_doc() for m in group if m.message_id in existing}
                 fresh = [m.to_doc() for m in group if m.message_id not in existing]
                 if replacements:
-                    table.update(lambda doc: doc.update(replacements[doc["message_id"]]),
+                    table.update(lambda doc, new=replacements: doc.update(new[doc["message_id"]]),
                                  doc_ids=[existing[mid] for mid in replacements])
                 if fresh:
                     table.insert_multiple(fresh)

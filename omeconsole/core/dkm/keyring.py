@@ -113,7 +113,7 @@ class Keyring:
         except (IndexError, *_DOC_ERRORS) as exc:
             raise StoreDamaged(path, f"a keyring record is malformed ({exc})") from None
         keyring = cls(root, settings, versions, b"")
-        keyring.primary  # exactly one, or StoreDamaged
+        _ = keyring.primary  # exactly one primary, or StoreDamaged now rather than later
         return keyring
 
     @classmethod

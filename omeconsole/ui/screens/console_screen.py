@@ -105,7 +105,7 @@ class ConsoleScreen(Screen):
         return self.query_one(TabbedContent).active
 
     def action_show_pane(self, pane: str) -> None:
-        """Show a pane and move the keyboard into it (a focused widget elsewhere would pull its tab back)."""
+        """Show a pane and move the keyboard into it."""
         self.query_one(TabbedContent).active = pane
         self.call_after_refresh(self._focus_pane, pane)
 
@@ -164,13 +164,15 @@ class ConsoleScreen(Screen):
         try:
             status = self.ome.status(message_id)
             audit = self.ome.audit_entries(status.message.message_id) if sees_all_messages(self.ome.actor) else None
-        except NotFound as error:
-            self.app.call_from_thread(self.notify, str(error), title="Lookup", severity="warning")
-            return
         except OmeError as error:
-            self.app.call_from_thread(self.notify, str(error), title="Details", severity="error")
+            self.app.call_from_thread(self._details_failed, error)
             return
         self.app.call_from_thread(self._show_details, MessageDetails(status, audit))
+
+    def _details_failed(self, error: OmeError) -> None:
+        self._show_details_next = False
+        lookup = isinstance(error, NotFound)
+        self.notify(str(error), title="Lookup" if lookup else "Details", severity="warning" if lookup else "error")
 
     def _show_details(self, details: MessageDetails) -> None:
         self.details = details
