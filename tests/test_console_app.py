@@ -328,3 +328,24 @@ async def test_a_lookup_of_an_unknown_id_says_so_and_stays_put(ui_store):
         app.main.select(app.screen.query_one("#report-results", PagedTable).records[0].message.message_id)
         await settle(app, pilot)
         assert app.screen.query_one("#panes").active == "report"
+
+
+async def test_the_details_buttons_take_the_same_path_as_the_keys(ui_store):
+    app = console_app(ui_store, "lynne.robbins@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.select(case_id(ui_store, "revocable"), show=True)
+        await settle(app, pilot)
+        seen = capture_notifications(app)
+        await pilot.click("#details-revoke")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, ConfirmRevokeScreen)
+        assert any("helpdesk role" in n for n in seen)
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.select(case_id(ui_store, "revocable"), show=True)
+        await settle(app, pilot)
+        await pilot.click("#details-revoke")
+        await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmRevokeScreen)

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Button, Footer, Static, TabbedContent, TabPane
 
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.csvexport import to_csv
@@ -176,7 +176,7 @@ class ConsoleScreen(Screen):
 
     def _show_details(self, details: MessageDetails) -> None:
         self.details = details
-        self.query_one(DetailsPane).show(details)
+        self.query_one(DetailsPane).show(details, sender_view=self.ome.actor.role is Role.USER)
         if self._show_details_next:
             self._show_details_next = False
             self.action_show_pane("details")
@@ -265,6 +265,15 @@ class ConsoleScreen(Screen):
         self.notify(sentence, title="Revoked", timeout=8)
         self.select(message_id, show=True)
         self.query_one(ReportPane).refresh_report()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        """The Details buttons go through run_action, as the keys do, so check_action decides."""
+        action = {"details-revoke": "remove_external_access" if self.ome.actor.role is Role.USER else "revoke",
+                  "details-portal": "portal", "details-copy": "copy_message_id"}.get(event.button.id)
+        if action:
+            event.stop()
+            if not await self.run_action(action) and action in ("revoke", "remove_external_access"):
+                self.action_explain_revoke()
 
     # -- other actions on the selection ------------------------------------------------
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
-from textual.containers import VerticalScroll
-from textual.widgets import Static
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Static
 
 from omeconsole.core.audit import AuditEntry
 from omeconsole.core.records import StatusResult, encryption_template_label
@@ -119,12 +119,23 @@ def _audit(entries: list[AuditEntry]) -> Table | Text:
 
 
 class DetailsPane(VerticalScroll):
-    """Shows MessageDetails; empty until a message is selected."""
+    """Shows MessageDetails; empty until a message is selected. Its buttons run the same actions as the keys."""
 
     def compose(self):
+        with Horizontal(id="details-actions"):
+            yield Button("Revoke message (r)", id="details-revoke", compact=True)
+            yield Button("Portal preview (p)", id="details-portal", compact=True)
+            yield Button("Copy Message ID (c)", id="details-copy", compact=True)
         yield Static(Text("Select a message in the Message Trace or the Encryption Report, or press ctrl+l to look "
                           "up a Message ID.", style="dim"), id="details-body")
 
-    def show(self, details: MessageDetails) -> None:
+    def on_mount(self) -> None:
+        self.query_one("#details-actions").display = False
+
+    def show(self, details: MessageDetails, sender_view: bool) -> None:
+        self.query_one("#details-actions").display = True
+        revoke = self.query_one("#details-revoke", Button)
+        revoke.label = "Remove external access (r)" if sender_view else "Revoke message (r)"
+        revoke.variant = "error" if details.status.decision.allowed else "default"
         self.query_one("#details-body", Static).update(render_details(details))
         self.scroll_home(animate=False)
