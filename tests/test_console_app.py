@@ -83,7 +83,7 @@ async def test_revoke_is_enabled_for_a_revocable_message(ui_store):
         await settle(app, pilot)
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.check_action("revoke", ()) is True
-        key = footer_key(app, "revoke")
+        key = await footer_key(app, pilot, "revoke")
         assert key is not None and not key.has_class("-disabled") and key.description == "Revoke message"
 
 
@@ -94,7 +94,7 @@ async def test_revoke_is_dimmed_for_each_kind_of_unrevocable_message(ui_store, c
         await settle(app, pilot)
         await select(app, pilot, case_id(ui_store, case))
         assert app.main.check_action("revoke", ()) is None
-        assert footer_key(app, "revoke").has_class("-disabled")
+        assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
         seen = capture_notifications(app)
         await pilot.press("r")
         await settle(app, pilot)
@@ -108,7 +108,7 @@ async def test_revoke_is_dimmed_for_a_helpdesk_identity(ui_store):
         await settle(app, pilot)
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.details.status.decision.is_revocable
-        assert footer_key(app, "revoke").has_class("-disabled")
+        assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
         seen = capture_notifications(app)
         await app.main.run_action("revoke")
         app.run_console_action("revoke")
@@ -137,7 +137,7 @@ async def test_the_full_revoke_flow(ui_store):
         assert details.status.decision.revoked and details.status.content_key == "destroyed"
         assert [(e.action, e.outcome) for e in details.audit][-1] == ("revoke", "success")
         assert any("was successfully revoked" in n for n in seen)
-        assert footer_key(app, "revoke").has_class("-disabled")
+        assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
     assert Console.open(ui_store).status(message_id).decision.revoked
 
 
@@ -167,7 +167,7 @@ async def test_the_sender_removes_external_access(ui_store):
         assert "User" in text_of(app.screen.query_one("#identity-bar"))
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.check_action("revoke", ()) is False
-        key = footer_key(app, "remove_external_access")
+        key = await footer_key(app, pilot, "remove_external_access")
         assert key is not None and not key.has_class("-disabled")
         await pilot.press("r")
         await settle(app, pilot)
@@ -267,7 +267,7 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
         assert app.screen.query_one("#key-versions").row_count == 4
         app.screen.query_one("#access-requests").focus()
         await pilot.pause()
-        assert not footer_key(app, "approve").has_class("-disabled")
+        assert not (await footer_key(app, pilot, "approve")).has_class("-disabled")
         await pilot.press("a")
         await settle(app, pilot)
     [request] = Elevation(Console.open(ui_store, clock=fixed_clock)).list()
@@ -281,7 +281,7 @@ async def test_the_key_manager_is_closed_to_a_plain_user(ui_store):
         await pilot.press("4")
         await settle(app, pilot)
         assert "not open to you" in text_of(app.screen.query_one("#keyring-summary"))
-        assert footer_key(app, "approve") is None
+        assert await footer_key(app, pilot, "approve") is None
 
 
 async def test_help_lists_every_binding_with_its_id(ui_store):

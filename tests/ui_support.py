@@ -24,7 +24,10 @@ def case_id(store: Path, case: str) -> str:
     return next(m.message_id for m in ome.store.iter_messages() if m.subject == subject)
 
 
-def footer_key(app, action: str) -> FooterKey | None:
+async def footer_key(app, pilot, action: str) -> FooterKey | None:
+    """The Footer's key for an action, once the Footer has recomposed for the latest bindings."""
+    for _ in range(3):
+        await pilot.pause()
     return next((key for key in app.screen.query(FooterKey) if key.action == action), None)
 
 

@@ -120,6 +120,8 @@ class ConsoleScreen(Screen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id == "keys":
             self.query_one(KeysPane).reload()
+        elif event.pane.id == "report" and not self.query_one(ReportPane).loaded:
+            self.query_one(ReportPane).refresh_report()
         self.refresh_bindings()
 
     def _results(self) -> PagedTable | None:
@@ -264,7 +266,8 @@ class ConsoleScreen(Screen):
     def _after_revoke(self, message_id: str, sentence: str) -> None:
         self.notify(sentence, title="Revoked", timeout=8)
         self.select(message_id, show=True)
-        self.query_one(ReportPane).refresh_report()
+        if self.query_one(ReportPane).loaded:
+            self.query_one(ReportPane).refresh_report()
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """The Details buttons go through run_action, as the keys do, so check_action decides."""

@@ -50,17 +50,18 @@ class ReportPane(Vertical):
         builtin = [Protection.DO_NOT_FORWARD.title, Protection.ENCRYPT_ONLY.title]
         return [("Any template", "")] + [(name, name) for name in builtin + names]
 
-    def on_mount(self) -> None:
-        self.refresh_report()
+    loaded = False  # the report loads the first time its pane is shown, not at start-up
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self.refresh_report()
+        if self.loaded:
+            self.refresh_report()
 
     def refresh_report(self) -> None:
         value = lambda widget_id: self.query_one(f"#{widget_id}", Select).value  # noqa: E731
         start = self.app.ome.clock() - RANGE_SPANS[value("report-range")]
         method = EncryptionMethod(value("report-method")) if value("report-method") else None
+        self.loaded = True
         self.query_one(PagedTable).show_loading("Loading the report…")
         self._load(start, method, value("report-template") or None)
 
