@@ -23,7 +23,8 @@ class CLI:
         full_env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
         full_env.update({"OMECONSOLE_STORE": str(self.store), "PYTHONPATH": str(ROOT)})
         full_env.update(env or {})
-        result = subprocess.run([sys.executable, "-m", "omeconsole", *map(str, args)], input=stdin,
+        feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
+        result = subprocess.run([sys.executable, "-m", "omeconsole", *map(str, args)], **feed,
                                 capture_output=True, text=True, env=full_env, timeout=120)
         if check is not None:
             assert result.returncode == check, (result.returncode, result.stdout, result.stderr)

@@ -1,5 +1,10 @@
 """The real CLI in a subprocess: init, users, templates, native domains, send, and their errors."""
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 ADMIN = "admin@fourthcoffee.com"
@@ -157,3 +162,18 @@ def test_the_identity_and_store_come_from_flags_or_the_environment(tenant_cli, s
 
 def test_an_identity_that_is_not_an_address_is_a_usage_error(tenant_cli):
     assert_one_line_error(tenant_cli("user", "list", "--as", "nobody", check=2), "identity")
+
+
+def test_a_closed_standard_input_is_a_clear_error_not_a_crash(tenant_cli, store_dir):
+    """Scripts and CI may run omeconsole with standard input closed (Python then sets sys.stdin to None)."""
+    def closed(*args):
+        command = " ".join(f"'{a}'" for a in (sys.executable, "-m", "omeconsole", "--store", store_dir, *args))
+        return subprocess.run(["bash", "-c", command + " <&-"], capture_output=True, text=True, timeout=60,
+                              cwd=str(store_dir.parent),
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+
+    assert closed("user", "list").returncode == 0
+    result = closed("send", "--from", ADMIN, "--to", "bob@gmail.com", "--subject", "s", "--body-file", "-")
+    assert result.returncode == 2 and "standard input, which is closed" in result.stderr
+    result = closed()
+    assert result.returncode == 2 and "needs a terminal" in result.stderr and "Traceback" not in result.stderr

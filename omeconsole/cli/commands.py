@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from omeconsole.cli import render
+from omeconsole.cli.streams import is_terminal, stdin_bytes, stdin_line
 from omeconsole.core.addresses import parse_patterns
 from omeconsole.core.errors import UsageError
 from omeconsole.core.records import (
@@ -41,7 +42,7 @@ def passphrase_source():
     """OMECONSOLE_PASSPHRASE, else a prompt on a terminal, else none (the keyring says what is missing)."""
     if os.environ.get("OMECONSOLE_PASSPHRASE"):
         return lambda: os.environ["OMECONSOLE_PASSPHRASE"]
-    if sys.stdin.isatty():
+    if is_terminal(sys.stdin):
         import getpass
 
         return lambda: getpass.getpass("Keyring passphrase: ")
@@ -72,7 +73,7 @@ def emit_records(args, records: list[dict], columns, table_columns=None, limits=
 # -- tenant -----------------------------------------------------------------------------
 
 def cmd_init(args) -> int:
-    passphrase = check_new_passphrase(sys.stdin.readline()) if args.passphrase_stdin else None
+    passphrase = check_new_passphrase(stdin_line("the passphrase")) if args.passphrase_stdin else None
     tenant = initialize(store_dir(args), organization=args.org, domains=args.domain, admin=args.admin,
                         license=License.parse(args.license), premium_encryption=not args.no_premium_encryption,
                         passphrase=passphrase)
@@ -137,7 +138,7 @@ def cmd_demo(args) -> int:
     from omeconsole.core.demo import create_demo
 
     root = store_dir(args)
-    progress = _progress_bar() if args.messages >= 20_000 and sys.stderr.isatty() else None
+    progress = _progress_bar() if args.messages >= 20_000 and is_terminal(sys.stderr) else None
     tenant, count = create_demo(root, messages=args.messages, seed=args.seed, progress=progress)
     if wants_json(args):
         emit(render.as_json({"Organization": tenant.organization, "Store": str(root), "Messages": count}))
@@ -185,7 +186,7 @@ def _body(args) -> str:
     if args.body is not None:
         return args.body
     try:
-        raw = sys.stdin.buffer.read() if args.body_file == "-" else Path(args.body_file).read_bytes()
+        raw = stdin_bytes("the body") if args.body_file == "-" else Path(args.body_file).read_bytes()
         return raw.decode("utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"--body-file {args.body_file}: no such file") from None

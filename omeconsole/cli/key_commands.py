@@ -8,6 +8,7 @@ from pathlib import Path
 
 from omeconsole.cli import render
 from omeconsole.cli.commands import console, emit, emit_records, wants_json
+from omeconsole.cli.streams import is_terminal, stdin_line
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.accounts_service import ConnectedAccounts
 from omeconsole.core.audit_service import AuditTrail
@@ -63,7 +64,7 @@ def _keys_status(args, record: dict) -> None:
 
 
 def _progress(args):
-    if wants_json(args) or not sys.stderr.isatty():
+    if wants_json(args) or not is_terminal(sys.stderr):
         return None
 
     def show(done: int, total: int) -> None:
@@ -103,7 +104,7 @@ def cmd_accounts(args) -> int:
     accounts = ConnectedAccounts(console(args))
     action = args.subcommand
     if action == "add":
-        account = accounts.add(args.mailbox, args.provider, args.login, sys.stdin.readline())
+        account = accounts.add(args.mailbox, args.provider, args.login, stdin_line("the password"))
         _say(args, account.to_record(), f"Connected {account.id}: {account.provider} account {account.login} "
                                         f"for {account.mailbox}; its password is sealed by the keyring")
     elif action == "list":

@@ -6,6 +6,7 @@ import os
 import sys
 
 from omeconsole.cli.commands import passphrase_source, store_dir
+from omeconsole.cli.streams import is_terminal
 from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.services import Console
 from omeconsole.core.store import Store
@@ -33,7 +34,7 @@ def open_console(args) -> int:
     elif args.demo:
         sys.stderr.write(f"omeconsole: the store at {root} already holds a tenant; opening it\n")
     ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase())
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not (is_terminal(sys.stdin) and is_terminal(sys.stdout)):
         if reason:
             raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")
         raise UsageError("the console needs a terminal; without one, use a command (omeconsole --help)")
