@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 
 from omeconsole.core.csvexport import to_csv
 
@@ -63,7 +62,3 @@ def as_list(record: dict) -> str:
         else:
             lines.append(f"{key.ljust(width)} : {_cell(value, None)}".rstrip())
     return "\n".join(lines)
-
-
-def terminal_width() -> int:
-    return shutil.get_terminal_size((120, 40)).columns

@@ -71,6 +71,11 @@ def parse_patterns(values: list[str] | None) -> list[AddressPattern]:
     return patterns
 
 
+def unique(items) -> list:
+    """The items without repeats, in their first order (addresses and domains as typed)."""
+    return list(dict.fromkeys(items))
+
+
 def matches_any(patterns: list[AddressPattern], address: str) -> bool:
     return not patterns or any(p.matches(address) for p in patterns)
 

@@ -21,11 +21,10 @@ from pathlib import Path
 from omeconsole.core.addresses import normalize_address
 from omeconsole.core.errors import OmeError, UsageError
 from omeconsole.core.message_id import normalize_message_id
-from omeconsole.core.model import TraceEvent, TraceStatus
+from omeconsole.core.model import MAX_SUBJECT, TraceEvent, TraceStatus
 from omeconsole.core.timeutil import to_utc
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
-MAX_SUBJECT = 4096
 FORMAT_POWERSHELL = "Get-MessageTrace CSV"
 FORMAT_ENHANCED = "Enhanced summary report CSV"
 FORMAT_GRAPH = "Graph messageTraces JSON"

@@ -37,14 +37,6 @@ def normalize_message_id(text: str) -> str:
     return f"<{left}@{right.lower()}>"
 
 
-def is_message_id(text: str) -> bool:
-    try:
-        normalize_message_id(text)
-    except UsageError:
-        return False
-    return True
-
-
 def _shown(text: str) -> str:
     shown = text if len(text) <= 80 else text[:77] + "..."
     return repr(shown)

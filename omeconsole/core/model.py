@@ -11,6 +11,9 @@ from omeconsole.core.tenant import DEFAULT_TEMPLATE, Experience, parse_choice
 from omeconsole.core.timeutil import format_iso, load_iso
 
 
+MAX_SUBJECT = 4096  # characters, for mail sent here and rows imported alike
+
+
 class TraceStatus(str, Enum):
     """The eight Status values of Get-MessageTrace."""
 

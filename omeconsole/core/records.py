@@ -13,7 +13,6 @@ TRACE_PROPERTIES = ("Received", "SenderAddress", "RecipientAddress", "Subject", 
                     "MessageTraceId", "Size", "FromIP", "ToIP")
 REPORT_PROPERTIES = ("Date", "SenderAddress", "RecipientAddress", "Subject", "EncryptionTemplate",
                      "EncryptionMethod", "RevocationStatus", "MessageId")
-STATUS_PROPERTIES = ("MessageId", "Subject", "IsRevocable", "Revoked", "ContentKey", "Reasons")
 DETAIL_PROPERTIES = ("Date", "Event", "Action", "Detail")
 
 

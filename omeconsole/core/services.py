@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-from omeconsole.core.addresses import normalize_address
+from omeconsole.core.addresses import normalize_address, unique
 from omeconsole.core.audit import AuditEntry, default_origin
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, seal
 from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, PORTAL_SERVICE, is_service_account
@@ -21,7 +21,9 @@ from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
 from omeconsole.core.message_id import normalize_message_id
-from omeconsole.core.model import EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent
+from omeconsole.core.model import (
+    MAX_SUBJECT, EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent,
+)
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.records import PortalView, ReportRow, StatusResult, TraceRow, encryption_template_label
 from omeconsole.core.rules import (
@@ -33,14 +35,9 @@ from omeconsole.core.tenant import Experience, validate_template_name
 from omeconsole.core.timeutil import format_iso, utcnow
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
-MAX_SUBJECT = 4096
 MAX_RECIPIENTS = 500
 REVOKED_TEXT = "The message has been revoked by the sender"
 EXPIRED_TEXT = "The message has expired"
-
-
-def _unique(items: Iterable) -> list:
-    return list(dict.fromkeys(items))
 
 
 class Console:
@@ -157,7 +154,7 @@ class Console:
         sender = normalize_address(sender, "sender (--from)")
         if not self.tenant.is_internal(sender):
             raise UsageError(f"the sender {sender} is not in an accepted domain of {self.tenant.organization}")
-        addresses = _unique(normalize_address(r, "recipient (--to)") for r in recipients)
+        addresses = unique(normalize_address(r, "recipient (--to)") for r in recipients)
         if not addresses:
             raise UsageError("a message needs at least one recipient (--to)")
         if len(addresses) > MAX_RECIPIENTS:

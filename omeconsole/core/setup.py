@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omeconsole.core.addresses import normalize_address, normalize_domain
+from omeconsole.core.addresses import normalize_address, normalize_domain, unique
 from omeconsole.core.audit import default_origin
 from omeconsole.core.dkm.keyring import KEYRING_FILE, Keyring
 from omeconsole.core.errors import StoreError, UsageError
@@ -19,7 +19,7 @@ def initialize(root: Path, *, organization: str, domains: list[str], admin: str,
     organization = " ".join((organization or "").split())
     if not organization:
         raise UsageError("the organisation needs a name (--org)")
-    accepted = _unique([normalize_domain(d) for d in domains])
+    accepted = unique([normalize_domain(d) for d in domains])
     if not accepted:
         raise UsageError("a tenant needs at least one accepted domain (--domain)")
     admin = normalize_address(admin, "admin address")
@@ -50,7 +50,3 @@ def new_store(root: Path) -> Store:
         raise StoreError(f"the store at {root} holds a keyring but no tenant (an interrupted init); "
                          "move it aside and start again")
     return store
-
-
-def _unique(items) -> list:
-    return list(dict.fromkeys(items))

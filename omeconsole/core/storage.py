@@ -139,7 +139,6 @@ class StoreLock:
     def __init__(self, path: Path):
         self.path = path
         self._fd: int | None = None
-        self._depth = 0
         self._exclusive = False
         self._threads = threading.RLock()  # the console's workers share one Store
 
@@ -150,20 +149,15 @@ class StoreLock:
 
     @contextmanager
     def hold(self, exclusive: bool):
-        with self._threads:
-            with self._hold(exclusive):
-                yield
+        with self._threads, self._hold(exclusive):
+            yield
 
     @contextmanager
     def _hold(self, exclusive: bool):
         if self._fd is not None:  # re-entrant within one thread
             if exclusive and not self._exclusive:
                 raise RuntimeError("cannot upgrade a shared store lock to exclusive")
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
+            yield
             return
         self._fd = self._open()
         self._exclusive = exclusive

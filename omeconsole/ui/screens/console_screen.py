@@ -28,7 +28,6 @@ from omeconsole.ui.widgets.trace_pane import TracePane
 
 ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
                Role.USER: "User: your sent mail"}
-PANES = ("trace", "report", "details", "keys")
 KEY_ACTIONS = ("approve", "deny", "end_access")
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 

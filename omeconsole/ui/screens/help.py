@@ -1,4 +1,4 @@
-"""The help screen: every key binding, with what it does and the id to remap it by."""
+"""The help screen: every key binding, with what it does and its id (the name a Textual keymap uses)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ class HelpScreen(ModalScreen[None]):
             yield Label("omeconsole keys", id="help-title")
             with VerticalScroll(id="help-scroll"):
                 yield Static(self._table(), id="help-table")
-            yield Static("Remap a key by its id in a keymap; ctrl+p opens the command palette.", id="help-note")
+            yield Static("Each key has an id, the name a Textual keymap uses; ctrl+p opens the command palette.",
+                         id="help-note")
 
     def _table(self) -> Table:
         """A Rich table wraps long descriptions, so nothing is cut off on a narrow terminal."""

@@ -7,7 +7,6 @@ from datetime import timedelta
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
-from textual.message import Message
 from textual.widgets import Button, Input, Label, Select
 
 from omeconsole.core.addresses import parse_patterns
@@ -34,11 +33,6 @@ def trace_cells(row: TraceRow) -> tuple:
 
 class TracePane(Vertical):
     """Search form above, paged results below. Searching runs in a worker."""
-
-    class Searched(Message):
-        def __init__(self, rows: list[TraceRow]) -> None:
-            super().__init__()
-            self.rows = rows
 
     def compose(self) -> ComposeResult:
         with Grid(id="trace-form"):
@@ -128,4 +122,3 @@ class TracePane(Vertical):
 
     def _show(self, rows: list[TraceRow]) -> None:
         self.query_one(PagedTable).set_records(rows)
-        self.post_message(self.Searched(rows))
