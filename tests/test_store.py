@@ -90,8 +90,23 @@ def test_a_hand_edited_message_with_a_bad_value_is_reported(demo_cli, demo_store
     first = next(iter(data["messages"].values()))
     first["received"] = "yesterday"
     shard.write_text(json.dumps(data))
-    result = demo_cli("trace", check=1)
+    result = demo_cli("trace", "--message-id", first["message_id"], check=1)
     assert str(shard) in result.stderr and "malformed" in result.stderr
+
+
+def test_a_hand_edited_index_partition_is_reported_and_reindex_mends_it(demo_cli, demo_store):
+    partition = sorted((demo_store / "index" / "days").glob("*.json"))[-1]
+    data = json.loads(partition.read_text())
+    next(iter(data["entries"].values()))["received"] = "yesterday"
+    partition.write_text(json.dumps(data))
+    result = demo_cli("trace", check=1)
+    assert str(partition) in result.stderr and "malformed" in result.stderr
+    assert partition.read_text() == json.dumps(data)  # reported, not rewritten
+    partition.write_text("{not json")
+    result = demo_cli("trace", check=1)
+    assert str(partition) in result.stderr and "not valid JSON" in result.stderr
+    assert demo_cli("reindex").stdout.strip() == "The trace index holds 120 messages"
+    assert len(demo_cli("trace", "--json").stdout) > 1000
 
 
 def test_a_missing_store_says_how_to_make_one(cli):

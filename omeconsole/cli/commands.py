@@ -148,6 +148,12 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_reindex(args) -> int:
+    count = console(args).reindex()
+    emit(render.as_json({"Messages": count}) if wants_json(args) else f"The trace index holds {count:,} messages")
+    return 0
+
+
 def _progress_bar():
     def show(done: int, total: int) -> None:
         filled = done * 30 // max(total, 1)
@@ -215,8 +221,10 @@ def cmd_trace(args) -> int:
         trace_ids=[_guid(g) for g in args.message_trace_id or []],
         from_ips=[ip.strip() for ip in args.from_ip or []], to_ips=[ip.strip() for ip in args.to_ip or []],
     )
-    rows = console(args).trace(query)
-    emit_records(args, [r.to_record() for r in rows], TRACE_PROPERTIES,
+    result = console(args).trace(query, limit=args.result_size)
+    if result.truncated:
+        sys.stderr.write(f"omeconsole: showing the newest {result.limit:,} rows; more match this search\n")
+    emit_records(args, [r.to_record() for r in result.rows], TRACE_PROPERTIES,
                  table_columns=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId"),
                  limits=_TRACE_LIMITS)
     return 0
@@ -290,6 +298,6 @@ def cmd_import(args) -> int:
 
 HANDLERS = {
     "init": cmd_init, "user": cmd_user, "template": cmd_template, "native-domain": cmd_native_domain,
-    "demo": cmd_demo, "send": cmd_send, "trace": cmd_trace, "trace-detail": cmd_trace_detail,
+    "demo": cmd_demo, "reindex": cmd_reindex, "send": cmd_send, "trace": cmd_trace, "trace-detail": cmd_trace_detail,
     "report": cmd_report, "status": cmd_status, "revoke": cmd_revoke, "portal": cmd_portal, "import": cmd_import,
 }

@@ -82,6 +82,8 @@ def _tenant_commands(command) -> None:
     demo.add_argument("--messages", type=_int, default=300, help="how many messages (default 300)")
     demo.add_argument("--seed", type=_int, default=7, help="random seed (default 7)")
 
+    command("reindex", "rebuild the trace index from the messages (after an upgrade or a damaged index file)")
+
     audit = command("audit", "the audit log: who did what, when, with what outcome")
     audit.add_argument("--last", type=_int, metavar="N", help="only the last N entries")
     audit.add_argument("--csv", action="store_true", help="print CSV")
@@ -160,6 +162,8 @@ def _mail_commands(command) -> None:
     trace.add_argument("--subject")
     trace.add_argument("--subject-filter", default="contains", metavar="HOW",
                        help="contains (default), startswith or endswith")
+    trace.add_argument("--result-size", type=_positive_int, metavar="N",
+                       help="at most N rows, the newest (default: every row that matches)")
     trace.add_argument("--csv", action="store_true", help="print CSV as Export-Csv -NoTypeInformation does")
 
     detail = command("trace-detail", "Get-MessageTraceDetail: the events for one recipient")
@@ -194,3 +198,10 @@ def _int(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _positive_int(text: str) -> int:
+    number = _int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of 1 or more")
+    return number

@@ -30,6 +30,15 @@ class TraceRow:
         }
 
 
+@dataclass(frozen=True)
+class TraceResult:
+    """Trace rows, newest first; truncated when more matched than the limit asked for."""
+
+    rows: list[TraceRow]
+    truncated: bool = False
+    limit: int | None = None
+
+
 def encryption_template_label(message: Message) -> str:
     """The report's template column: the custom branding template, else the protection applied."""
     if message.protection is None:

@@ -25,7 +25,9 @@ from omeconsole.core.model import (
     MAX_SUBJECT, EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent,
 )
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.records import PortalView, ReportRow, StatusResult, TraceRow, encryption_template_label
+from omeconsole.core.records import (
+    PortalView, ReportRow, StatusResult, TraceResult, TraceRow, encryption_template_label,
+)
 from omeconsole.core.rules import (
     Actor, RevocationDecision, can_read, check_revocation, require_global_admin, require_send_as,
     sees_all_messages,
@@ -33,6 +35,7 @@ from omeconsole.core.rules import (
 from omeconsole.core.store import Store
 from omeconsole.core.tenant import Experience, validate_template_name
 from omeconsole.core.timeutil import format_iso, utcnow
+from omeconsole.core.trace_index import searches_by_day
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
 MAX_RECIPIENTS = 500
@@ -124,6 +127,13 @@ class Console:
     def reload_tenant(self) -> None:
         self.tenant = self.store.load_tenant()
 
+    def reindex(self) -> int:
+        """Rebuild the trace index from the message shards. Returns how many messages it holds."""
+        self.require_admin("reindex", "trace index")
+        with self.store.writing():
+            self.audit("reindex", "trace index", "success", "rebuilt from the message shards")
+            return self.store.reindex()
+
     # -- mail flow -------------------------------------------------------------------
 
     def send(self, *, sender: str, recipients: list[str], subject: str, body: str,
@@ -192,26 +202,30 @@ class Console:
                            ("" if sees_all_messages(self.actor) else " among the messages you sent"))
         return message
 
-    def _visible_messages(self) -> Iterable[Message]:
-        self.require_reader()
-        for message in self.store.iter_messages():
-            if can_read(self.actor, message):
-                yield message
-
-    def trace(self, query: TraceQuery) -> list[TraceRow]:
-        """Get-MessageTrace: one row per recipient, newest first."""
+    def trace(self, query: TraceQuery, limit: int | None = None) -> TraceResult:
+        """Get-MessageTrace: one row per recipient, newest first; at most `limit` rows, the newest."""
         with self.store.reading():
             if query.message_id:
                 try:
-                    candidates = [self.load(query.message_id)]
+                    return TraceResult(self._rows(query, [self.load(query.message_id)]))
                 except NotFound:
-                    candidates = []
-            else:
-                candidates = self._visible_messages()
-            rows = [TraceRow(m, r) for m in candidates if query.matches_message(m)
-                    for r in m.recipients if query.matches_recipient(r)]
-        rows.sort(key=lambda row: (row.message.received, row.message.message_id, row.recipient.address), reverse=True)
-        return rows
+                    return TraceResult([])
+            self.require_reader()
+            rows, truncated = [], False
+            for batch in self.store.search(query):
+                rows.extend(self._rows(query, (m for m in batch if can_read(self.actor, m))))
+                if limit is not None and len(rows) > limit and searches_by_day(query):
+                    truncated = True  # later batches are older days
+                    break
+        rows.sort(key=_newest_first, reverse=True)
+        if limit is not None and len(rows) > limit:
+            rows, truncated = rows[:limit], True
+        return TraceResult(rows, truncated, limit)
+
+    @staticmethod
+    def _rows(query: TraceQuery, messages: Iterable[Message]) -> list[TraceRow]:
+        return [TraceRow(m, r) for m in messages if query.matches_message(m)
+                for r in m.recipients if query.matches_recipient(r)]
 
     def trace_detail(self, message_id: str, recipient: str) -> tuple[Message, list[TraceEvent]]:
         """Get-MessageTraceDetail for one recipient of one message."""
@@ -244,12 +258,14 @@ class Console:
         """The Encryption report's Details table: encrypted messages, one row per recipient,
         filtered by date, encryption method and template (as the report's column names it)."""
         query = TraceQuery(start=start, end=end, encrypted_only=True)
+        self.require_reader()
         with self.store.reading():
-            messages = [m for m in self._visible_messages() if query.matches_message(m)
+            messages = [m for batch in self.store.search(query) for m in batch
+                        if can_read(self.actor, m) and query.matches_message(m)
                         and (method is None or m.method is method)
                         and (template is None or encryption_template_label(m) == template)]
         rows = [ReportRow(m, r, decision) for m in messages for decision in [self.decide(m)] for r in m.recipients]
-        rows.sort(key=lambda row: (row.message.received, row.message.message_id, row.recipient.address), reverse=True)
+        rows.sort(key=_newest_first, reverse=True)
         return rows
 
     # -- revoking --------------------------------------------------------------------
@@ -326,6 +342,10 @@ class Console:
         plaintext = open_sealed(self.keyring(), PORTAL_CONTENT, message.message_id, message.sealed_content, wrapped)
         return read_portal_content(plaintext)["body"]
 
+
+
+def _newest_first(row) -> tuple:
+    return row.message.received, row.message.message_id, row.recipient.address
 
 
 class ConsoleService:

@@ -3,6 +3,7 @@
     store.json          manifest: format, version, shard count
     tenant.json         settings, users, branding templates, native domains
     messages/XX.json    bulk message data, sharded by a hash of the Message ID
+    index/              message summaries by day, sender and recipient (trace_index.py)
     datakeys/XX.json    wrapped content keys, same sharding (they change on revoke and rewrap)
     revocations.json    who revoked what and when
     keyring.json        key versions, sealed by the master key (dkm/keyring.py)
@@ -29,21 +30,26 @@ from omeconsole.core.audit import AuditLog
 from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.dkm.access import AccessRequest
 from omeconsole.core.model import Message, Revocation
+from omeconsole.core.query import TraceQuery
 from omeconsole.core.storage import StoreLock, dump_json, open_db, read_json, write_atomic
 from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
+from omeconsole.core.trace_index import TraceIndex, partitions_of, summarize
 
 FORMAT = "omeconsole-store"
 VERSION = 1
 DEFAULT_SHARDS = 256
+MAX_SHARDS = 4096
 _DOC_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
 class Store:
-    def __init__(self, root: Path, shards: int):
+    def __init__(self, root: Path, shards: int, indexed: bool):
         self.root = Path(root)
         self.shards = shards
+        self.indexed = indexed  # stores made before the trace index have none until 'reindex'
         self.lock = StoreLock(self.root / "store.lock")
         self.audit = AuditLog(self.root)
+        self.index = TraceIndex(self.root)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -58,10 +64,15 @@ class Store:
                 (root / sub).mkdir(exist_ok=True, mode=0o700)
         except OSError as exc:
             raise StoreError(f"cannot create the store directory {root}: {exc.strerror}") from None
-        store = cls(root, shards)
+        store = cls(root, shards, indexed=True)
         with store.lock.hold(exclusive=True):
-            write_atomic(root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "shards": shards}))
+            store.index.create()
+            store._write_manifest()
         return store
+
+    def _write_manifest(self) -> None:
+        write_atomic(self.root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "shards": self.shards,
+                                                          "trace_index": self.indexed}))
 
     @classmethod
     def open(cls, root: Path) -> "Store":
@@ -76,9 +87,9 @@ class Store:
             raise StoreError(f"{manifest_path} is store format version {manifest.get('version')}; "
                              f"this omeconsole reads version {VERSION}")
         shards = manifest.get("shards")
-        if not isinstance(shards, int) or not 1 <= shards <= 4096:
-            raise StoreDamaged(manifest_path, f"shard count {shards!r} is not a number from 1 to 4096")
-        return cls(root, shards)
+        if not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
+            raise StoreDamaged(manifest_path, f"shard count {shards!r} is not a number from 1 to {MAX_SHARDS}")
+        return cls(root, shards, indexed=manifest.get("trace_index") is True)
 
     @contextmanager
     def reading(self):
@@ -87,7 +98,10 @@ class Store:
 
     @contextmanager
     def writing(self):
+        """The exclusive lock; a trace index change a crash interrupted is finished first."""
         with self.lock.hold(exclusive=True):
+            if self.indexed:
+                self.index.repair(self._current_summaries)
             yield self
 
     # -- tenant ------------------------------------------------------------------------
@@ -183,7 +197,13 @@ class Store:
             return db.table("messages").contains(Query().message_id == message_id)
 
     def put_messages(self, messages: list[Message]) -> None:
-        """Insert new messages and replace existing ones: one atomic write per shard touched."""
+        """Insert new messages and replace existing ones: one atomic write per shard touched,
+        then the trace index partitions their old and new summaries are filed under."""
+        new = {m.message_id: summarize(m.to_doc()) for m in messages}
+        old = self._current_summaries(new) if self.indexed else {}
+        touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set()) for mid, s in new.items()}
+        if self.indexed:
+            self.index.begin(touched)
         for shard, group in _group_by(messages, lambda m: self.shard_of(m.message_id)).items():
             with open_db(self._message_path(shard)) as db:
                 table = db.table("messages")
@@ -195,6 +215,62 @@ class Store:
                                  doc_ids=[existing[mid] for mid in replacements])
                 if fresh:
                     table.insert_multiple(fresh)
+        if self.indexed:
+            self.index.apply(set().union(*touched.values()) if touched else (), set(new), new)
+            self.index.finish()
+
+    def _current_summaries(self, message_ids) -> dict[str, dict]:
+        """Summaries of these messages as the shards hold them now (absent ones left out)."""
+        found = {}
+        for shard, ids in _group_by(list(message_ids), self.shard_of).items():
+            wanted, path = set(ids), self._message_path(shard)
+            with open_db(path) as db:
+                for doc in db.table("messages").all():
+                    if doc.get("message_id") in wanted:
+                        found[doc["message_id"]] = summarize(_message_from_doc(path, doc).to_doc())
+        return found
+
+    # -- searching ---------------------------------------------------------------------
+
+    def search(self, query: TraceQuery) -> Iterator[list[Message]]:
+        """Candidate messages for a trace, as summaries (no events, no content), one batch per
+        index partition, each message once, newest day first when the search goes by date.
+        A store without an index yields every message in one batch."""
+        if not self.indexed:
+            yield list(self.iter_messages())
+            return
+        revocations, seen = self.revocations(), set()
+        for key, entries in self.index.search(self.index.plan(query), self._current_summaries):
+            batch = []
+            for message_id, summary in entries.items():
+                if message_id in seen:
+                    continue
+                seen.add(message_id)
+                message = _message_from_doc(self.index.dir / f"{key}.json", summary)
+                message.revocation = revocations.get(message_id)
+                batch.append(message)
+            yield batch
+
+    def reindex(self) -> int:
+        """Build the trace index from every shard. Returns how many messages it holds."""
+        self.index.create()
+        count = 0
+
+        def summaries():
+            nonlocal count
+            for path in sorted((self.root / "messages").glob("*.json")):
+                with open_db(path) as db:
+                    docs = db.table("messages").all()
+                for doc in docs:
+                    _message_from_doc(path, doc)  # a malformed document is reported, not indexed
+                    count += 1
+                    yield summarize(doc)
+
+        self.index.write_all(summaries())
+        if not self.indexed:
+            self.indexed = True
+            self._write_manifest()
+        return count
 
     # -- data keys ---------------------------------------------------------------------
 

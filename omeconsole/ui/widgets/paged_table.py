@@ -49,6 +49,7 @@ class PagedTable(Vertical):
         self.empty = empty
         self.page_size = page_size
         self.records: list = []
+        self.note = ""  # said after the row count, e.g. that a search stopped at its limit
         self.page = 0
 
     def compose(self) -> ComposeResult:
@@ -87,8 +88,9 @@ class PagedTable(Vertical):
     def pages(self) -> int:
         return max(1, -(-len(self.records) // self.page_size))
 
-    def set_records(self, records: list, keep_page: bool = False) -> None:
+    def set_records(self, records: list, keep_page: bool = False, note: str = "") -> None:
         self.records = records
+        self.note = note
         self.page = min(self.page, self.pages - 1) if keep_page else 0
         self._show_page()
 
@@ -134,7 +136,8 @@ class PagedTable(Vertical):
         start = self.page * self.page_size
         end = min(start + self.page_size, total)
         pages = f"  ·  page {self.page + 1} of {self.pages}  ([ and ] turn pages)" if self.pages > 1 else ""
-        return f"{start + 1:,}–{end:,} of {total:,}{pages}"
+        note = f"  ·  {self.note}" if self.note else ""
+        return f"{start + 1:,}–{end:,} of {total:,}{note}{pages}"
 
     @property
     def current(self):

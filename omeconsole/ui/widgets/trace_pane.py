@@ -13,7 +13,7 @@ from omeconsole.core.addresses import parse_patterns
 from omeconsole.core.errors import OmeError, UsageError
 from omeconsole.core.model import TraceStatus
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.records import TraceRow
+from omeconsole.core.records import TraceResult
 from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.timeutil import parse_iso
 from omeconsole.ui.widgets.paged_table import PagedTable
@@ -23,6 +23,7 @@ RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d
 RANGE_SPANS = {"48h": timedelta(hours=48), "7d": timedelta(days=7), "10d": timedelta(days=10),
                "90d": timedelta(days=90)}
 SUBJECT_FILTERS = [("contains", "contains"), ("starts with", "startswith"), ("ends with", "endswith")]
+ROW_LIMIT = 50_000  # the newest rows a search shows; a narrower search shows older ones
 COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Status", 14))
 
 
@@ -114,11 +115,12 @@ class TracePane(Vertical):
     @work(thread=True, exclusive=True, group="trace")
     def _run_search(self, query: TraceQuery) -> None:
         try:
-            rows = self.app.ome.trace(query)
+            result = self.app.ome.trace(query, limit=ROW_LIMIT)
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Message Trace", severity="error")
-            rows = []
-        self.app.call_from_thread(self._show, rows)
+            result = TraceResult([])
+        self.app.call_from_thread(self._show, result)
 
-    def _show(self, rows: list[TraceRow]) -> None:
-        self.query_one(PagedTable).set_records(rows)
+    def _show(self, result: TraceResult) -> None:
+        note = f"the newest {result.limit:,} rows; narrow the search for older ones" if result.truncated else ""
+        self.query_one(PagedTable).set_records(result.rows, note=note)
