@@ -204,19 +204,19 @@ class Console:
 
     def trace(self, query: TraceQuery, limit: int | None = None) -> TraceResult:
         """Get-MessageTrace: one row per recipient, newest first; at most `limit` rows, the newest."""
+        rows, truncated = [], False
         with self.store.reading():
             if query.message_id:
                 try:
-                    return TraceResult(self._rows(query, [self.load(query.message_id)]))
+                    rows = self._rows(query, [self.load(query.message_id)])
                 except NotFound:
-                    return TraceResult([])
-            self.require_reader()
-            rows, truncated = [], False
-            for batch in self.store.search(query):
-                rows.extend(self._rows(query, (m for m in batch if can_read(self.actor, m))))
-                if limit is not None and len(rows) > limit and searches_by_day(query):
-                    truncated = True  # later batches are older days
-                    break
+                    pass
+            else:
+                self.require_reader()
+                for batch in self.store.search(query):
+                    rows.extend(self._rows(query, (m for m in batch if can_read(self.actor, m))))
+                    if limit is not None and len(rows) > limit and searches_by_day(query):
+                        break  # the batches still unread are older days
         rows.sort(key=_newest_first, reverse=True)
         if limit is not None and len(rows) > limit:
             rows, truncated = rows[:limit], True

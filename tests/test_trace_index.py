@@ -1,0 +1,180 @@
+"""The trace index returns exactly what a brute-force scan of every shard returns:
+every query type, as every kind of identity, after sends, imports and revokes, and after
+a crash in the middle of an index change."""
+
+import csv
+import json
+import random
+from datetime import timedelta
+
+import pytest
+
+from omeconsole.core.addresses import AddressPattern
+from omeconsole.core.demo import ADMINS, HELPDESK, LINK_BASED, NATIVE_EXTERNAL, USERS, create_demo
+from omeconsole.core.errors import Refused
+from omeconsole.core.import_service import TraceImport
+from omeconsole.core.model import Protection, TraceStatus
+from omeconsole.core.query import TraceQuery
+from omeconsole.core.rules import can_read
+from omeconsole.core.services import Console
+from omeconsole.core.store import Store
+from omeconsole.core.trace_index import TraceIndex
+
+from conftest import Clock, utc
+
+NOW = utc(2026, 11, 20, 12)
+ADDRESSES = USERS + LINK_BASED + NATIVE_EXTERNAL + ("nobody@contoso.com",)
+DOMAINS = ("contoso.com", "gmail.com", "fabrikam.com", "yahoo.com", "example.org")
+
+
+def brute_force(console: Console, query: TraceQuery) -> list[dict]:
+    """Every shard, every message, the query's own filters: what the index must equal."""
+    rows = [(m, r) for m in console.store.iter_messages() if can_read(console.actor, m)
+            and query.matches_message(m) for r in m.recipients if query.matches_recipient(r)]
+    if query.message_id:
+        rows = [(m, r) for m, r in rows if m.message_id == query.message_id]
+    rows.sort(key=lambda mr: (mr[0].received, mr[0].message_id, mr[1].address), reverse=True)
+    return [trace_record(m, r) for m, r in rows]
+
+
+def trace_record(message, recipient) -> dict:
+    return {"id": message.message_id, "to": recipient.address, "status": recipient.status.value,
+            "received": message.received, "subject": message.subject}
+
+
+def random_pattern(rng: random.Random) -> AddressPattern:
+    if rng.random() < 0.3:
+        return AddressPattern("*@" + rng.choice(DOMAINS))
+    return AddressPattern(rng.choice(ADDRESSES + ADMINS))
+
+
+def random_query(rng: random.Random, message_ids: list[str]) -> TraceQuery:
+    query = TraceQuery()
+    if rng.random() < 0.4:
+        query.senders = [random_pattern(rng) for _ in range(rng.choice((1, 1, 2)))]
+    if rng.random() < 0.4:
+        query.recipients = [random_pattern(rng) for _ in range(rng.choice((1, 1, 2)))]
+    if rng.random() < 0.5:
+        query.start = NOW - timedelta(days=rng.uniform(0, 95), seconds=rng.randrange(86400))
+    if rng.random() < 0.3:
+        query.end = NOW - timedelta(days=rng.uniform(0, 60))
+    if rng.random() < 0.25:
+        query.statuses = rng.sample(list(TraceStatus), rng.choice((1, 2)))
+    if message_ids and rng.random() < 0.1:
+        query.message_id = rng.choice(message_ids)
+    if rng.random() < 0.15:
+        query.subject, query.subject_filter = rng.choice(("Invoice", "review", "Q3", "x")), rng.choice(
+            ("contains", "startswith", "endswith"))
+    query.encrypted_only = rng.random() < 0.2
+    return query
+
+
+def write_import(path, rng: random.Random, existing: list[str]) -> None:
+    """An Export-Csv file: new recipients of existing messages, and messages the store never saw."""
+    names = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP", "Size",
+             "MessageId", "MessageTraceId"]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, names, quoting=csv.QUOTE_ALL)
+        writer.writeheader()
+        for n in range(40):
+            fresh = n % 2 == 0
+            when = NOW - timedelta(days=rng.randrange(90), seconds=rng.randrange(86400))
+            writer.writerow({
+                "Received": when.strftime("%m/%d/%Y %I:%M:%S %p"), "SenderAddress": rng.choice(USERS),
+                "RecipientAddress": f"new{n}@{rng.choice(DOMAINS)}", "Subject": f"Imported {n}",
+                "Status": rng.choice(["Delivered", "Failed", "Pending"]), "ToIP": "", "FromIP": "192.0.2.9",
+                "Size": "1234", "MessageTraceId": "",
+                "MessageId": f"<IMPORT{n}@example.org>" if fresh else rng.choice(existing),
+            })
+
+
+@pytest.fixture(scope="module")
+def busy_store(tmp_path_factory):
+    """A demo store after random sends (on every day of 90), an import and revokes."""
+    root = tmp_path_factory.mktemp("busy") / "store"
+    create_demo(root, messages=200, seed=5, now=NOW)
+    rng = random.Random(99)
+    admin = Console.open(root, ADMINS[0], clock=Clock(NOW))
+    for n in range(60):
+        sender = rng.choice(USERS)
+        protection = rng.choice(list(Protection))
+        admin.send(sender=sender, recipients=rng.sample(ADDRESSES, rng.choice((1, 2, 3))), subject=f"Random {n} review",
+                   body="b", protection=protection, template="Contoso Secure" if protection is not Protection.NONE
+                   else None, received=NOW - timedelta(days=rng.randrange(92), seconds=rng.randrange(86400)))
+    ids = [m.message_id for m in admin.store.iter_messages()]
+    write_import(root.parent / "export.csv", rng, ids)
+    result = TraceImport(admin).import_file(root.parent / "export.csv")
+    assert result.rows_added == 40 and not result.errors
+    revocable = [m.message_id for m in admin.store.iter_messages() if admin.decide(m).allowed]
+    for message_id in rng.sample(revocable, 8):
+        admin.revoke(message_id)
+    return root
+
+
+@pytest.mark.parametrize("identity", [ADMINS[0], HELPDESK[0], USERS[0], USERS[3], "stranger@gmail.com"])
+def test_every_query_equals_a_full_scan(busy_store, identity):
+    console = Console.open(busy_store, identity, clock=Clock(NOW))
+    message_ids = [m.message_id for m in console.store.iter_messages()]
+    rng = random.Random(identity)
+    for _ in range(60):
+        query = random_query(rng, message_ids)
+        expected = brute_force(console, query)
+        if console.actor.role is None:
+            with pytest.raises(Refused):
+                console.trace(query)
+            continue
+        got = [trace_record(r.message, r.recipient) for r in console.trace(query).rows]
+        assert got == expected, query
+
+
+def test_a_limited_trace_is_the_newest_rows_of_the_full_one(busy_store):
+    console = Console.open(busy_store, clock=Clock(NOW))
+    rng = random.Random(3)
+    for _ in range(30):
+        query = random_query(rng, [])
+        limit = rng.choice((1, 5, 40, 200))
+        full = brute_force(console, query)
+        result = console.trace(query, limit=limit)
+        assert [trace_record(r.message, r.recipient) for r in result.rows] == full[:limit]
+        assert result.truncated == (len(full) > limit)
+
+
+def test_the_report_equals_a_full_scan(busy_store):
+    console = Console.open(busy_store, USERS[1], clock=Clock(NOW))
+    for start in (None, NOW - timedelta(days=7), NOW - timedelta(days=45)):
+        expected = sorted(((m.message_id, r.address, console.decide(m).is_revocable, m.revocation is not None)
+                           for m in console.store.iter_messages() if m.is_encrypted and can_read(console.actor, m)
+                           and (start is None or m.received >= start) for r in m.recipients), reverse=True)
+        got = sorted(((row.message.message_id, row.recipient.address, row.decision.is_revocable,
+                       row.decision.revoked) for row in console.report(start=start)), reverse=True)
+        assert got == expected and got
+
+
+def test_a_crash_inside_an_index_change_hides_nothing_and_the_next_change_mends_it(demo_store, monkeypatch):
+    console = Console.open(demo_store, ADMINS[0], clock=Clock(NOW))
+    calls = []
+
+    def crash_after_one(self, keys, message_ids, current):
+        calls.append(keys)
+        raise KeyboardInterrupt  # stands in for SIGKILL after pending.json and the shards were written
+
+    monkeypatch.setattr(TraceIndex, "apply", crash_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        console.send(sender=USERS[0], recipients=["fresh.face@example.org"], subject="Sent before the crash",
+                     body="b", received=NOW - timedelta(days=3))
+    monkeypatch.undo()
+    assert (demo_store / "index" / "pending.json").exists()
+
+    reader = Console.open(demo_store, ADMINS[0], clock=Clock(NOW))
+    for query in (TraceQuery(), TraceQuery(recipients=[AddressPattern("fresh.face@example.org")]),
+                  TraceQuery(senders=[AddressPattern(USERS[0])])):
+        got = [trace_record(r.message, r.recipient) for r in reader.trace(query).rows]
+        assert got == brute_force(reader, query)
+    assert any(row.message.subject == "Sent before the crash" for row in reader.trace(TraceQuery()).rows)
+
+    reader.send(sender=USERS[1], recipients=[LINK_BASED[0]], subject="After", body="b")
+    assert not (demo_store / "index" / "pending.json").exists()
+    before = {p.relative_to(demo_store): json.loads(p.read_bytes()) for p in (demo_store / "index").rglob("*.json")}
+    Store.open(demo_store).reindex()
+    after = {p.relative_to(demo_store): json.loads(p.read_bytes()) for p in (demo_store / "index").rglob("*.json")}
+    assert before == after
