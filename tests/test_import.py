@@ -122,7 +122,8 @@ def test_import_every_format_through_the_cli(demo_cli):
     for name in ("enhanced-summary-utf16.csv", "graph-messagetraces.json"):
         demo_cli("import", FIXTURES / name)
     assert demo_cli.json("import", FIXTURES / "enhanced-summary-utf8.csv")["RowsAdded"] == 0
-    graph = demo_cli.json("trace", "--recipient", "priya.shah@tailspintoys.com", "--status", "FilteredAsSpam")
+    graph = demo_cli.json("trace", "--recipient", "priya.shah@tailspintoys.com", "--status", "FilteredAsSpam",
+                          "--start", "2026-11-20T22:00Z", "--end", "2026-11-20T23:00Z")
     assert [r["Subject"] for r in graph] == ["Background check results"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -140,6 +141,8 @@ def cmd_demo(args) -> int:
     root = store_dir(args)
     progress = _progress_bar() if args.messages >= 20_000 and is_terminal(sys.stderr) else None
     tenant, count = create_demo(root, messages=args.messages, seed=args.seed, progress=progress)
+    if progress:
+        sys.stderr.write("\n")
     if wants_json(args):
         emit(render.as_json({"Organization": tenant.organization, "Store": str(root), "Messages": count}))
     else:
@@ -155,11 +158,14 @@ def cmd_reindex(args) -> int:
 
 
 def _progress_bar():
-    def show(done: int, total: int) -> None:
+    started = time.monotonic()
+
+    def show(done: int, total: int, phase: str) -> None:
         filled = done * 30 // max(total, 1)
-        sys.stderr.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} messages")
-        if done >= total:
-            sys.stderr.write("\n")
+        elapsed = time.monotonic() - started
+        eta = f", about {elapsed * (total - done) / done:.0f} s left" if 0 < done < total else ""
+        sys.stderr.write(f"\r\x1b[K[{'#' * filled}{'.' * (30 - filled)}] {done:,}/{total:,} messages: "
+                         f"{phase} ({elapsed:.0f} s{eta})")
         sys.stderr.flush()
     return show
 

@@ -13,13 +13,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from omeconsole.core.audit import default_origin
+from omeconsole.core.demo_mail import DemoMail
 from omeconsole.core.errors import StoreError, UsageError
-from omeconsole.core.mailflow import Draft, compose, portal_content
-from omeconsole.core.model import EncryptionMethod, Message, Protection, Revocation, TraceStatus
-from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
+from omeconsole.core.mailflow import Draft
+from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.setup import new_store
-from omeconsole.core.store import Store
+from omeconsole.core.store import DEFAULT_SHARDS, MAX_SHARDS
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
 from omeconsole.core.timeutil import utcnow
 
@@ -36,16 +36,39 @@ SUBJECTS = ("Q4 salary review", "Contract draft v3", "Board minutes", "Invoice 2
             "Patient referral", "Merger timeline", "Payroll export", "NDA for signature", "Tax documents",
             "Background check results", "Wire transfer details", "Legal hold notice", "Pricing proposal",
             "Medical leave request", "Audit findings", "Customer list", "Password reset instructions")
+FIRST_NAMES = ("amara", "bruno", "chloe", "dmitri", "elena", "farah", "gustavo", "hana", "ivan", "jun", "kofi",
+               "leila", "marco", "nadia", "oscar", "paula", "quentin", "rosa", "stefan", "tara", "umar", "vera",
+               "wendell", "ximena", "yusuf", "zoe", "aiko", "bjorn", "carmen", "devi", "emil", "fatima")
+LAST_NAMES = ("abbott", "baker", "costa", "dubois", "eriksen", "fischer", "garcia", "hughes", "ito", "jensen",
+              "kowalski", "larsen", "moreau", "novak", "okafor", "petrov", "quinn", "rossi", "silva", "tanaka",
+              "ueda", "varga", "weber", "xu", "yilmaz", "zhang", "alvarez", "bianchi", "chen", "dietrich")
+EXTERNAL_DOMAINS = ("gmail.com", "yahoo.com", "northwindtraders.com", "tailspintoys.com", "adventure-works.com",
+                    "fabrikam.com", "outlook.com", "wingtiptoys.com", "litware.com", "proseware.com")
+MESSAGES_PER_STAFF = 1_250  # about 2,000 trace rows a sender, as the scale targets assume
+MESSAGES_PER_CONTACT = 500
 BODY = ("Hello,\n\nPlease find the details below. This message is confidential and intended only for "
         "the named recipient.\n\nReference {n}.\n\nRegards,\n{sender}")
 
 
-def build_tenant() -> Tenant:
+def people(count: int, domains: tuple[str, ...], salt: int) -> list[str]:
+    """`count` distinct first.last addresses spread over the domains."""
+    names = [f"{first}.{last}" for last in LAST_NAMES for first in FIRST_NAMES]
+    random.Random(salt).shuffle(names)
+    return [f"{names[n % len(names)]}{'' if n < len(names) else n // len(names)}@{domains[n % len(domains)]}"
+            for n in range(count)]
+
+
+def staff_for(messages: int) -> list[str]:
+    """Senders beyond the named users, so a big tenant's mail is spread as a big tenant's is."""
+    return people(messages // MESSAGES_PER_STAFF, ("contoso.com",), 1)
+
+
+def build_tenant(messages: int = 0) -> Tenant:
     return Tenant(
         organization="Contoso", accepted_domains=["contoso.com", "contoso.onmicrosoft.com"], license=License.E5,
         premium_encryption=True,
         users=[User(a, Role.GLOBAL_ADMIN) for a in ADMINS] + [User(a, Role.HELPDESK) for a in HELPDESK]
-        + [User(a, Role.USER) for a in USERS],
+        + [User(a, Role.USER) for a in USERS + tuple(staff_for(messages))],
         templates=[BrandingTemplate(DEFAULT_TEMPLATE), BrandingTemplate("Contoso Secure", 0),
                    BrandingTemplate("Contoso Finance", 7), BrandingTemplate("Contoso Legal", 30)],
         native_domains=["fabrikam.com"],
@@ -97,33 +120,53 @@ def _cases(now: datetime) -> list[tuple[Draft, str | None]]:
     ]
 
 
-def _random_draft(rng: random.Random, now: datetime, n: int) -> Draft:
-    sender = rng.choice(USERS + ADMINS[:1])
-    count = rng.choices((1, 2, 3, 4), weights=(60, 25, 10, 5))[0]
-    pool = LINK_BASED + NATIVE_EXTERNAL + tuple(u for u in USERS if u != sender)
-    recipients = rng.sample(pool, count)
-    protection = rng.choices(list(Protection), weights=(25, 40, 35))[0]
-    template = None
-    if protection is not Protection.NONE:
-        template = rng.choice((DEFAULT_TEMPLATE, DEFAULT_TEMPLATE, "Contoso Secure", "Contoso Finance",
-                               "Contoso Legal"))
-    statuses = {r: rng.choices(list(TraceStatus), weights=(1, 1, 3, 2, 85, 2, 3, 3))[0] for r in recipients}
-    received = now - timedelta(seconds=rng.randrange(90 * 86400))
-    return Draft(sender, recipients, rng.choice(SUBJECTS).format(n=f"{n:05d}"), "", received, protection,
-                 rng.choice((EncryptionMethod.USER,) * 7 + (EncryptionMethod.POLICY,) * 3), template, statuses)
+class Contoso:
+    """The demo's mail: the hand-picked cases, then random mail among the tenant's people."""
+
+    def __init__(self, messages: int, now: datetime):
+        self.tenant, self.now = build_tenant(messages), now
+        self.cases = _cases(now)[:messages]
+        self.senders = USERS + ADMINS[:1] + tuple(staff_for(messages))
+        self.contacts = LINK_BASED + NATIVE_EXTERNAL + tuple(people(messages // MESSAGES_PER_CONTACT,
+                                                                    EXTERNAL_DOMAINS, 2))
+
+    def draft(self, rng: random.Random, n: int) -> Draft:
+        sender = rng.choice(self.senders)
+        count = rng.choices((1, 2, 3, 4), weights=(60, 25, 10, 5))[0]
+        recipients = list(dict.fromkeys(rng.choice(self.contacts) if rng.random() < 0.8 else rng.choice(USERS)
+                                        for _ in range(count)))
+        recipients = [r for r in recipients if r != sender] or [rng.choice(self.contacts)]
+        protection = rng.choices(list(Protection), weights=(25, 40, 35))[0]
+        template = None
+        if protection is not Protection.NONE:
+            template = rng.choice((DEFAULT_TEMPLATE, DEFAULT_TEMPLATE, "Contoso Secure", "Contoso Finance",
+                                   "Contoso Legal"))
+        statuses = {r: rng.choices(list(TraceStatus), weights=(1, 1, 3, 2, 85, 2, 3, 3))[0] for r in recipients}
+        received = self.now - timedelta(seconds=rng.randrange(90 * 86400))
+        return Draft(sender, recipients, rng.choice(SUBJECTS).format(n=f"{n:05d}"), "", received, protection,
+                     rng.choice((EncryptionMethod.USER,) * 7 + (EncryptionMethod.POLICY,) * 3), template, statuses)
+
+    @staticmethod
+    def body(rng: random.Random, draft: Draft) -> str:
+        return BODY.format(n=rng.randrange(10**6), sender=draft.sender.split("@")[0].replace(".", " ").title())
+
+    @staticmethod
+    def revoker_role(address: str) -> str:
+        return "admin" if address in ADMINS else "sender"
 
 
 def create_demo(root: Path, messages: int = 300, seed: int = 7,
-                progress: Callable[[int, int], None] | None = None,
+                progress: Callable[[int, int, str], None] | None = None,
                 now: datetime | None = None) -> tuple[Tenant, int]:
     """Create the Contoso demo tenant in a new store. Returns the tenant and how many messages."""
     if not 0 <= messages <= MAX_DEMO_MESSAGES:
         raise UsageError(f"--messages must be 0 to {MAX_DEMO_MESSAGES:,}")
     try:
-        store = new_store(root)
+        store = new_store(root, shards_for(messages))
     except StoreError as error:
         raise StoreError(f"{error}; the demo needs a new store (--store DIR)") from None
-    tenant, rng, now = build_tenant(), random.Random(seed), now or utcnow()
+    content = Contoso(messages, now or utcnow())
+    tenant, now = content.tenant, content.now
     with store.writing():
         store.audit.append(actor=ADMINS[0], role="global-admin", action="demo", target=tenant.organization,
                            outcome="success", detail=f"demo tenant with {messages} message(s), seed {seed}; "
@@ -131,8 +174,16 @@ def create_demo(root: Path, messages: int = 300, seed: int = 7,
                            at=now - timedelta(days=KEYRING_HISTORY_DAYS[0]))
         keyring = _keyring_with_history(store.root, now)
         store.save_new_tenant(tenant)
-        _write_messages(store, keyring, tenant, rng, now, messages, progress)
+        DemoMail(content, keyring, seed, messages).write(store, progress)
     return tenant, messages
+
+
+def shards_for(messages: int) -> int:
+    """About 250 messages a shard, so one lookup reads a few hundred kilobytes: 256 to 4,096."""
+    shards = DEFAULT_SHARDS
+    while shards < MAX_SHARDS and messages > shards * 250:
+        shards *= 2
+    return shards
 
 
 def _keyring_with_history(root: Path, now: datetime) -> Keyring:
@@ -142,43 +193,3 @@ def _keyring_with_history(root: Path, now: datetime) -> Keyring:
     for days in later:
         keyring.rotate(now - timedelta(days=days))
     return keyring
-
-
-def _write_messages(store, keyring, tenant, rng, now, total, progress, batch=20_000) -> None:
-    cases = _cases(now)[:total]
-    done = 0
-    while done < total:
-        count = min(batch, total - done)
-        drafts = [cases[i] if i < len(cases) else (_random_draft(rng, now, i), None)
-                  for i in range(done, done + count)]
-        _write_batch(store, keyring, tenant, rng, drafts)
-        done += count
-        if progress:
-            progress(done, total)
-
-
-def _write_batch(store: Store, keyring: Keyring, tenant: Tenant, rng: random.Random, drafts) -> None:
-    messages: list[Message] = []
-    wrapped_keys, revocations = {}, {}
-    for draft, revoked_by in drafts:
-        draft.body = BODY.format(n=rng.randrange(10**6), sender=draft.sender.split("@")[0].replace(".", " ").title())
-        message = compose(tenant, draft, rng)
-        version = max(v.version for v in keyring.versions if v.created <= draft.received)
-        message.sealed_content, wrapped = seal(keyring, PORTAL_CONTENT, message.message_id,
-                                               portal_content(draft.subject, draft.body), version)
-        messages.append(message)
-        if not revoked_by:  # a revoked message's content key is destroyed
-            wrapped_keys[message.message_id] = wrapped
-        else:
-            as_role = "admin" if revoked_by in ADMINS else "sender"
-            revocations[message.message_id] = Revocation(draft.received + timedelta(hours=2), revoked_by, as_role,
-                                                         "demo")
-    for message_id, revocation in sorted(revocations.items(), key=lambda item: item[1].revoked_at):
-        store.audit.append(actor=revocation.revoked_by, role="global-admin" if revocation.as_role == "admin"
-                           else "user", action="revoke", target=message_id, outcome="success",
-                           detail=f"as {revocation.as_role} (demo history); the portal copy's content key is "
-                           "destroyed", origin="demo", at=revocation.revoked_at)
-    store.put_data_keys(wrapped_keys)
-    store.put_messages(messages)
-    if revocations:
-        store.add_revocations(revocations)

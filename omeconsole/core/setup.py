@@ -8,7 +8,7 @@ from omeconsole.core.addresses import normalize_address, normalize_domain, uniqu
 from omeconsole.core.audit import default_origin
 from omeconsole.core.dkm.keyring import KEYRING_FILE, Keyring
 from omeconsole.core.errors import StoreError, UsageError
-from omeconsole.core.store import Store
+from omeconsole.core.store import DEFAULT_SHARDS, Store
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
 from omeconsole.core.timeutil import utcnow
 
@@ -39,10 +39,10 @@ def initialize(root: Path, *, organization: str, domains: list[str], admin: str,
     return tenant
 
 
-def new_store(root: Path) -> Store:
+def new_store(root: Path, shards: int = DEFAULT_SHARDS) -> Store:
     """A new store, or one whose creation stopped before anything but its manifest was written."""
     if not (Path(root) / "store.json").exists():
-        return Store.create(root)
+        return Store.create(root, shards)
     store = Store.open(root)
     if store.has_tenant():
         raise StoreError(f"the store at {root} already holds a tenant; nothing was changed")

@@ -161,8 +161,12 @@ class Store:
     # -- messages ----------------------------------------------------------------------
 
     def shard_of(self, message_id: str) -> str:
-        number = int.from_bytes(hashlib.sha256(message_id.encode("utf-8")).digest()[:4], "big") % self.shards
-        return f"{number:03x}" if self.shards > 256 else f"{number:02x}"
+        return self.shard_name(message_id, self.shards)
+
+    @staticmethod
+    def shard_name(message_id: str, shards: int) -> str:
+        number = int.from_bytes(hashlib.sha256(message_id.encode("utf-8")).digest()[:4], "big") % shards
+        return f"{number:03x}" if shards > 256 else f"{number:02x}"
 
     def _message_path(self, shard: str) -> Path:
         return self.root / "messages" / f"{shard}.json"
@@ -229,6 +233,19 @@ class Store:
                     if doc.get("message_id") in wanted:
                         found[doc["message_id"]] = summarize(_message_from_doc(path, doc).to_doc())
         return found
+
+    def load_new_mail(self, messages: dict[str, list[str]], data_keys: dict[str, list[str]],
+                      partitions: dict[str, list[str]]) -> None:
+        """Bulk load into a store that holds no mail yet, one write per file: message and data key
+        documents as JSON text by shard, index entries ('"ID":summary') by partition."""
+        if any(next((self.root / sub).glob("*.json"), None) for sub in ("messages", "datakeys")):
+            raise StoreError(f"the store at {self.root} already holds mail; a bulk load needs an empty one")
+        for shard, docs in messages.items():
+            write_atomic(self._message_path(shard), _tinydb_text("messages", docs))
+        for shard, docs in data_keys.items():
+            write_atomic(self._datakey_path(shard), _tinydb_text("datakeys", docs))
+        for key, entries in partitions.items():
+            self.index.write_text(key, entries)
 
     # -- searching ---------------------------------------------------------------------
 
@@ -378,6 +395,12 @@ def _message_from_doc(path: Path, doc: dict) -> Message:
     except _DOC_ERRORS as exc:
         raise StoreDamaged(path, f"message document {getattr(doc, 'doc_id', '?')} is malformed "
                                  f"({_describe(exc)})") from None
+
+
+def _tinydb_text(table: str, docs: list[str]) -> bytes:
+    """A TinyDB file of one table, from documents already in JSON."""
+    body = ",".join(f'"{n}":{doc}' for n, doc in enumerate(docs, 1))
+    return f'{{"{table}":{{{body}}}}}'.encode("utf-8")
 
 
 def _describe(exc: Exception) -> str:

@@ -86,6 +86,10 @@ class TraceIndex:
             except OSError as exc:
                 raise StoreError(f"cannot remove the empty index partition {path}: {exc.strerror}") from None
 
+    def write_text(self, key: str, entries: list[str]) -> None:
+        """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
+        write_atomic(self._path(key), f'{{"entries":{{{",".join(entries)}}}}}'.encode("utf-8"))
+
     # -- the pending journal ------------------------------------------------------------
 
     def pending(self) -> dict[str, list[str]]:
