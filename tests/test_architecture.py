@@ -52,7 +52,9 @@ def test_the_console_without_a_terminal_says_what_to_do(cli, demo_cli):
 
 
 def test_commands_that_do_not_draw_never_import_textual(demo_store):
-    for argv in (["trace"], ["status", "--message-id", "<x@y.com>"], ["keys", "status"], ["audit", "verify"]):
+    for argv in (["trace"], ["trace", "--sender", "megan.bowen@contoso.com"], ["status", "--message-id", "<x@y.com>"],
+                 ["revoke", "--message-id", "<x@y.com>"], ["report"], ["reindex"], ["keys", "status"],
+                 ["audit", "verify"]):
         code = ("import sys; from omeconsole.cli import main; main(sys.argv[1:]);"
                 "print('TEXTUAL:', any(m.startswith('textual') for m in sys.modules))")
         result = subprocess.run([sys.executable, "-c", code, "--store", str(demo_store), *argv],

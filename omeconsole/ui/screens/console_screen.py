@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
+from textual.lazy import Lazy
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
@@ -81,12 +83,13 @@ class ConsoleScreen(Screen):
         with ConsolePanes(initial="trace", id="panes"):
             with TabPane("Message Trace", id="trace"):
                 yield TracePane()
+            # The hidden panes mount just after the first frame: the trace is on screen sooner.
             with TabPane("Encryption Report", id="report"):
-                yield ReportPane()
+                yield Lazy(ReportPane())
             with TabPane("Details", id="details"):
-                yield DetailsPane()
+                yield Lazy(DetailsPane())
             with TabPane("Key manager", id="keys"):
-                yield KeysPane()
+                yield Lazy(KeysPane())
         yield Footer(compact=True)
 
     def _identity(self) -> Content:
@@ -157,18 +160,33 @@ class ConsoleScreen(Screen):
         self.action_show_pane("details")
 
     def select(self, message_id: str, show: bool = False) -> None:
+        """The status check reads one shard, so it runs here and the pane fills at once;
+        the message's audit entries, which read the audit log, follow from a worker."""
         self._show_details_next |= show
-        self._load_details(message_id)
-
-    @work(thread=True, exclusive=True, group="details")
-    def _load_details(self, message_id: str) -> None:
         try:
             status = self.ome.status(message_id)
-            audit = self.ome.audit_entries(status.message.message_id) if sees_all_messages(self.ome.actor) else None
         except OmeError as error:
-            self.app.call_from_thread(self._details_failed, error)
+            self._details_failed(error)
             return
-        self.app.call_from_thread(self._show_details, MessageDetails(status, audit))
+        overseer = sees_all_messages(self.ome.actor)
+        self._show_details(MessageDetails(status, [] if overseer else None, audit_loading=overseer))
+        if overseer:
+            self._load_audit(status.message.message_id)
+
+    @work(thread=True, exclusive=True, group="details")
+    def _load_audit(self, message_id: str) -> None:
+        try:
+            entries = self.ome.audit_entries(message_id)
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Audit", severity="error")
+            entries = []
+        self.app.call_from_thread(self._show_audit, message_id, entries)
+
+    def _show_audit(self, message_id: str, entries: list) -> None:
+        if self.details is None or self.details.status.message.message_id != message_id:
+            return  # another message was selected meanwhile
+        self.details = replace(self.details, audit=entries, audit_loading=False)
+        self.query_one(DetailsPane).show(self.details, sender_view=self.ome.actor.role is Role.USER, keep_scroll=True)
 
     def _details_failed(self, error: OmeError) -> None:
         self._show_details_next = False
@@ -184,8 +202,9 @@ class ConsoleScreen(Screen):
         self.refresh_bindings()
 
     def lookup(self, message_id: str) -> None:
-        self.query_one(TracePane).search(message_id=message_id)
+        """Details first, while someone waits on the phone; the Message Trace search follows."""
         self.select(message_id, show=True)
+        self.query_one(TracePane).search(message_id=message_id)
 
     # -- which actions are open --------------------------------------------------------
 

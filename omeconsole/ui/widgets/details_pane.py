@@ -21,6 +21,7 @@ class MessageDetails:
 
     status: StatusResult
     audit: list[AuditEntry] | None  # None: this identity may not read the audit log
+    audit_loading: bool = False  # the status shows at once; the audit entries follow from a worker
 
 
 def _section(title: str) -> Text:
@@ -69,7 +70,9 @@ def render_details(details: MessageDetails) -> Group:
         ("From IP", message.from_ip or ""), ("To IP", ", ".join(sorted({r.to_ip for r in message.recipients
                                                                           if r.to_ip})) or ""),
     ]), _section("Encryption"), _fields(_encryption(message)), _section("Events"), _events(message)]
-    if details.audit is not None:
+    if details.audit_loading:
+        parts += [_section("Audit"), Text("  reading the audit log…", style="dim")]
+    elif details.audit is not None:
         parts += [_section("Audit"), _audit(details.audit)]
     return Group(*parts)
 
@@ -132,10 +135,11 @@ class DetailsPane(VerticalScroll):
     def on_mount(self) -> None:
         self.query_one("#details-actions").display = False
 
-    def show(self, details: MessageDetails, sender_view: bool) -> None:
+    def show(self, details: MessageDetails, sender_view: bool, keep_scroll: bool = False) -> None:
         self.query_one("#details-actions").display = True
         revoke = self.query_one("#details-revoke", Button)
         revoke.label = "Remove external access (r)" if sender_view else "Revoke message (r)"
         revoke.variant = "error" if details.status.decision.allowed else "default"
         self.query_one("#details-body", Static).update(render_details(details))
-        self.scroll_home(animate=False)
+        if not keep_scroll:
+            self.scroll_home(animate=False)

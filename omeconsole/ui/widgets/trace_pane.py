@@ -62,7 +62,7 @@ class TracePane(Vertical):
 
     def on_mount(self) -> None:
         self._show_custom(False)
-        self.search()
+        self.call_after_refresh(self.search)  # the first frame is drawn before the search competes with it
 
     def on_select_changed(self, event: Select.Changed) -> None:
         if event.select.id == "range":

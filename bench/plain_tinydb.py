@@ -1,0 +1,63 @@
+"""The baseline: the same messages in one plain TinyDB file, each operation a cold process.
+
+    python bench/plain_tinydb.py build OMECONSOLE_STORE PLAIN.json
+    python bench/plain_tinydb.py status|revoke|trace-id PLAIN.json MESSAGE_ID
+    python bench/plain_tinydb.py trace-sender PLAIN.json ADDRESS
+
+Each operation prints how many records it found or changed, so the benchmark can check
+that both stores gave the same answer.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tinydb import Query, TinyDB
+
+
+def build(store: Path, target: Path) -> int:
+    """Every message document of an omeconsole store, with its revocation, in one TinyDB file
+    (TinyDB's own JSON layout, written in one pass rather than by a million inserts)."""
+    revocations = {}
+    revocations_file = store / "revocations.json"
+    if revocations_file.exists():
+        for doc in json.loads(revocations_file.read_text()).get("revocations", {}).values():
+            revocations[doc["message_id"]] = doc
+    count = 0
+    with open(target, "w", encoding="utf-8") as out:
+        out.write('{"messages": {')
+        for shard in sorted((store / "messages").glob("*.json")):
+            for doc in json.loads(shard.read_text())["messages"].values():
+                doc["revocation"] = revocations.get(doc["message_id"])
+                count += 1
+                out.write(("" if count == 1 else ", ") + f'"{count}": {json.dumps(doc)}')
+        out.write("}}")
+    return count
+
+
+def main(argv: list[str]) -> None:
+    operation, path, argument = argv[0], Path(argv[1]), argv[2]
+    if operation == "build":
+        print(build(path, Path(argument)))
+        return
+    db = TinyDB(path)
+    messages, message = db.table("messages"), Query()
+    if operation == "status":
+        doc = messages.get(message.message_id == argument)
+        print(int(doc is not None))
+    elif operation == "trace-id":
+        print(sum(len(doc["recipients"]) for doc in messages.search(message.message_id == argument)))
+    elif operation == "trace-sender":
+        print(sum(len(doc["recipients"]) for doc in messages.search(message.sender == argument)))
+    elif operation == "revoke":
+        revoked = {"revoked_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "revoked_by": "bench"}
+        print(len(messages.update({"revocation": revoked}, message.message_id == argument)))
+    else:
+        raise SystemExit(f"unknown operation {operation}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
