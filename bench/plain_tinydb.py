@@ -3,6 +3,8 @@
     python bench/plain_tinydb.py build OMECONSOLE_STORE PLAIN.json
     python bench/plain_tinydb.py status|revoke|trace-id PLAIN.json MESSAGE_ID
     python bench/plain_tinydb.py trace-sender PLAIN.json ADDRESS
+    python bench/plain_tinydb.py first-screen PLAIN.json DAYS
+    python bench/plain_tinydb.py lookup-loaded PLAIN.json ID,ID,...
 
 Each operation prints how many records it found or changed, so the benchmark can check
 that both stores gave the same answer.
@@ -11,11 +13,16 @@ that both stores gave the same answer.
 from __future__ import annotations
 
 import json
+import resource
+import statistics
 import sys
-from datetime import datetime, timezone
+import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from tinydb import Query, TinyDB
+from tinydb.middlewares import CachingMiddleware
+from tinydb.storages import JSONStorage
 
 
 def build(store: Path, target: Path) -> int:
@@ -43,6 +50,9 @@ def main(argv: list[str]) -> None:
     if operation == "build":
         print(build(path, Path(argument)))
         return
+    if operation == "lookup-loaded":
+        print(json.dumps(lookup_loaded(path, argument.split(","))))
+        return
     db = TinyDB(path)
     messages, message = db.table("messages"), Query()
     if operation == "status":
@@ -55,8 +65,25 @@ def main(argv: list[str]) -> None:
     elif operation == "revoke":
         revoked = {"revoked_at": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "revoked_by": "bench"}
         print(len(messages.update({"revocation": revoked}, message.message_id == argument)))
+    elif operation == "first-screen":
+        since = (datetime.now(timezone.utc) - timedelta(days=int(argument))).strftime("%Y-%m-%dT%H:%M:%SZ")
+        rows = sum(len(doc["recipients"]) for doc in messages.search(message.received >= since))
+        print(json.dumps({"rows": rows, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
     else:
         raise SystemExit(f"unknown operation {operation}")
+
+
+def lookup_loaded(path: Path, message_ids: list[str]) -> dict:
+    """Lookups on a database already read into memory (CachingMiddleware), as a console would hold it."""
+    db = TinyDB(path, storage=CachingMiddleware(JSONStorage))
+    messages, message = db.table("messages"), Query()
+    messages.get(message.message_id == "warm-up")
+    times = []
+    for message_id in message_ids:
+        started = time.perf_counter()
+        assert messages.get(message.message_id == message_id) is not None
+        times.append((time.perf_counter() - started) * 1000)
+    return {"lookup_ms": statistics.median(times)}
 
 
 if __name__ == "__main__":

@@ -14,6 +14,8 @@ from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
+from omeconsole.ui.widgets.report_pane import ReportPane
+from omeconsole.ui.widgets.trace_pane import TracePane
 from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of
 
 SIZE = (120, 40)
@@ -176,6 +178,29 @@ async def test_the_sender_removes_external_access(ui_store):
         await settle(app, pilot)
         assert app.main.details.status.decision.revoked
         assert app.main.details.audit is None  # a plain user does not read the audit log
+
+
+async def test_results_arriving_after_a_lookup_do_not_replace_its_details(ui_store):
+    """The helpdesk looks a message up while a search (or the report) is still loading."""
+    message_id = case_id(ui_store, "expired")
+    app = console_app(ui_store, "lynne.robbins@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        app.main.query_one(TracePane).search()
+        app.main.lookup(message_id)
+        app.main.query_one(TracePane).search()
+        app.main.query_one(ReportPane).refresh_report()
+        await settle(app, pilot)
+        assert app.main.details.status.message.message_id == message_id
+        assert app.screen.query_one("#panes").active == "details"
+        await pilot.press("1")  # back to the trace: moving the cursor there selects again
+        app.main.query_one("#message-id").value = ""
+        app.main.query_one(TracePane).search()
+        await settle(app, pilot)
+        app.main.query_one("#trace-results DataTable").focus()
+        await pilot.press("down")
+        await settle(app, pilot)
+        assert app.main.details.status.message.message_id != message_id
 
 
 async def test_lookup_from_anywhere_accepts_any_pasted_shape(ui_store):

@@ -12,7 +12,7 @@ from textual.lazy import Lazy
 from textual.binding import Binding
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static, TabbedContent, TabPane
+from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.csvexport import to_csv
@@ -22,6 +22,7 @@ from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.tenant import Role
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.portal import PortalScreen
+from omeconsole.ui.widgets.footer import ConsoleFooter
 from omeconsole.ui.widgets.details_pane import DetailsPane, MessageDetails
 from omeconsole.ui.widgets.keys_pane import KeysPane
 from omeconsole.ui.widgets.paged_table import PagedTable
@@ -90,7 +91,7 @@ class ConsoleScreen(Screen):
                 yield Lazy(DetailsPane())
             with TabPane("Key manager", id="keys"):
                 yield Lazy(KeysPane())
-        yield Footer(compact=True)
+        yield ConsoleFooter(compact=True)
 
     def _identity(self) -> Content:
         actor, tenant = self.ome.actor, self.ome.tenant
@@ -186,7 +187,7 @@ class ConsoleScreen(Screen):
         if self.details is None or self.details.status.message.message_id != message_id:
             return  # another message was selected meanwhile
         self.details = replace(self.details, audit=entries, audit_loading=False)
-        self.query_one(DetailsPane).show(self.details, sender_view=self.ome.actor.role is Role.USER, keep_scroll=True)
+        self.query_one(DetailsPane).show_audit(self.details)
 
     def _details_failed(self, error: OmeError) -> None:
         self._show_details_next = False
@@ -204,7 +205,7 @@ class ConsoleScreen(Screen):
     def lookup(self, message_id: str) -> None:
         """Details first, while someone waits on the phone; the Message Trace search follows."""
         self.select(message_id, show=True)
-        self.query_one(TracePane).search(message_id=message_id)
+        self.call_after_refresh(self.query_one(TracePane).search, message_id=message_id)
 
     # -- which actions are open --------------------------------------------------------
 

@@ -1,0 +1,200 @@
+"""The scale benchmark: omeconsole's store beside one plain TinyDB file holding the same mail.
+
+    python bench/run.py                              # 10,000, 100,000 and 1,000,000 messages
+    python bench/run.py --sizes 10000 --repeat 3     # a quick look
+
+For each size it builds (once; cached under bench/.cache) a demo store with `omeconsole demo`
+and a plain single-file TinyDB store of the same message documents, then runs every
+operation on both, alternately, in the same run, each as a cold process unless it says
+otherwise, and prints the median of each, the ratio, and the issue's target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SIZES = (10_000, 100_000, 1_000_000)
+TARGETS = {  # the issue's targets at 1,000,000 messages, in seconds
+    "status --message-id": 0.5, "revoke --message-id": 0.6, "trace --sender (~2,000 rows)": 3.0,
+    "trace --message-id": 0.5, "demo --messages N": 180.0, "console first paint": 1.0,
+    "console lookup, loaded": 0.05,
+}
+
+
+def timed(argv: list[str]) -> tuple[float, str]:
+    started = time.perf_counter()
+    result = subprocess.run(argv, capture_output=True, text=True, env=_env())
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(argv[:6])} failed: {result.stderr.strip()}")
+    return elapsed, result.stdout
+
+
+def _env() -> dict:
+    return {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
+
+
+def omeconsole(store: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "omeconsole", "--store", str(store), *args]
+
+
+def plain(*args: str) -> list[str]:
+    return [sys.executable, str(HERE / "plain_tinydb.py"), *args]
+
+
+# -- the stores ----------------------------------------------------------------------------
+
+def build(size: int, cache: Path) -> tuple[Path, Path, float | None]:
+    """(omeconsole store, plain TinyDB file, seconds the demo took if it was built now)."""
+    home = cache / str(size)
+    store, plain_file, done = home / "omeconsole", home / "plain.json", home / "complete"
+    if done.exists():
+        return store, plain_file, None
+    if home.exists():
+        subprocess.run(["rm", "-rf", str(home)], check=True)
+    home.mkdir(parents=True)
+    print(f"  building {size:,} messages: omeconsole demo ...", flush=True)
+    demo_seconds, _ = timed(omeconsole(store, "demo", "--messages", str(size)))
+    print(f"  building the plain TinyDB file ({demo_seconds:.1f} s for the demo) ...", flush=True)
+    timed(plain("build", str(store), str(plain_file)))
+    done.write_text(json.dumps({"demo_seconds": demo_seconds, "built": datetime.now(timezone.utc).isoformat()}))
+    return store, plain_file, demo_seconds
+
+
+def samples(store: Path, count: int) -> dict:
+    """Message IDs to look up, revocable ones to revoke, and a sender with about 2,000 rows."""
+    sys.path.insert(0, str(HERE.parent))
+    from omeconsole.core.model import Message
+    from omeconsole.core.services import Console
+
+    console = Console.open(store)
+    ids, revocable, rows_by_sender = [], [], {}
+    for partition in sorted((store / "index" / "senders").glob("*.json")):
+        for summary in json.loads(partition.read_text())["entries"].values():
+            rows_by_sender[summary["sender"]] = rows_by_sender.get(summary["sender"], 0) + len(summary["recipients"])
+            if len(ids) < count:
+                ids.append(summary["message_id"])
+            elif len(revocable) < count:
+                message = console.store.get_message(summary["message_id"])
+                if console.decide(message).allowed:
+                    revocable.append(message.message_id)
+    sender = min(rows_by_sender, key=lambda s: abs(rows_by_sender[s] - 2_000))
+    return {"ids": ids, "revocable": revocable, "sender": sender, "sender_rows": rows_by_sender[sender]}
+
+
+def rows_of(output: str) -> int:
+    return len(json.loads(output))
+
+
+# -- the operations ------------------------------------------------------------------------
+
+def cli_operations(store: Path, plain_file: Path, picked: dict, repeat: int) -> list[dict]:
+    ops = {
+        "status --message-id": lambda i: (omeconsole(store, "status", "--message-id", picked["ids"][i], "--json"),
+                                          plain("status", str(plain_file), picked["ids"][i])),
+        "revoke --message-id": lambda i: (omeconsole(store, "revoke", "--message-id", picked["revocable"][i]),
+                                          plain("revoke", str(plain_file), picked["revocable"][i])),
+        "trace --sender (~2,000 rows)": lambda i: (omeconsole(store, "trace", "--sender", picked["sender"], "--json"),
+                                                   plain("trace-sender", str(plain_file), picked["sender"])),
+        "trace --message-id": lambda i: (omeconsole(store, "trace", "--message-id", picked["ids"][i], "--json"),
+                                         plain("trace-id", str(plain_file), picked["ids"][i])),
+    }
+    results = []
+    for name, argv_for in ops.items():
+        ours, theirs, agree = [], [], True
+        for i in range(repeat):
+            mine, base = argv_for(i)
+            seconds, out_mine = timed(mine)
+            ours.append(seconds)
+            seconds, out_base = timed(base)
+            theirs.append(seconds)
+            if name.startswith("trace"):
+                agree &= rows_of(out_mine) == int(out_base)
+        results.append(_row(name, ours, theirs, "" if agree else "ROW COUNTS DIFFER"))
+    return results
+
+
+def console_operations(store: Path, plain_file: Path, picked: dict, repeat: int) -> list[dict]:
+    probes = [json.loads(timed([sys.executable, str(HERE / "console_probe.py"), str(store), picked["ids"][i]])[1])
+              for i in range(repeat)]
+    first_screens = [timed(plain("first-screen", str(plain_file), "10")) for _ in range(repeat)]
+    loaded = json.loads(timed(plain("lookup-loaded", str(plain_file), ",".join(picked["ids"][:repeat])))[1])
+    plain_peak = max(json.loads(out)["peak_rss_mb"] for _, out in first_screens)
+    return [
+        _row("console first paint", [p["first_paint_s"] for p in probes], [s for s, _ in first_screens],
+             "plain: open and read the last 10 days"),
+        _row("console lookup, loaded", [p["lookup_ms"] / 1000 for p in probes], [loaded["lookup_ms"] / 1000],
+             "plain: get() on a database held in memory"),
+        _row("console key while the first search runs", [p["key_during_load_ms"] / 1000 for p in probes], [],
+             f"searching at the key press: {sum(p['search_running_at_key'] for p in probes)}/{len(probes)}"),
+        _row("console first search on screen", [p["trace_shown_s"] for p in probes], [],
+             f"{probes[0]['trace_rows']:,} rows (the 10-day default, newest 50,000 at most)"),
+        {"operation": "console peak memory (MB)", "ours": max(p["peak_rss_mb"] for p in probes),
+         "plain": plain_peak, "ratio": plain_peak / max(p["peak_rss_mb"] for p in probes), "note": "target 1,500 MB"},
+    ]
+
+
+def _row(name: str, ours: list[float], theirs: list[float], note: str = "") -> dict:
+    mine = statistics.median(ours)
+    base = statistics.median(theirs) if theirs else None
+    return {"operation": name, "ours": mine, "plain": base, "ratio": base / mine if base else None, "note": note,
+            "runs": len(ours)}
+
+
+# -- the table -----------------------------------------------------------------------------
+
+def verdict(row: dict, size: int) -> str:
+    target = TARGETS.get(row["operation"])
+    if target is None or size != 1_000_000:
+        return ""
+    return "met" if row["ours"] < target else f"NOT MET (target {target:g} s)"
+
+
+def show(size: int, rows: list[dict]) -> None:
+    print(f"\n{size:,} messages")
+    print(f"  {'operation':42} {'omeconsole':>11} {'plain TinyDB':>13} {'ratio':>8}  note")
+    for row in rows:
+        unit = "" if "MB" in row["operation"] else " s"
+        ours = f"{row['ours']:.3f}{unit}" if unit else f"{row['ours']:.0f}"
+        base = "" if row["plain"] is None else (f"{row['plain']:.3f}{unit}" if unit else f"{row['plain']:.0f}")
+        ratio = "" if row["ratio"] is None else f"{row['ratio']:.1f}x"
+        note = "; ".join(n for n in (verdict(row, size), row.get("note", "")) if n)
+        print(f"  {row['operation']:42} {ours:>11} {base:>13} {ratio:>8}  {note}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each operation (medians are shown)")
+    parser.add_argument("--cache", type=Path, default=HERE / ".cache")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+    print(f"omeconsole benchmark, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} cores, Python {platform.python_version()}; medians of {args.repeat} runs; "
+          "ratio = plain TinyDB time / omeconsole time")
+    everything = {}
+    for size in (int(s) for s in args.sizes.split(",")):
+        store, plain_file, demo_seconds = build(size, args.cache)
+        picked = samples(store, args.repeat)
+        rows = cli_operations(store, plain_file, picked, args.repeat)
+        rows += console_operations(store, plain_file, picked, args.repeat)
+        if demo_seconds is not None:
+            rows.append(_row("demo --messages N", [demo_seconds], [], "built in this run"))
+        show(size, rows)
+        everything[size] = {"rows": rows, "sender_rows": picked["sender_rows"]}
+    if args.json:
+        args.json.write_text(json.dumps(everything, indent=2))
+
+
+if __name__ == "__main__":
+    main()
