@@ -260,12 +260,14 @@ def test_report_filters_and_summary(demo_store):
     from omeconsole.core.services import Console
 
     app = Console.open(demo_store)
-    rows = app.report()
-    by_policy = app.report(method=EncryptionMethod.POLICY)
+    result = app.report()
+    rows = result.rows
+    by_policy = app.report(method=EncryptionMethod.POLICY).rows
     assert by_policy and all(r.message.method is EncryptionMethod.POLICY for r in by_policy)
-    secure = app.report(template="Contoso Secure")
+    secure = app.report(template="Contoso Secure").rows
     assert secure and {r.to_record()["EncryptionTemplate"] for r in secure} == {"Contoso Secure"}
     summary = summarize(rows)
+    assert result.summary == summary  # counted as the rows streamed past, the same as counted after
     assert summary.messages == len({r.message.message_id for r in rows})
     assert sum(n for _, n in summary.by_method) == summary.messages
     assert sum(n for _, n in summary.by_template) == summary.messages

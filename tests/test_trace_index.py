@@ -146,8 +146,19 @@ def test_the_report_equals_a_full_scan(busy_store):
                            for m in console.store.iter_messages() if m.is_encrypted and can_read(console.actor, m)
                            and (start is None or m.received >= start) for r in m.recipients), reverse=True)
         got = sorted(((row.message.message_id, row.recipient.address, row.decision.is_revocable,
-                       row.decision.revoked) for row in console.report(start=start)), reverse=True)
+                       row.decision.revoked) for row in console.report(start=start).rows), reverse=True)
         assert got == expected and got
+
+
+def test_a_limited_report_keeps_the_newest_rows_and_counts_them_all(busy_store):
+    console = Console.open(busy_store, clock=Clock(NOW))
+    full = console.report()
+    for limit in (1, 7, 50, len(full.rows), len(full.rows) + 1):
+        limited = console.report(limit=limit)
+        assert [(r.message.message_id, r.recipient.address) for r in limited.rows] == [
+            (r.message.message_id, r.recipient.address) for r in full.rows[:limit]]
+        assert limited.summary == full.summary
+        assert limited.truncated == (len(full.rows) > limit)
 
 
 def test_a_crash_inside_an_index_change_hides_nothing_and_the_next_change_mends_it(demo_store, monkeypatch):

@@ -251,7 +251,7 @@ def cmd_trace_detail(args) -> int:
 
 def cmd_report(args) -> int:
     start, end = _range(args)
-    rows = console(args).report(start, end)
+    rows = console(args).report(start, end).rows
     emit_records(args, [r.to_record() for r in rows], REPORT_PROPERTIES,
                  table_columns=("Date", "SenderAddress", "RecipientAddress", "Subject", "EncryptionTemplate",
                                 "EncryptionMethod", "RevocationStatus", "MessageId"),

@@ -24,7 +24,7 @@ from omeconsole.core.mailflow import Draft, compose, portal_content
 from omeconsole.core.model import Revocation
 from omeconsole.core.store import Store
 from omeconsole.core.tenant import Tenant
-from omeconsole.core.trace_index import partitions_of, summarize
+from omeconsole.core.trace_index import partitions_of, summary_of
 
 CHUNK = 20_000
 MAX_WORKERS = 4
@@ -107,7 +107,7 @@ class DemoMail:
                                                 self.content.revoker_role(revoked_by), "demo")
         else:
             chunk.data_keys[shard].append(_dumps({"message_id": mid, **wrapped}))
-        summary = summarize(doc)
+        summary = summary_of(doc)
         entry = f"{_dumps(mid)}:{_dumps(summary)}"
         for key in partitions_of(summary):
             chunk.partitions[key].append(entry)

@@ -15,6 +15,7 @@ from omeconsole.core.dkm.keyring import DESTROYED, MAX_ROTATION_DAYS, Keyring, K
 from omeconsole.core.errors import Refused, UsageError
 from omeconsole.core.mailflow import read_portal_content
 from omeconsole.core.message_id import normalize_message_id
+from omeconsole.core.query import TraceQuery
 from omeconsole.core.services import ConsoleService
 from omeconsole.core.timeutil import format_iso
 
@@ -130,8 +131,9 @@ class KeyManager(ConsoleService):
         with self.store.writing():
             self._admin("keys purge-expired", "expired messages")
             now = self.console.clock()
-            expired = [m.message_id for m in self.store.iter_messages()
-                       if m.is_expired(now) and m.revocation is None and self.store.get_data_key(m.message_id)]
+            candidates = [m.message_id for batch in self.store.search(TraceQuery()) for m in batch
+                          if m.is_expired(now) and m.revocation is None]
+            expired = self.store.with_data_keys(candidates)
             if expired:
                 self.console.audit("keys purge-expired", f"{len(expired)} message(s)", "success",
                                     "content keys of expired messages destroyed")

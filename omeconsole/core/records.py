@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from omeconsole.core.model import Message, Recipient, TraceEvent
 from omeconsole.core.rules import RevocationDecision
 from omeconsole.core.tenant import DEFAULT_TEMPLATE
 from omeconsole.core.timeutil import format_iso
+
+if TYPE_CHECKING:
+    from omeconsole.core.report import ReportSummary
 
 TRACE_PROPERTIES = ("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId",
                     "MessageTraceId", "Size", "FromIP", "ToIP")
@@ -68,6 +72,16 @@ class ReportRow:
             "EncryptionMethod": m.method.title if m.method else "", "RevocationStatus": self.revocation_status,
             "MessageId": m.message_id,
         }
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    """The report's rows, newest first (at most `limit`, the newest), and its summary of every row."""
+
+    rows: list[ReportRow]
+    summary: "ReportSummary"
+    truncated: bool = False
+    limit: int | None = None
 
 
 @dataclass(frozen=True)

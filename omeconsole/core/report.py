@@ -23,11 +23,37 @@ class ReportSummary:
                 "ByRevocationStatus": dict(self.by_revocation_status)}
 
 
+class ReportTally:
+    """The summary views, counted one message at a time: a large report need not keep its rows."""
+
+    def __init__(self) -> None:
+        self.messages = 0
+        self.rows = 0
+        self.by_method, self.by_template, self.by_status, self.domains = Counter(), Counter(), Counter(), Counter()
+
+    def add(self, rows: list[ReportRow]) -> None:
+        """The rows of one message (one per recipient)."""
+        if not rows:
+            return
+        first = rows[0]
+        self.messages += 1
+        self.rows += len(rows)
+        if first.message.method:
+            self.by_method[first.message.method.title] += 1
+        self.by_template[encryption_template_label(first.message)] += 1
+        self.by_status[first.revocation_status] += 1
+        self.domains.update(domain_of(row.recipient.address) for row in rows)
+
+    def summary(self, top: int = 5) -> ReportSummary:
+        return ReportSummary(self.messages, self.by_method.most_common(), self.by_template.most_common(),
+                             self.domains.most_common(top), self.by_status.most_common())
+
+
 def summarize(rows: list[ReportRow], top: int = 5) -> ReportSummary:
-    messages = {row.message.message_id: row for row in rows}
-    by_method = Counter(row.message.method.title for row in messages.values() if row.message.method)
-    by_template = Counter(encryption_template_label(row.message) for row in messages.values())
-    by_status = Counter(row.revocation_status for row in messages.values())
-    domains = Counter(domain_of(row.recipient.address) for row in rows)
-    return ReportSummary(len(messages), by_method.most_common(), by_template.most_common(),
-                         domains.most_common(top), by_status.most_common())
+    by_message: dict[str, list[ReportRow]] = {}
+    for row in rows:
+        by_message.setdefault(row.message.message_id, []).append(row)
+    tally = ReportTally()
+    for message_rows in by_message.values():
+        tally.add(message_rows)
+    return tally.summary(top)

@@ -25,8 +25,9 @@ from omeconsole.core.model import (
     MAX_SUBJECT, EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent,
 )
 from omeconsole.core.query import TraceQuery
+from omeconsole.core.report import ReportTally
 from omeconsole.core.records import (
-    PortalView, ReportRow, StatusResult, TraceResult, TraceRow, encryption_template_label,
+    PortalView, ReportResult, ReportRow, StatusResult, TraceResult, TraceRow, encryption_template_label,
 )
 from omeconsole.core.rules import (
     Actor, RevocationDecision, can_read, check_revocation, require_global_admin, require_send_as,
@@ -254,19 +255,28 @@ class Console:
         return "present" if self.store.get_data_key(message.message_id) else "destroyed"
 
     def report(self, start: datetime | None = None, end: datetime | None = None,
-               method: EncryptionMethod | None = None, template: str | None = None) -> list[ReportRow]:
-        """The Encryption report's Details table: encrypted messages, one row per recipient,
-        filtered by date, encryption method and template (as the report's column names it)."""
+               method: EncryptionMethod | None = None, template: str | None = None,
+               limit: int | None = None) -> ReportResult:
+        """The Encryption report's Details table: encrypted messages, one row per recipient, filtered
+        by date, encryption method and template (as the report's column names it), newest first;
+        at most `limit` rows, the newest. The summary counts every matching row."""
         query = TraceQuery(start=start, end=end, encrypted_only=True)
         self.require_reader()
+        tally, kept = ReportTally(), []
         with self.store.reading():
-            messages = [m for batch in self.store.search(query) for m in batch
-                        if can_read(self.actor, m) and query.matches_message(m)
-                        and (method is None or m.method is method)
-                        and (template is None or encryption_template_label(m) == template)]
-        rows = [ReportRow(m, r, decision) for m in messages for decision in [self.decide(m)] for r in m.recipients]
-        rows.sort(key=_newest_first, reverse=True)
-        return rows
+            for batch in self.store.search(query):
+                keep = limit is None or len(kept) <= limit  # batches are days, newest first
+                for m in batch:
+                    if (can_read(self.actor, m) and query.matches_message(m) and (method is None or m.method is method)
+                            and (template is None or encryption_template_label(m) == template)):
+                        decision = self.decide(m)
+                        rows = [ReportRow(m, r, decision) for r in m.recipients]
+                        tally.add(rows)
+                        if keep:
+                            kept.extend(rows)
+        kept.sort(key=_newest_first, reverse=True)
+        truncated = limit is not None and tally.rows > limit
+        return ReportResult(kept[:limit] if truncated else kept, tally.summary(), truncated, limit)
 
     # -- revoking --------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from omeconsole.core.model import Message, Revocation
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.storage import StoreLock, dump_json, open_db, read_json, write_atomic
 from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
-from omeconsole.core.trace_index import TraceIndex, partitions_of, summarize
+from omeconsole.core.trace_index import TraceIndex, partitions_of, summary_of
 
 FORMAT = "omeconsole-store"
 VERSION = 1
@@ -203,7 +203,7 @@ class Store:
     def put_messages(self, messages: list[Message]) -> None:
         """Insert new messages and replace existing ones: one atomic write per shard touched,
         then the trace index partitions their old and new summaries are filed under."""
-        new = {m.message_id: summarize(m.to_doc()) for m in messages}
+        new = {m.message_id: summary_of(m.to_doc()) for m in messages}
         old = self._current_summaries(new) if self.indexed else {}
         touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set()) for mid, s in new.items()}
         if self.indexed:
@@ -231,7 +231,7 @@ class Store:
             with open_db(path) as db:
                 for doc in db.table("messages").all():
                     if doc.get("message_id") in wanted:
-                        found[doc["message_id"]] = summarize(_message_from_doc(path, doc).to_doc())
+                        found[doc["message_id"]] = summary_of(_message_from_doc(path, doc).to_doc())
         return found
 
     def load_new_mail(self, messages: dict[str, list[str]], data_keys: dict[str, list[str]],
@@ -281,7 +281,7 @@ class Store:
                 for doc in docs:
                     _message_from_doc(path, doc)  # a malformed document is reported, not indexed
                     count += 1
-                    yield summarize(doc)
+                    yield summary_of(doc)
 
         self.index.write_all(summaries())
         if not self.indexed:
@@ -300,6 +300,15 @@ class Store:
         with open_db(self._datakey_path(self.shard_of(message_id))) as db:
             doc = db.table("datakeys").get(Query().message_id == message_id)
         return dict(doc) if doc else None
+
+    def with_data_keys(self, message_ids: list[str]) -> list[str]:
+        """Those of these messages whose wrapped data key is still held, reading each shard once."""
+        held = []
+        for shard, ids in _group_by(message_ids, self.shard_of).items():
+            with open_db(self._datakey_path(shard)) as db:
+                present = {doc["message_id"] for doc in db.table("datakeys").all()}
+            held += [mid for mid in ids if mid in present]
+        return held
 
     def destroy_data_keys(self, message_ids: list[str]) -> int:
         """Remove wrapped data keys: what they sealed can never be opened again."""

@@ -33,7 +33,7 @@ DAYS, SENDERS, RECIPIENTS = "days", "senders", "recipients"
 Summary = dict  # a Message document without events and content
 
 
-def summarize(doc: dict) -> Summary:
+def summary_of(doc: dict) -> Summary:
     """A message document as the index keeps it."""
     summary = {k: v for k, v in doc.items() if k != "content"}
     summary["recipients"] = [{k: v for k, v in r.items() if k != "events"} for r in doc["recipients"]]

@@ -10,11 +10,11 @@ from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.model import EncryptionMethod, Protection
-from omeconsole.core.records import ReportRow
+from omeconsole.core.records import ReportResult, ReportRow
 from omeconsole.core.report import summarize
 from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.widgets.trace_pane import RANGE_SPANS
+from omeconsole.ui.widgets.trace_pane import RANGE_SPANS, ROW_LIMIT
 
 COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Template", 15, True),
            ("Method", 9, True), ("Revocation", 13))
@@ -68,16 +68,17 @@ class ReportPane(Vertical):
     @work(thread=True, exclusive=True, group="report")
     def _load(self, start, method, template) -> None:
         try:
-            rows = self.app.ome.report(start=start, method=method, template=template)
+            result = self.app.ome.report(start=start, method=method, template=template, limit=ROW_LIMIT)
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
-            rows = []
-        self.app.call_from_thread(self._show, rows)
+            result = ReportResult([], summarize([]))
+        self.app.call_from_thread(self._show, result)
 
-    def _show(self, rows: list[ReportRow]) -> None:
-        self._summary = summarize(rows)
+    def _show(self, result: ReportResult) -> None:
+        self._summary = result.summary
         self._draw_charts()
-        self.query_one(PagedTable).set_records(rows, keep_page=True)
+        note = f"the newest {result.limit:,} rows; the charts count all" if result.truncated else ""
+        self.query_one(PagedTable).set_records(result.rows, keep_page=True, note=note)
 
     def on_resize(self) -> None:
         self._draw_charts()
