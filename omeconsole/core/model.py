@@ -72,6 +72,16 @@ class Origin(str, Enum):
     IMPORTED = "imported"
 
 
+def _members(enum) -> dict:
+    """value -> member: a dict lookup is about ten times faster than calling the Enum, which
+    matters when a search reads a hundred thousand stored messages. KeyError on a bad value."""
+    return {member.value: member for member in enum}
+
+
+_STATUSES, _EXPERIENCES, _PROTECTIONS = _members(TraceStatus), _members(Experience), _members(Protection)
+_METHODS, _ORIGINS = _members(EncryptionMethod), _members(Origin)
+
+
 @dataclass(frozen=True)
 class TraceEvent:
     """One Get-MessageTraceDetail row."""
@@ -110,8 +120,8 @@ class Recipient:
     def from_doc(cls, doc: dict) -> "Recipient":
         experience = doc.get("experience")
         return cls(
-            address=doc["address"], status=TraceStatus(doc["status"]), to_ip=doc.get("to_ip"),
-            experience=Experience(experience) if experience else None,
+            address=doc["address"], status=_STATUSES[doc["status"]], to_ip=doc.get("to_ip"),
+            experience=_EXPERIENCES[experience] if experience else None,
             events=[TraceEvent.from_doc(e) for e in doc.get("events", [])],
         )
 
@@ -190,8 +200,8 @@ class Message:
             message_id=doc["message_id"], trace_id=doc["trace_id"], received=load_iso(doc["received"]),
             sender=doc["sender"], subject=doc["subject"], size=int(doc["size"]), from_ip=doc.get("from_ip"),
             recipients=[Recipient.from_doc(r) for r in doc["recipients"]],
-            origin=Origin(doc.get("origin", "mail-flow")),
-            protection=Protection(protection) if protection else None,
-            method=EncryptionMethod(method) if method else None, template=doc.get("template"),
+            origin=_ORIGINS[doc.get("origin", "mail-flow")],
+            protection=_PROTECTIONS[protection] if protection else None,
+            method=_METHODS[method] if method else None, template=doc.get("template"),
             expires_at=load_iso(doc.get("expires_at")), sealed_content=doc.get("content"),
         )

@@ -258,14 +258,16 @@ class Store:
             return
         revocations, seen = self.revocations(), set()
         for key, entries in self.index.search(self.index.plan(query), self._current_summaries):
-            batch = []
-            for message_id, summary in entries.items():
-                if message_id in seen:
-                    continue
-                seen.add(message_id)
-                message = _message_from_doc(self.index.dir / f"{key}.json", summary)
-                message.revocation = revocations.get(message_id)
-                batch.append(message)
+            fresh = {mid: summary for mid, summary in entries.items() if mid not in seen}
+            seen.update(fresh)
+            try:
+                batch = [Message.from_doc(summary) for summary in fresh.values()]
+            except _DOC_ERRORS as exc:
+                raise StoreDamaged(self.index.dir / f"{key}.json",
+                                   f"a message summary is malformed ({_describe(exc)}); 'omeconsole reindex' "
+                                   "rebuilds the index from the messages") from None
+            for message in batch:
+                message.revocation = revocations.get(message.message_id)
             yield batch
 
     def reindex(self) -> int:

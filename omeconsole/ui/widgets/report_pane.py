@@ -32,7 +32,7 @@ class ReportPane(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(id="report-filters"):
             yield Label("Date")
-            yield Select([("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d")], value="90d",
+            yield Select([("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d")], value="7d",
                          allow_blank=False, id="report-range", compact=True)
             yield Label("Method")
             yield Select([("Any method", ""), ("By user", "user"), ("By policy", "policy")], value="",
