@@ -30,6 +30,9 @@ import gc  # noqa: E402
 import json  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's omeconsole
 
 
 GC_PAUSES: list[float] = []  # seconds spent in each garbage collection, for the lookup's note

@@ -41,7 +41,10 @@ def timed(argv: list[str]) -> tuple[float, str]:
 
 
 def _env() -> dict:
-    return {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
+    """No OMECONSOLE_ settings, and this checkout's omeconsole first on the path."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
+    env["PYTHONPATH"] = str(HERE.parent)
+    return env
 
 
 def omeconsole(store: Path, *args: str) -> list[str]:
