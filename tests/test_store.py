@@ -109,6 +109,19 @@ def test_a_hand_edited_index_partition_is_reported_and_reindex_mends_it(demo_cli
     assert len(demo_cli("trace", "--json").stdout) > 1000
 
 
+def test_reindex_mends_a_damaged_partition_that_a_crash_left_pending(demo_cli, demo_store):
+    partition = sorted((demo_store / "index" / "days").glob("*.json"))[-1]
+    message_id = next(iter(json.loads(partition.read_text())["entries"]))
+    partition.write_text("{not json")
+    (demo_store / "index" / "pending.json").write_text(json.dumps({message_id: [f"days/{partition.stem}"]}))
+    result = demo_cli("send", "--from", "megan.bowen@contoso.com", "--to", "bob.kelly@gmail.com",
+                      "--subject", "s", "--body", "b", check=1)
+    assert str(partition) in result.stderr and len(result.stderr.splitlines()) == 1
+    assert demo_cli("reindex").stdout.strip() == "The trace index holds 120 messages"
+    assert not (demo_store / "index" / "pending.json").exists()
+    assert message_id in demo_cli("trace", "--json").stdout
+
+
 def test_a_missing_store_says_how_to_make_one(cli):
     result = cli("trace", check=1)
     assert "no omeconsole store" in result.stderr and "omeconsole demo" in result.stderr

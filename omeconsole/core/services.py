@@ -131,7 +131,7 @@ class Console:
     def reindex(self) -> int:
         """Rebuild the trace index from the message shards. Returns how many messages it holds."""
         self.require_admin("reindex", "trace index")
-        with self.store.writing():
+        with self.store.writing(mend_index=False):
             self.audit("reindex", "trace index", "success", "rebuilt from the message shards")
             return self.store.reindex()
 

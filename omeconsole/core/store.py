@@ -97,10 +97,11 @@ class Store:
             yield self
 
     @contextmanager
-    def writing(self):
-        """The exclusive lock; a trace index change a crash interrupted is finished first."""
+    def writing(self, mend_index: bool = True):
+        """The exclusive lock; a trace index change a crash interrupted is finished first
+        (not by reindex, which rebuilds the whole index anyway)."""
         with self.lock.hold(exclusive=True):
-            if self.indexed:
+            if self.indexed and mend_index:
                 self.index.repair(self._current_summaries)
             yield self
 
@@ -204,9 +205,10 @@ class Store:
         """Insert new messages and replace existing ones: one atomic write per shard touched,
         then the trace index partitions their old and new summaries are filed under."""
         new = {m.message_id: summary_of(m.to_doc()) for m in messages}
-        old = self._current_summaries(new) if self.indexed else {}
-        touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set()) for mid, s in new.items()}
         if self.indexed:
+            old = self._current_summaries(new)
+            touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set())
+                       for mid, s in new.items()}
             self.index.begin(touched)
         for shard, group in _group_by(messages, lambda m: self.shard_of(m.message_id)).items():
             with open_db(self._message_path(shard)) as db:
@@ -220,7 +222,7 @@ class Store:
                 if fresh:
                     table.insert_multiple(fresh)
         if self.indexed:
-            self.index.apply(set().union(*touched.values()) if touched else (), set(new), new)
+            self.index.apply(set().union(*touched.values()), set(new), new)
             self.index.finish()
 
     def _current_summaries(self, message_ids) -> dict[str, dict]:

@@ -119,13 +119,15 @@ class TraceIndex:
 
     def apply(self, keys: Iterable[str], message_ids: set[str], current: dict[str, Summary]) -> None:
         """Rewrite each partition: drop these messages, then file their current summaries."""
+        filed: dict[str, list[str]] = defaultdict(list)
+        for message_id, summary in current.items():
+            for key in partitions_of(summary):
+                filed[key].append(message_id)
         for key in sorted(set(keys)):
             entries = self.read(key)
             for message_id in message_ids:
                 entries.pop(message_id, None)
-            for message_id, summary in current.items():
-                if key in partitions_of(summary):
-                    entries[message_id] = summary
+            entries.update((message_id, current[message_id]) for message_id in filed.get(key, ()))
             self.write(key, entries)
 
     def repair(self, truth: Callable[[Iterable[str]], dict[str, Summary]]) -> None:
