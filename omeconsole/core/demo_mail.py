@@ -20,6 +20,7 @@ from typing import Protocol
 
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
+from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mailflow import Draft, compose, portal_content
 from omeconsole.core.model import Revocation
 from omeconsole.core.store import Store
@@ -63,16 +64,21 @@ class DemoMail:
     def write(self, store: Store, progress: Callable[[int, int, str], None] | None = None) -> None:
         self.shards = store.shards
         jobs = [(n, first, min(CHUNK, self.total - first)) for n, first in enumerate(range(0, self.total, CHUNK))]
-        merged, done = Chunk(), 0
+        merged = Chunk()
+        with collection_paused():
+            self._gather(merged, jobs, progress)
+        if progress:
+            progress(self.total, self.total, "writing the store")
+        self._write_revocations(store, merged.revocations)
+        store.load_new_mail(merged.messages, merged.data_keys, merged.partitions)
+
+    def _gather(self, merged: Chunk, jobs, progress) -> None:
+        done = 0
         for chunk in self._make_all(jobs):
             _merge(merged, chunk)
             done += chunk.count
             if progress:
                 progress(done, self.total, "making mail")
-        if progress:
-            progress(self.total, self.total, "writing the store")
-        self._write_revocations(store, merged.revocations)
-        store.load_new_mail(merged.messages, merged.data_keys, merged.partitions)
 
     def _make_all(self, jobs):
         if len(jobs) <= 1:
@@ -88,9 +94,10 @@ class DemoMail:
         number, first, count = job
         rng, chunk = random.Random(f"omeconsole-demo:{self.seed}:{number}"), Chunk(count=count)
         cases = self.content.cases
-        for n in range(first, first + count):
-            draft, revoked_by = cases[n] if n < len(cases) else (self.content.draft(rng, n), None)
-            self._add(chunk, draft, revoked_by, rng)
+        with collection_paused():
+            for n in range(first, first + count):
+                draft, revoked_by = cases[n] if n < len(cases) else (self.content.draft(rng, n), None)
+                self._add(chunk, draft, revoked_by, rng)
         return chunk
 
     def _add(self, chunk: Chunk, draft: Draft, revoked_by: str | None, rng: random.Random) -> None:

@@ -19,6 +19,7 @@ from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, seal
 from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, PORTAL_SERVICE, is_service_account
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
+from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
 from omeconsole.core.message_id import normalize_message_id
 from omeconsole.core.model import (
@@ -206,7 +207,7 @@ class Console:
     def trace(self, query: TraceQuery, limit: int | None = None) -> TraceResult:
         """Get-MessageTrace: one row per recipient, newest first; at most `limit` rows, the newest."""
         rows, truncated = [], False
-        with self.store.reading():
+        with self.store.reading(), collection_paused():
             if query.message_id:
                 try:
                     rows = self._rows(query, [self.load(query.message_id)])
@@ -263,7 +264,7 @@ class Console:
         query = TraceQuery(start=start, end=end, encrypted_only=True)
         self.require_reader()
         tally, kept = ReportTally(), []
-        with self.store.reading():
+        with self.store.reading(), collection_paused():
             for batch in self.store.search(query):
                 keep = limit is None or len(kept) <= limit  # batches are days, newest first
                 for m in batch:
