@@ -77,7 +77,6 @@ def build(size: int, cache: Path) -> tuple[Path, Path, float | None]:
 def samples(store: Path, count: int) -> dict:
     """Message IDs to look up, revocable ones to revoke, and a sender with about 2,000 rows."""
     sys.path.insert(0, str(HERE.parent))
-    from omeconsole.core.model import Message
     from omeconsole.core.services import Console
 
     console = Console.open(store)

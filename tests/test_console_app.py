@@ -14,6 +14,8 @@ from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
+from omeconsole.ui.screens.console_screen import ConsoleScreen
+from omeconsole.ui.widgets.details_pane import MessageDetails
 from omeconsole.ui.widgets.report_pane import ReportPane
 from omeconsole.ui.widgets.trace_pane import TracePane
 from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of
@@ -178,6 +180,25 @@ async def test_the_sender_removes_external_access(ui_store):
         await settle(app, pilot)
         assert app.main.details.status.decision.revoked
         assert app.main.details.audit is None  # a plain user does not read the audit log
+
+
+async def test_work_asked_for_before_the_hidden_panes_mount_is_done_once_they_are(ui_store, monkeypatch):
+    """The report, details and key manager panes mount just after the first frame: a pane shown
+    or a message selected before then waits for them instead of failing or being dropped."""
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        not_yet = iter([False, False, False])  # the next three checks happen "before the mount"
+        monkeypatch.setattr(ConsoleScreen, "lazy_panes_mounted", property(lambda self: next(not_yet, True)))
+        message_id = case_id(ui_store, "mixed")
+        app.main._pane_shown("report")
+        app.main._show_details(MessageDetails(app.ome.status(message_id), [], audit_loading=True))
+        app.main._show_audit(message_id, [])
+        assert app.main.details is None or app.main.details.status.message.message_id != message_id
+        await settle(app, pilot)
+        assert app.main.query_one(ReportPane).loaded and app.main.query_one("#report-results").records
+        assert app.main.details.status.message.message_id == message_id
+        assert not app.main.details.audit_loading
 
 
 async def test_results_arriving_after_a_lookup_do_not_replace_its_details(ui_store):

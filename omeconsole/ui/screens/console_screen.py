@@ -8,9 +8,9 @@ from pathlib import Path
 
 from textual import work
 from textual.app import ComposeResult
-from textual.lazy import Lazy
 from textual.binding import Binding
 from textual.content import Content
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
@@ -22,8 +22,8 @@ from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.tenant import Role
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.portal import PortalScreen
-from omeconsole.ui.widgets.footer import ConsoleFooter
 from omeconsole.ui.widgets.details_pane import DetailsPane, MessageDetails
+from omeconsole.ui.widgets.footer import ConsoleFooter
 from omeconsole.ui.widgets.keys_pane import KeysPane
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.widgets.report_pane import ReportPane
@@ -121,11 +121,22 @@ class ConsoleScreen(Screen):
         self.query_one("#trace-results DataTable").focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "keys":
+        self._pane_shown(event.pane.id)
+
+    def _pane_shown(self, pane: str) -> None:
+        if not self.lazy_panes_mounted:
+            self.call_after_refresh(self._pane_shown, pane)
+            return
+        if pane == "keys":
             self.query_one(KeysPane).reload()
-        elif event.pane.id == "report" and not self.query_one(ReportPane).loaded:
+        elif pane == "report" and not self.query_one(ReportPane).loaded:
             self.query_one(ReportPane).refresh_report()
         self.refresh_bindings()
+
+    @property
+    def lazy_panes_mounted(self) -> bool:
+        """The hidden panes mount just after the first frame; until then they are not there."""
+        return bool(self.query(KeysPane)) and bool(self.query(ReportPane)) and bool(self.query(DetailsPane))
 
     def _results(self) -> PagedTable | None:
         if self.active_pane in ("trace", "report"):
@@ -141,6 +152,8 @@ class ConsoleScreen(Screen):
             self._results().previous_page()
 
     def action_reload(self) -> None:
+        if not self.lazy_panes_mounted:
+            return
         pane = self.active_pane
         if pane == "trace":
             self.query_one(TracePane).search()
@@ -184,6 +197,9 @@ class ConsoleScreen(Screen):
         self.app.call_from_thread(self._show_audit, message_id, entries)
 
     def _show_audit(self, message_id: str, entries: list) -> None:
+        if not self.lazy_panes_mounted:  # after the deferred _show_details of the same message
+            self.call_after_refresh(self._show_audit, message_id, entries)
+            return
         if self.details is None or self.details.status.message.message_id != message_id:
             return  # another message was selected meanwhile
         self.details = replace(self.details, audit=entries, audit_loading=False)
@@ -195,6 +211,9 @@ class ConsoleScreen(Screen):
         self.notify(str(error), title="Lookup" if lookup else "Details", severity="warning" if lookup else "error")
 
     def _show_details(self, details: MessageDetails) -> None:
+        if not self.lazy_panes_mounted:
+            self.call_after_refresh(self._show_details, details)
+            return
         self.details = details
         self.query_one(DetailsPane).show(details, sender_view=self.ome.actor.role is Role.USER)
         if self._show_details_next:
@@ -225,7 +244,8 @@ class ConsoleScreen(Screen):
         if action in KEY_ACTIONS:
             if self.active_pane != "keys" or not sees_all_messages(self.ome.actor):
                 return False
-            return True if role is Role.GLOBAL_ADMIN and self.query_one(KeysPane).selected_request else None
+            ready = self.lazy_panes_mounted and self.query_one(KeysPane).selected_request
+            return True if role is Role.GLOBAL_ADMIN and ready else None
         if action in ("next_page", "previous_page"):
             return self.active_pane in ("trace", "report")
         return True
@@ -285,7 +305,7 @@ class ConsoleScreen(Screen):
     def _after_revoke(self, message_id: str, sentence: str) -> None:
         self.notify(sentence, title="Revoked", timeout=8)
         self.select(message_id, show=True)
-        if self.query_one(ReportPane).loaded:
+        if self.lazy_panes_mounted and self.query_one(ReportPane).loaded:
             self.query_one(ReportPane).refresh_report()
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:

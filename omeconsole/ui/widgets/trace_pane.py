@@ -13,7 +13,7 @@ from omeconsole.core.addresses import parse_patterns
 from omeconsole.core.errors import OmeError, UsageError
 from omeconsole.core.model import TraceStatus
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.records import TraceResult
+from omeconsole.core.records import TraceResult, TraceRow
 from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.timeutil import parse_iso
 from omeconsole.ui.widgets.paged_table import PagedTable
