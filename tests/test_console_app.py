@@ -1,5 +1,6 @@
 """The real console, driven through run_test and Pilot: search, select, revoke, lookup, export."""
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,6 @@ from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.widgets.details_pane import MessageDetails
 from omeconsole.ui.widgets.report_pane import ReportPane
 from omeconsole.ui.widgets.trace_pane import TracePane
@@ -199,6 +199,28 @@ async def test_work_asked_for_before_the_hidden_panes_mount_is_done_once_they_ar
         assert app.main.query_one(ReportPane).loaded and app.main.query_one("#report-results").records
         assert app.main.details.status.message.message_id == message_id
         assert not app.main.details.audit_loading
+
+
+async def test_a_loading_report_says_so_until_it_arrives_even_when_redrawn(ui_store, monkeypatch):
+    release = threading.Event()
+    real_report = Console.report
+
+    def slow_report(self, *args, **kwargs):
+        release.wait(30)
+        return real_report(self, *args, **kwargs)
+
+    monkeypatch.setattr(Console, "report", slow_report)
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        for size in (SIZE, (100, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause()
+            assert text_of(app.main.query_one("#report-results .page-info")).strip() == "Loading the report…"
+        release.set()
+        await settle(app, pilot)
+        assert "of" in text_of(app.main.query_one("#report-results .page-info"))
 
 
 async def test_results_arriving_after_a_lookup_do_not_replace_its_details(ui_store):

@@ -51,6 +51,7 @@ class PagedTable(Vertical):
         self.page_size = page_size
         self.records: list = []
         self.note = ""  # said after the row count, e.g. that a search stopped at its limit
+        self.loading: str | None = None  # said instead of the row count while a worker loads
         self.page = 0
 
     def compose(self) -> ComposeResult:
@@ -92,6 +93,7 @@ class PagedTable(Vertical):
     def set_records(self, records: list, keep_page: bool = False, note: str = "") -> None:
         self.records = records
         self.note = note
+        self.loading = None
         # Tens of thousands of result rows are long-lived: left to the cyclic garbage collector,
         # each full collection walks them all (about 300 ms at 50,000 rows, measured) and stalls
         # the next key. Frozen, they are skipped; they are still freed when the list is replaced.
@@ -100,7 +102,9 @@ class PagedTable(Vertical):
         self._show_page()
 
     def show_loading(self, text: str = "Loading…") -> None:
-        """While a worker loads, the line under the table says so; the keyboard stays free."""
+        """While a worker loads, the line under the table says so (until set_records, even if the
+        table is redrawn meanwhile); the keyboard stays free."""
+        self.loading = text
         self.query_one(".page-info", Static).update(Text(text))
 
     def next_page(self) -> bool:
@@ -135,6 +139,8 @@ class PagedTable(Vertical):
         self.query_one(".page-info", Static).update(Text(self.page_info()))
 
     def page_info(self) -> str:
+        if self.loading is not None:
+            return self.loading
         total = len(self.records)
         if not total:
             return self.empty
