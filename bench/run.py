@@ -15,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,7 @@ def build(size: int, cache: Path) -> tuple[Path, Path, float | None]:
     if done.exists():
         return store, plain_file, None
     if home.exists():
-        subprocess.run(["rm", "-rf", str(home)], check=True)
+        shutil.rmtree(home)  # an unfinished build
     home.mkdir(parents=True)
     print(f"  building {size:,} messages: omeconsole demo ...", flush=True)
     demo_seconds, _ = timed(omeconsole(store, "demo", "--messages", str(size)))
