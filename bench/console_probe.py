@@ -35,14 +35,16 @@ from pathlib import Path  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's omeconsole
 
 
-GC_PAUSES: list[float] = []  # seconds spent in each garbage collection, for the lookup's note
+GC_PAUSES: list[float] = []  # seconds spent in each garbage collection during a lookup
+_collection_started = 0.0
 
 
-def _time_collections(phase: str, info: dict, started: list = [0.0]) -> None:  # noqa: B006
+def _time_collections(phase: str, info: dict) -> None:
+    global _collection_started
     if phase == "start":
-        started[0] = time.perf_counter()
+        _collection_started = time.perf_counter()
     else:
-        GC_PAUSES.append(time.perf_counter() - started[0])
+        GC_PAUSES.append(time.perf_counter() - _collection_started)
 
 
 def since_start() -> float:

@@ -139,7 +139,7 @@ class TraceIndex:
         self.apply(keys, set(pending), truth(pending))
         self.finish()
 
-    def write_all(self, summaries: Iterable[Summary]) -> int:
+    def write_all(self, summaries: Iterable[Summary]) -> None:
         """Replace the whole index with these summaries (reindex, and the demo's bulk load)."""
         partitions: dict[str, dict[str, Summary]] = defaultdict(dict)
         for summary in summaries:
@@ -152,7 +152,6 @@ class TraceIndex:
         for key, entries in partitions.items():
             self.write(key, entries)
         self.finish()
-        return len(partitions)
 
     # -- searching ----------------------------------------------------------------------
 
