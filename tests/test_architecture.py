@@ -60,3 +60,11 @@ def test_commands_that_do_not_draw_never_import_textual(demo_store):
         result = subprocess.run([sys.executable, "-c", code, "--store", str(demo_store), *argv],
                                 capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert result.stdout.splitlines()[-1] == "TEXTUAL: False", (argv, result.stderr)
+
+
+def test_the_ssh_server_itself_never_loads_textual():
+    """Only each session's console process draws; the server stays small and quick to start."""
+    code = ("import sys, omeconsole.serve.run_ssh, omeconsole.serve.web;"
+            "print('TEXTUAL:', any(m.startswith('textual') for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.stdout.splitlines()[-1] == "TEXTUAL: False", result.stderr

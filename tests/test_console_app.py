@@ -417,3 +417,13 @@ async def test_the_details_buttons_take_the_same_path_as_the_keys(ui_store):
         await pilot.click("#details-revoke")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmRevokeScreen)
+
+
+async def test_over_ssh_the_palette_offers_no_screenshot_that_would_land_on_the_server(ui_store):
+    for remote in (False, True):
+        app = console_app(ui_store)
+        app.remote = remote
+        async with app.run_test(size=SIZE) as pilot:
+            await settle(app, pilot)
+            titles = [command.title for command in app.get_system_commands(app.screen)]
+            assert "Quit" in titles and ("Screenshot" in titles) is not remote

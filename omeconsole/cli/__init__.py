@@ -10,6 +10,7 @@ def main(argv: list[str] | None = None) -> int:
     from omeconsole.cli.commands import HANDLERS
     from omeconsole.cli.key_commands import HANDLERS as KEY_HANDLERS
     from omeconsole.cli.parser import build_parser
+    from omeconsole.cli.serve_commands import HANDLERS as SERVE_HANDLERS
     from omeconsole.core.errors import OmeError
 
     parser = build_parser()
@@ -19,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
             from omeconsole.cli.launch import open_console
 
             return open_console(args)
-        return {**HANDLERS, **KEY_HANDLERS}[args.command](args)
+        return {**HANDLERS, **KEY_HANDLERS, **SERVE_HANDLERS}[args.command](args)
     except OmeError as error:
         _fail(str(error))
         return error.exit_code

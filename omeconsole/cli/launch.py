@@ -34,14 +34,20 @@ def open_console(args) -> int:
     elif args.demo:
         sys.stderr.write(f"omeconsole: the store at {root} already holds a tenant; opening it\n")
     ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase())
-    if not (is_terminal(sys.stdin) and is_terminal(sys.stdout)):
+    if not (is_terminal(sys.stdin) and is_terminal(sys.stdout) or _served_in_a_browser()):
         if reason:
             raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")
         raise UsageError("the console needs a terminal; without one, use a command (omeconsole --help)")
     from omeconsole.ui.app import OmeConsoleApp
 
-    OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "").run()
+    OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "",
+                  remote=os.environ.get("OMECONSOLE_FRONT_DOOR") == "ssh").run()
     return 0
+
+
+def _served_in_a_browser() -> bool:
+    """textual-serve runs the console on pipes, with its web driver named in the environment."""
+    return os.environ.get("TEXTUAL_DRIVER", "").startswith("textual.drivers.web_driver")
 
 
 def _env_passphrase():

@@ -42,7 +42,28 @@ def build_parser() -> Parser:
     _tenant_commands(command)
     _mail_commands(command)
     _key_commands(command)
+    _serve_commands(command)
     return parser
+
+
+def _serve_commands(command) -> None:
+    serve = _subcommands(command, "serve", "front doors: the console over SSH, or in a browser on this machine")
+    ssh = serve("ssh", "serve the console over SSH: public keys sign in as tenant identities")
+    ssh.add_argument("--listen", default="127.0.0.1:2222", metavar="HOST:PORT",
+                     help="where to listen (default 127.0.0.1:2222; port 0 lets the system choose)")
+    ssh.add_argument("--host-key", metavar="FILE", help="the server's private key, created (0600) if missing "
+                     "(default: ssh_host_ed25519_key in the per-user config directory)")
+    ssh.add_argument("--authorized-keys", metavar="FILE", help='one line per key: as="address" ssh-ed25519 AAAA... '
+                     "(default: authorized_keys in the per-user config directory)")
+    ssh.add_argument("--max-sessions", type=_int, default=8, metavar="N",
+                     help="consoles open at once; more are refused with a message (default 8)")
+    ssh.add_argument("--idle-timeout", default="15m", metavar="DURATION",
+                     help="close a session after this long without input, e.g. 30m, 1h, 90s (default 15m)")
+    web = serve("web", "serve the console in a browser (textual-serve); no sign-in of its own, so loopback only")
+    web.add_argument("--listen", default="127.0.0.1:8000", metavar="HOST:PORT",
+                     help="where to listen (default 127.0.0.1:8000)")
+    web.add_argument("--allow-remote", action="store_true",
+                     help="listen on an address other machines can reach (anyone who reaches it acts as --as)")
 
 
 def _tenant_commands(command) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from omeconsole.core.dkm.group import is_service_account
 from omeconsole.core.errors import Refused
 from omeconsole.core.model import Message
 from omeconsole.core.tenant import Role, Tenant
@@ -128,3 +129,16 @@ def require_send_as(actor: Actor, sender: str) -> None:
     if actor.role is Role.HELPDESK:
         raise Refused(f"{actor.address} has the helpdesk role, which reads everything and changes nothing")
     raise Refused(f"{actor.label} may not send as {sender}")
+
+
+def front_door_refusal(tenant: Tenant, address: str) -> str | None:
+    """Why ADDRESS may not open a console through a front door (SSH), or None if it may.
+
+    Only the tenant's own users sign in remotely; an outsider has no console, and a service
+    account never signs in at all.
+    """
+    if is_service_account(address):
+        return f"{address} is a service account; service accounts never sign in"
+    if tenant.user(address) is None:
+        return f"{address} is not a user of {tenant.organization}"
+    return None

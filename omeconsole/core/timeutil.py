@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+import re
+from datetime import date, datetime, timedelta, timezone
 
 from omeconsole.core.errors import UsageError
 
@@ -48,3 +49,25 @@ def load_iso(text: str | None) -> datetime | None:
     if moment.tzinfo is None or len(text) != 20 or not text.endswith("Z"):
         raise ValueError(f"{text!r} is not a time in the form 2026-11-20T15:04:05Z")
     return moment
+
+
+_SPAN = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?$")
+_ISO_SPAN = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+
+
+def parse_span(text: str, what: str = "duration") -> timedelta:
+    """2h, 90m, 1h30m, 45s, or ISO 8601 PT1H30M. Bounds are the caller's rule."""
+    cleaned = (text or "").strip()
+    match = _SPAN.match(cleaned.lower()) or _ISO_SPAN.match(cleaned.upper())
+    if not cleaned or not match or not any(match.groups()):
+        raise UsageError(f"{what} {text!r} is not like 2h, 90m, 1h30m or PT2H")
+    hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def human_span(delta: timedelta) -> str:
+    """1h 30m, 15m, 45s: the largest whole units, for messages."""
+    hours, rest = divmod(int(delta.total_seconds()), 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours}h" if hours else "", f"{minutes}m" if minutes else "", f"{seconds}s" if seconds else ""]
+    return " ".join(part for part in parts if part) or "0s"

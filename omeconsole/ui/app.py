@@ -35,8 +35,9 @@ class OmeConsoleApp(App):
 
     def __init__(self, store_dir: Path, ome: Console | None = None, *, identity: str | None = None,
                  clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None,
-                 empty_reason: str = "") -> None:
+                 empty_reason: str = "", remote: bool = False) -> None:
         super().__init__()
+        self.remote = remote
         self.store_dir = Path(store_dir)
         self.ome = ome
         self.identity = identity
@@ -44,6 +45,12 @@ class OmeConsoleApp(App):
         self.passphrase = passphrase
         self.empty_reason = empty_reason
         self.main: ConsoleScreen | None = None
+
+    def get_system_commands(self, screen):
+        """Over SSH, no screenshot: it would write a file on the server, not give one to the client."""
+        for command in super().get_system_commands(screen):
+            if not (self.remote and command.title == "Screenshot"):
+                yield command
 
     def on_mount(self) -> None:
         if self.ome is None:

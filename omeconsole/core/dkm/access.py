@@ -9,12 +9,11 @@ clock, so an elevation can never outlive its end because a sweep did not run.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.timeutil import format_iso, load_iso
+from omeconsole.core.timeutil import format_iso, human_span, load_iso, parse_span
 
 MAX_DURATION = timedelta(hours=8)
 MIN_DURATION = timedelta(minutes=5)
@@ -23,21 +22,14 @@ APPROVAL_STAGES = 2
 MAX_REASON = 500
 PENDING, ACTIVE, DENIED, ENDED, EXPIRED = "pending", "active", "denied", "ended", "expired"
 
-_DURATION = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?$")
-_ISO_DURATION = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?$")
 
 
 def parse_duration(text: str) -> timedelta:
-    """8h, 90m, 1h30m, or ISO 8601 PT1H30M; between MIN_DURATION and MAX_DURATION."""
-    cleaned = (text or "").strip()
-    match = _DURATION.match(cleaned.lower()) or _ISO_DURATION.match(cleaned.upper())
-    if not cleaned or not match or not any(match.groups()):
-        raise UsageError(f"duration {text!r} is not like 2h, 90m, 1h30m or PT2H")
-    hours, minutes = (int(g) if g else 0 for g in match.groups())
-    duration = timedelta(hours=hours, minutes=minutes)
+    """An elevation's length: 8h, 90m, 1h30m, or ISO 8601 PT1H30M; between MIN_DURATION and MAX_DURATION."""
+    duration = parse_span(text)
     if not MIN_DURATION <= duration <= MAX_DURATION:
-        raise UsageError(f"an elevation lasts from {_human(MIN_DURATION)} to {_human(MAX_DURATION)}; "
-                         f"{text!r} is {_human(duration)}")
+        raise UsageError(f"an elevation lasts from {human_span(MIN_DURATION)} to {human_span(MAX_DURATION)}; "
+                         f"{text!r} is {human_span(duration)}")
     return duration
 
 

@@ -1,0 +1,161 @@
+"""The SSH front door: public keys sign in as tenant identities, each session gets its own console.
+
+Nobody needs a shell account: the server is this process (asyncssh), and what a session can
+do is what the console can do as the identity its key names in the authorized-keys file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import asyncssh
+
+from omeconsole.core.errors import OmeError
+from omeconsole.core.front_door import SIGN_IN, FrontDoorDesk
+from omeconsole.core.timeutil import human_span
+from omeconsole.serve.authorized_keys import AuthorizedKeys
+from omeconsole.serve.session import ConsoleSession
+
+LOGIN_TIMEOUT = 30
+KEEPALIVE_SECONDS = 15  # a client that vanished is noticed within a minute, and its console ended
+
+
+@dataclass(frozen=True)
+class DoorSettings:
+    store: Path
+    host: str
+    port: int
+    host_key: asyncssh.SSHKey
+    authorized_keys: Path
+    max_sessions: int
+    idle_timeout: timedelta
+
+
+class SshDoor:
+    """The server: its settings, the store's desk, and the sessions open now."""
+
+    def __init__(self, settings: DoorSettings, desk: FrontDoorDesk):
+        self.settings = settings
+        self.keys = AuthorizedKeys(settings.authorized_keys)
+        self.desk = desk
+        self.sessions: set[ConsoleSession] = set()
+
+    async def start(self) -> asyncssh.SSHAcceptor:
+        return await asyncssh.create_server(
+            lambda: ConnectionGate(self), self.settings.host, self.settings.port,
+            server_host_keys=[self.settings.host_key], encoding=None, line_editor=False,
+            allow_pty=True, agent_forwarding=False, x11_forwarding=False, allow_scp=False,
+            login_timeout=LOGIN_TIMEOUT, keepalive_interval=KEEPALIVE_SECONDS, keepalive_count_max=4)
+
+    async def record(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
+        """The audit entry first; then the same line on the server's output, for whoever runs it."""
+        entry = await asyncio.to_thread(self.desk.record, actor, action, outcome, detail, peer)
+        print(f"{entry.time} {peer} {entry.actor}: {action} {outcome}: {entry.detail}", flush=True)
+
+    async def record_quietly(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
+        """For what has already happened (a session's end): a failure is reported, not raised."""
+        try:
+            await self.record(actor, action, outcome, detail, peer)
+        except OmeError as error:
+            print(f"omeconsole: {error}", file=sys.stderr, flush=True)
+
+    async def close_sessions(self) -> None:
+        for session in list(self.sessions):
+            session.ended_by = "the server was stopped"
+            if session.console:
+                await session.console.stop()
+
+    def banner(self) -> str:
+        return (f"omeconsole: sign in with an SSH key listed for you on this server; passwords and "
+                f"keyboard-interactive sign-in are refused. Sessions close after "
+                f"{human_span(self.settings.idle_timeout)} without input.\r\n")
+
+
+class ConnectionGate(asyncssh.SSHServer):
+    """One connection's sign-in: which keys it offered, which identity (if any) it signed in as."""
+
+    def __init__(self, door: SshDoor):
+        self.door = door
+        self.conn: asyncssh.SSHServerConnection | None = None
+        self.peer_host, self.peer_port = "?", 0
+        self.username = ""
+        self.refused: dict[str, str] = {}  # fingerprint -> why
+        self.accepted: tuple[str, str] | None = None  # identity, fingerprint of the key last found acceptable
+        self.authenticated = False
+        self.signed_in: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    @property
+    def peer(self) -> str:
+        return f"{self.peer_host}:{self.peer_port}"
+
+    def connection_made(self, conn) -> None:
+        self.conn = conn
+        self.peer_host, self.peer_port = conn.get_extra_info("peername")[:2]
+
+    def begin_auth(self, username: str) -> bool:
+        self.username = username
+        self.conn.send_auth_banner(self.door.banner())
+        return True
+
+    def public_key_auth_supported(self) -> bool:
+        return True
+
+    def password_auth_supported(self) -> bool:
+        return False
+
+    def kbdint_auth_supported(self) -> bool:
+        return False
+
+    async def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
+        fingerprint = key.get_fingerprint()
+        if fingerprint in self.refused:
+            return False
+        identity, why = await asyncio.to_thread(self._judge, key)
+        if why is None:
+            self.accepted = (identity, fingerprint)
+            return True
+        self.refused[fingerprint] = why
+        await self.door.record_quietly(identity, SIGN_IN, "refused", f"key {fingerprint}: {why}", self.peer)
+        self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {why}.\r\n")
+        return False
+
+    def _judge(self, key: asyncssh.SSHKey) -> tuple[str | None, str | None]:
+        """The identity the key names, and why it may not sign in (None if it may)."""
+        try:
+            entry = self.door.keys.identity_for(key)
+            if entry is None:
+                return None, "it is not in this server's authorized-keys file; ask an administrator to add it"
+            return entry.identity, self.door.desk.refusal(entry.identity)
+        except OmeError as error:
+            return None, str(error)
+
+    def auth_completed(self) -> None:
+        self.authenticated = True
+        asyncio.create_task(self._record_sign_in())
+
+    async def _record_sign_in(self) -> None:
+        identity, fingerprint = self.accepted
+        try:
+            await self.door.record(identity, SIGN_IN, "success",
+                                   f"key {fingerprint}; SSH user name {self.username!r}", self.peer)
+        except OmeError as error:
+            self.signed_in.set_exception(error)
+            return
+        self.signed_in.set_result(identity)
+
+    def session_requested(self) -> ConsoleSession:
+        return ConsoleSession(self)
+
+    def connection_lost(self, exc) -> None:
+        if not self.authenticated:
+            asyncio.create_task(self._record_no_sign_in())
+
+    async def _record_no_sign_in(self) -> None:
+        offered = f"{len(self.refused)} refused key(s)" if self.refused else "no public key was offered"
+        await self.door.record_quietly(None, SIGN_IN, "refused",
+                                       f"the connection closed without signing in ({offered}; only public keys "
+                                       f"are accepted); SSH user name {self.username!r}", self.peer)

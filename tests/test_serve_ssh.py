@@ -1,0 +1,175 @@
+"""The SSH front door, driven as its users meet it: the real server, a real SSH client, the screen they see."""
+
+import json
+import shutil
+
+import asyncssh
+import pytest
+
+from conftest import CLI
+from ssh_support import SshServer, authorized_line, connect, make_key, open_console, process_ended
+from test_cli_messages import case_id
+
+ADMIN = "admin@contoso.com"
+HELPDESK = "lynne.robbins@contoso.com"
+
+
+@pytest.fixture
+def door(demo_template, tmp_path):
+    """A demo store, keys for an admin, a helpdesk user and someone who is no tenant user, and a server factory."""
+    store = tmp_path / "store"
+    shutil.copytree(demo_template, store)
+    keys = {name: tmp_path / f"{name}_key" for name in ("admin", "helpdesk", "outsider", "unlisted")}
+    public = {name: make_key(path) for name, path in keys.items()}
+    lines = [authorized_line(ADMIN, public["admin"]), authorized_line(HELPDESK, public["helpdesk"]),
+             authorized_line("someone@fabrikam.com", public["outsider"])]
+    (tmp_path / "authorized_keys").write_text("# the door's keys\n" + "\n".join(lines) + "\n")
+    servers = []
+
+    def start(*extra):
+        servers.append(SshServer(store, tmp_path, *extra).start())
+        return servers[-1]
+
+    start.keys, start.store, start.cli = keys, store, CLI(store)
+    yield start
+    for server in servers:
+        if server.process.poll() is None:
+            server.stop()
+
+
+def ssh_entries(cli) -> list[dict]:
+    return [e for e in json.loads(cli("audit", "--json").stdout) if e["Action"].startswith("ssh ")]
+
+
+async def test_a_helpdesk_key_draws_the_console_as_that_identity_with_revoke_withheld(door):
+    server = door()
+    assert any(line.startswith("Host key") and "(created now): SHA256:" in line for line in server.banner)
+    assert (server.host_key.stat().st_mode & 0o777) == 0o600
+    console = await open_console(server.port, door.keys["helpdesk"])
+    await console.wait_for_text(f"acting as {HELPDESK}", "Message Trace")
+    message_id = case_id(door.cli, "revocable")
+    console.type("\x0c")  # ctrl+l: look up a Message ID
+    await console.wait_for_text("Look up")
+    console.type(message_id + "\r")
+    await console.wait_for_text("IsRevocable True", "You may not revoke it", "helpdesk role")
+    console.type("\x11")  # ctrl+q
+    assert await console.ended() == 0
+    await server.logged(HELPDESK, "ssh session end")
+    entries = ssh_entries(door.cli)
+    assert [(e["Action"], e["Outcome"], e["Actor"]) for e in entries] == [
+        ("ssh sign-in", "success", HELPDESK), ("ssh session", "success", HELPDESK),
+        ("ssh session end", "success", HELPDESK)]
+    assert "exited with status 0" in entries[-1]["Detail"]
+    door.cli("audit", "verify")
+
+
+async def test_the_clients_environment_never_chooses_the_identity_or_the_store(door, tmp_path):
+    server = door()
+    console = await open_console(server.port, door.keys["helpdesk"],
+                                 env={"OMECONSOLE_AS": ADMIN, "OMECONSOLE_STORE": str(tmp_path / "elsewhere")})
+    await console.wait_for_text(f"acting as {HELPDESK}", "Helpdesk")
+    await console.close()
+
+
+async def test_unknown_and_outsider_keys_and_passwords_are_refused_and_audited(door):
+    server = door()
+    for name in ("unlisted", "outsider"):
+        with pytest.raises(asyncssh.PermissionDenied):
+            await connect(server.port, door.keys[name])
+    with pytest.raises(asyncssh.PermissionDenied):
+        await connect(server.port, password="hunter2", preferred_auth="password,keyboard-interactive")
+    await server.logged("no public key was offered")
+    conn = await connect(server.port, door.keys["admin"])  # the server still serves the rightful
+    conn.close()
+    await conn.wait_closed()
+    refused = [e for e in ssh_entries(door.cli) if e["Outcome"] == "refused"]
+    details = " | ".join(e["Detail"] for e in refused)
+    assert "not in this server's authorized-keys file" in details
+    assert "someone@fabrikam.com is not a user of Contoso" in details
+    assert "no public key was offered; only public keys are accepted" in details
+    assert "hunter2" not in door.cli("audit", "--json").stdout
+
+
+async def test_a_session_without_a_terminal_is_refused_with_the_reason(door):
+    server = door()
+    conn = await connect(server.port, door.keys["admin"])
+    result = await conn.run(check=False)  # a shell, no PTY
+    assert result.exit_status == 1
+    assert "the console needs a terminal" in result.stderr and "ssh -t" in result.stderr
+    result = await conn.run("cat /etc/passwd", term_type="xterm", check=False)
+    assert result.exit_status == 1 and "runs no commands" in result.stderr
+    conn.close()
+    await conn.wait_closed()
+    refusals = [e["Detail"] for e in ssh_entries(door.cli) if e["Action"] == "ssh session"]
+    assert len(refusals) == 2 and all(e for e in refusals)
+    assert server.children() == []
+
+
+async def test_a_resize_reaches_the_console(door):
+    server = door()
+    console = await open_console(server.port, door.keys["admin"], columns=100, rows=30)
+    await console.wait_for(lambda c: c.screen.display[-1].rstrip().endswith("palette"))
+    assert len(console.screen.display[-1].rstrip()) <= 100
+    console.resize(150, 40)
+    await console.wait_for(lambda c: c.screen.display[-1].rstrip().endswith("palette")
+                           and len(c.screen.display[-1].rstrip()) > 140)
+    await console.close()
+
+
+async def test_the_session_limit_holds_and_says_so(door):
+    server = door("--max-sessions", "1")
+    first = await open_console(server.port, door.keys["admin"])
+    await first.wait_for_text("Message Trace")
+    second = await open_console(server.port, door.keys["helpdesk"])
+    assert await second.ended() == 1
+    assert "all 1 console sessions this server allows are in use" in second.text
+    await first.close()
+    assert any(e["Outcome"] == "refused" and "in use" in e["Detail"] for e in ssh_entries(door.cli))
+
+
+async def test_a_dropped_session_leaves_no_process_behind(door):
+    server = door()
+    console = await open_console(server.port, door.keys["admin"])
+    await console.wait_for_text("Message Trace")
+    [pid] = server.children()
+    console.conn.abort()  # the client vanishes: no quit, no goodbye
+    await process_ended(pid)
+    await console.close()
+    assert server.children() == []
+    assert "the client disconnected" in await server.logged("ssh session end")
+
+
+async def test_an_idle_session_is_closed_and_told_why(door):
+    server = door("--idle-timeout", "2s")
+    assert "idle timeout 2s" in server.banner[-1]
+    console = await open_console(server.port, door.keys["admin"])
+    await console.wait_for_text("Message Trace")
+    [pid] = server.children()
+    assert await console.ended() == 1
+    assert "closed after 2s without input (the idle timeout)" in console.text
+    await process_ended(pid)
+    assert server.children() == []
+
+
+async def test_colour_is_256_unless_the_client_says_truecolor(door):
+    server = door()
+    plain = await open_console(server.port, door.keys["admin"])
+    await plain.wait_for_text("Message Trace")
+    assert b"\x1b[38;5;" in plain.raw and b"38;2;" not in plain.raw
+    await plain.close()
+    rich = await open_console(server.port, door.keys["admin"], env={"COLORTERM": "truecolor"})
+    await rich.wait_for_text("Message Trace")
+    assert b"38;2;" in rich.raw
+    await rich.close()
+
+
+async def test_stopping_the_server_ends_every_console(door):
+    server = door()
+    console = await open_console(server.port, door.keys["admin"])
+    await console.wait_for_text("Message Trace")
+    [pid] = server.children()
+    code, said = server.stop()
+    assert code == 0 and "Stopped" in said
+    await process_ended(pid)
+    assert await console.ended() == 1
+    assert "the server was stopped" in console.text
