@@ -122,7 +122,7 @@ async def test_the_session_limit_holds_and_says_so(door):
     await first.wait_for_text("Message Trace")
     second = await open_console(server.port, door.keys["helpdesk"])
     assert await second.ended() == 1
-    assert "all 1 console sessions this server allows are in use" in second.text
+    assert "allows 1 console session at once, and all are in use" in second.text
     await first.close()
     assert any(e["Outcome"] == "refused" and "in use" in e["Detail"] for e in ssh_entries(door.cli))
 
@@ -173,3 +173,13 @@ async def test_stopping_the_server_ends_every_console(door):
     await process_ended(pid)
     assert await console.ended() == 1
     assert "the server was stopped" in console.text
+
+
+async def test_no_console_opens_when_its_audit_entry_cannot_be_written(door):
+    server = door()
+    with open(door.store / "audit.jsonl", "ab") as log:
+        log.write(b'{"seq": 99, "torn')  # an interrupted write: the log takes no more entries
+    console = await open_console(server.port, door.keys["admin"])
+    assert await console.ended() == 1
+    assert "cannot open a console" in console.text and "audit" in console.text
+    assert server.children() == []

@@ -14,6 +14,7 @@ from omeconsole.core.timeutil import human_span, parse_span
 from omeconsole.serve.authorized_keys import AuthorizedKeys
 from omeconsole.serve.host_key import load_or_create_host_key
 from omeconsole.serve.listen import parse_listen, shown
+from omeconsole.serve.session import sessions
 from omeconsole.serve.ssh_door import DoorSettings, SshDoor
 
 MAX_SESSIONS_CEILING = 1000
@@ -58,7 +59,7 @@ def _keys_summary(desk: FrontDoorDesk, keys_path: Path) -> str:
 async def _serve(door: SshDoor, say: Callable[[str], None]) -> int:
     acceptor = await door.start()
     settings = door.settings
-    say(f"Listening on {shown(settings.host, acceptor.get_port())}: at most {settings.max_sessions} sessions, "
+    say(f"Listening on {shown(settings.host, acceptor.get_port())}: at most {sessions(settings.max_sessions)}, "
         f"idle timeout {human_span(settings.idle_timeout)}. Stop with ctrl+c.")
     say(f"Connect with: ssh -p {acceptor.get_port()} {settings.host}")
     stop = asyncio.Event()
@@ -66,8 +67,8 @@ async def _serve(door: SshDoor, say: Callable[[str], None]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
-    acceptor.close()
     await door.close_sessions()
+    acceptor.close()
     await acceptor.wait_closed()
     say("Stopped; every session's console has ended.")
     return 0

@@ -52,6 +52,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
         self.last_input = time.monotonic()
         self.ended_by: str | None = None
         self.started = time.monotonic()
+        self._typeahead = bytearray()
         self._task: asyncio.Task | None = None
 
     # -- what the client asks for --------------------------------------------------------
@@ -81,6 +82,8 @@ class ConsoleSession(asyncssh.SSHServerSession):
         self.last_input = time.monotonic()
         if self.console:
             self.console.write(data)
+        elif len(self._typeahead) < 4096:
+            self._typeahead += data  # typed while the console starts
 
     def terminal_size_changed(self, width, height, pixwidth, pixheight) -> None:
         self.size = (width or self.size[0], height or self.size[1])
@@ -118,6 +121,9 @@ class ConsoleSession(asyncssh.SSHServerSession):
             await self._serve(identity)
         except OmeError as error:  # the audit log cannot be written: no console without its entry
             self._refuse(f"cannot open a console: {error}")
+        except OSError as error:  # no PTY or process to be had
+            self.ended_by = f"the console could not start: {error.strerror or error}"
+            self._refuse(self.ended_by)
         except asyncio.CancelledError:
             pass
         finally:
@@ -130,7 +136,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
         if self.term is None:
             return "the console needs a terminal, and this session asked for none: connect with ssh -t"
         if len(self.door.sessions) >= self.door.settings.max_sessions:
-            return (f"all {self.door.settings.max_sessions} console sessions this server allows are in use; "
+            return (f"this server allows {sessions(self.door.settings.max_sessions)} at once, and all are in use; "
                     "try again later")
         return None
 
@@ -147,6 +153,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
         self.console = PtyProcess(self._argv(identity), self._env(), str(self.door.settings.store),
                                   self._pass_output)
         await self.console.start(columns, rows)
+        self.console.write(bytes(self._typeahead))
         idle = asyncio.create_task(self._watch_idle())
         try:
             status = await self.console.wait()
@@ -181,6 +188,14 @@ class ConsoleSession(asyncssh.SSHServerSession):
                 return
             await asyncio.sleep(limit - quiet)
 
+    async def finish(self, why: str) -> None:
+        """End this session from the server's side (it is stopping), telling the user why."""
+        self.ended_by = why
+        if self.console:
+            await self.console.stop()
+        if self._task:
+            await asyncio.gather(self._task, return_exceptions=True)
+
     def _announce(self, why: str) -> None:
         if not self.chan.is_closing():
             self.chan.write(f"{TERMINAL_RESET}\r\nomeconsole: {why}\r\n".encode())
@@ -195,3 +210,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
         lasted = human_span(timedelta(seconds=int(time.monotonic() - self.started)))
         await self.door.record_quietly(identity, SESSION_END, "success", f"{self.ended_by}; after {lasted}",
                                        self.gate.peer)
+
+
+def sessions(count: int) -> str:
+    return f"{count} console session{'' if count == 1 else 's'}"

@@ -64,10 +64,7 @@ class SshDoor:
             print(f"omeconsole: {error}", file=sys.stderr, flush=True)
 
     async def close_sessions(self) -> None:
-        for session in list(self.sessions):
-            session.ended_by = "the server was stopped"
-            if session.console:
-                await session.console.stop()
+        await asyncio.gather(*(session.finish("the server was stopped") for session in list(self.sessions)))
 
     def banner(self) -> str:
         return (f"omeconsole: sign in with an SSH key listed for you on this server; passwords and "
@@ -86,6 +83,7 @@ class ConnectionGate(asyncssh.SSHServer):
         self.refused: dict[str, str] = {}  # fingerprint -> why
         self.accepted: tuple[str, str] | None = None  # identity, fingerprint of the key last found acceptable
         self.authenticated = False
+        self.sessions_opened = 0
         self.signed_in: asyncio.Future = asyncio.get_running_loop().create_future()
 
     @property
@@ -136,6 +134,12 @@ class ConnectionGate(asyncssh.SSHServer):
     def auth_completed(self) -> None:
         self.authenticated = True
         asyncio.create_task(self._record_sign_in())
+        asyncio.get_running_loop().call_later(LOGIN_TIMEOUT, self._close_if_idle)
+
+    def _close_if_idle(self) -> None:
+        """A connection that signed in but opened no session (ssh -N) does not hold on for ever."""
+        if not self.sessions_opened:
+            self.conn.close()
 
     async def _record_sign_in(self) -> None:
         identity, fingerprint = self.accepted
@@ -148,6 +152,7 @@ class ConnectionGate(asyncssh.SSHServer):
         self.signed_in.set_result(identity)
 
     def session_requested(self) -> ConsoleSession:
+        self.sessions_opened += 1
         return ConsoleSession(self)
 
     def connection_lost(self, exc) -> None:
