@@ -183,3 +183,18 @@ async def test_no_console_opens_when_its_audit_entry_cannot_be_written(door):
     assert await console.ended() == 1
     assert "cannot open a console" in console.text and "audit" in console.text
     assert server.children() == []
+
+
+async def test_the_keys_file_is_read_at_each_sign_in_and_a_broken_one_refuses_everyone(door, tmp_path):
+    server = door()
+    keys_file = tmp_path / "authorized_keys"
+    kept = [line for line in keys_file.read_text().splitlines() if HELPDESK not in line]
+    keys_file.write_text("\n".join(kept) + "\n")  # the helpdesk key is taken out while the server runs
+    with pytest.raises(asyncssh.PermissionDenied):
+        await connect(server.port, door.keys["helpdesk"])
+    keys_file.write_text("ssh-ed25519 AAAA-no-identity\n")
+    with pytest.raises(asyncssh.PermissionDenied):
+        await connect(server.port, door.keys["admin"])
+    logged = await server.logged("refused", "names no identity")
+    assert str(keys_file) in logged  # the full reason is the operator's; the client is told less
+    assert any("not in this server's authorized-keys file" in e["Detail"] for e in ssh_entries(door.cli))

@@ -112,24 +112,26 @@ class ConnectionGate(asyncssh.SSHServer):
         fingerprint = key.get_fingerprint()
         if fingerprint in self.refused:
             return False
-        identity, why = await asyncio.to_thread(self._judge, key)
+        identity, why, told = await asyncio.to_thread(self._judge, key)
         if why is None:
             self.accepted = (identity, fingerprint)
             return True
         self.refused[fingerprint] = why
         await self.door.record_quietly(identity, SIGN_IN, "refused", f"key {fingerprint}: {why}", self.peer)
-        self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {why}.\r\n")
+        self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {told}.\r\n")
         return False
 
-    def _judge(self, key: asyncssh.SSHKey) -> tuple[str | None, str | None]:
-        """The identity the key names, and why it may not sign in (None if it may)."""
+    def _judge(self, key: asyncssh.SSHKey) -> tuple[str | None, str | None, str | None]:
+        """The identity the key names, why it may not sign in (None if it may), and what the client is told."""
         try:
             entry = self.door.keys.identity_for(key)
             if entry is None:
-                return None, "it is not in this server's authorized-keys file; ask an administrator to add it"
-            return entry.identity, self.door.desk.refusal(entry.identity)
-        except OmeError as error:
-            return None, str(error)
+                why = "it is not in this server's authorized-keys file; ask an administrator to add it"
+                return None, why, why
+            why = self.door.desk.refusal(entry.identity)
+            return entry.identity, why, why
+        except OmeError as error:  # the full reason (paths and all) is for the audit log, not the client
+            return None, str(error), "the server cannot check keys right now; tell its administrator"
 
     def auth_completed(self) -> None:
         self.authenticated = True
@@ -145,7 +147,7 @@ class ConnectionGate(asyncssh.SSHServer):
         identity, fingerprint = self.accepted
         try:
             await self.door.record(identity, SIGN_IN, "success",
-                                   f"key {fingerprint}; SSH user name {self.username!r}", self.peer)
+                                   f"key {fingerprint}; SSH user name {self.username[:64]!r}", self.peer)
         except OmeError as error:
             self.signed_in.set_exception(error)
             return
@@ -163,4 +165,4 @@ class ConnectionGate(asyncssh.SSHServer):
         offered = f"{len(self.refused)} refused key(s)" if self.refused else "no public key was offered"
         await self.door.record_quietly(None, SIGN_IN, "refused",
                                        f"the connection closed without signing in ({offered}; only public keys "
-                                       f"are accepted); SSH user name {self.username!r}", self.peer)
+                                       f"are accepted); SSH user name {self.username[:64]!r}", self.peer)
