@@ -36,9 +36,9 @@ def cmd_serve(args) -> int:
                          args.idle_timeout, _say)
     from omeconsole.serve.web import check_web_listen, serve_web
 
-    check_web_listen(args.listen, args.allow_remote)
+    host, port = check_web_listen(args.listen, args.allow_remote)
     ome = console(args)  # the identity every browser tab acts as, checked before serving
-    return serve_web(store_dir(args), ome.actor.address, ome.actor.label, args.listen, args.allow_remote, _say)
+    return serve_web(store_dir(args), ome.actor.address, ome.actor.label, host, port, _say)
 
 
 HANDLERS = {"serve": cmd_serve}

@@ -51,8 +51,8 @@ def load_iso(text: str | None) -> datetime | None:
     return moment
 
 
-_SPAN = re.compile(r"^(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?$")
-_ISO_SPAN = re.compile(r"^PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?$")
+_SPAN = re.compile(r"^(?:(\d{1,6})h)?\s*(?:(\d{1,6})m(?:in)?)?\s*(?:(\d{1,7})s)?$")
+_ISO_SPAN = re.compile(r"^PT(?:(\d{1,6})H)?(?:(\d{1,6})M)?(?:(\d{1,7})S)?$")
 
 
 def parse_span(text: str, what: str = "duration") -> timedelta:

@@ -52,9 +52,16 @@ class SshDoor:
             login_timeout=LOGIN_TIMEOUT, keepalive_interval=KEEPALIVE_SECONDS, keepalive_count_max=4)
 
     async def record(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
-        """The audit entry first; then the same line on the server's output, for whoever runs it."""
-        entry = await asyncio.to_thread(self.desk.record, actor, action, outcome, detail, peer)
-        print(f"{entry.time} {peer} {entry.actor}: {action} {outcome}: {entry.detail}", flush=True)
+        await asyncio.to_thread(self._record_and_log, actor, action, outcome, detail, peer)
+
+    def _record_and_log(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
+        """The audit entry first; then the same line on the server's output, for whoever runs it.
+        In a worker thread: a slow disk or a paused terminal never holds up the sessions' traffic."""
+        entry = self.desk.record(actor, action, outcome, detail, peer)
+        try:
+            print(f"{entry.time} {peer} {entry.actor}: {action} {outcome}: {entry.detail}", flush=True)
+        except OSError:
+            pass  # nobody reads the server's output any more; the audit log has the entry
 
     async def record_quietly(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
         """For what has already happened (a session's end): a failure is reported, not raised."""

@@ -31,9 +31,8 @@ def check_web_listen(listen: str, allow_remote: bool) -> tuple[str, int]:
     return host, port
 
 
-def serve_web(store: Path, identity: str, label: str, listen: str, allow_remote: bool,
-              say: Callable[[str], None]) -> int:
-    host, port = check_web_listen(listen, allow_remote)
+def serve_web(store: Path, identity: str, label: str, host: str, port: int, say: Callable[[str], None]) -> int:
+    """Serve until stopped. The address was checked with check_web_listen."""
     from textual_serve.server import Server
 
     server = Server(web_command(store, identity), host=host, port=port, title="omeconsole")
