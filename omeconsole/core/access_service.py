@@ -114,7 +114,7 @@ class Elevation(ConsoleService):
         return request
 
     def list(self) -> list[AccessRequest]:
-        self.console.require_reader()
+        self.console.require_reader("access list")
         with self.store.writing():
             requests = self.sweep()
         if not sees_all_messages(self.actor):

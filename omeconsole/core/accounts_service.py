@@ -73,42 +73,42 @@ class ConnectedAccounts(ConsoleService):
         return account
 
     def list(self) -> list[ConnectedAccount]:
-        self.console.require_reader()
+        self.console.require_reader("accounts list")
         with self.store.reading():
             accounts = [ConnectedAccount.from_doc(a) for a in self.store.accounts()]
         if sees_all_messages(self.actor):
             return accounts
         return [a for a in accounts if a.mailbox == self.actor.address]
 
-    def _doc(self, account_id: str) -> dict:
+    def _doc(self, account_id: str, action: str) -> dict:
+        """The account, if this identity may see it; a user's attempt at another's is audited."""
+        self.console.require_reader(action, account_id)
         wanted = account_id.strip().upper()
         doc = next((a for a in self.store.accounts() if a["id"] == wanted), None)
-        visible = doc and (sees_all_messages(self.actor) or doc["mailbox"] == self.actor.address)
-        if not visible:
+        if doc is None or not (sees_all_messages(self.actor) or doc["mailbox"] == self.actor.address):
+            if not sees_all_messages(self.actor):
+                self.console.audit(action, wanted[:40], "refused", "no such account among this identity's own")
             raise NotFound(f"no connected account {account_id!r}; see 'omeconsole accounts list'")
         return doc
 
     def show(self, account_id: str) -> ConnectedAccount:
-        self.console.require_reader()
         with self.store.reading():
-            return ConnectedAccount.from_doc(self._doc(account_id))
+            return ConnectedAccount.from_doc(self._doc(account_id, "accounts show"))
 
     def reveal(self, account_id: str) -> tuple[ConnectedAccount, str, str]:
         """(account, elevation ID, credential): only under an active elevation, audited."""
-        self.console.require_reader()
         with self.store.writing():
             self.console.reload_tenant()
-            doc = self._doc(account_id)
+            doc = self._doc(account_id, "accounts reveal")
             elevation = Elevation(self.console).require_active("accounts reveal", doc["id"])
             self.console.audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
             plaintext = open_sealed(self.console.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"], doc["wrapped"])
         return ConnectedAccount.from_doc(doc), elevation.id, plaintext.decode("utf-8")
 
     def remove(self, account_id: str) -> ConnectedAccount:
-        self.console.require_reader()
         with self.store.writing():
             self.console.reload_tenant()
-            doc = self._doc(account_id)
+            doc = self._doc(account_id, "accounts remove")
             if not self._may_manage(doc["mailbox"]):
                 raise self.console.refuse("accounts remove", doc["id"], Refused(
                     f"only {doc['mailbox']} or a Global Administrator may remove {doc['id']}"))

@@ -6,10 +6,12 @@ on reading. If an entry cannot be written, the caller's action does not happen.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
 import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -74,32 +76,44 @@ class AuditLog:
 
     def append(self, *, actor: str, role: str, action: str, target: str, outcome: str,
                detail: str = "", origin: str = "cli", at: datetime | None = None) -> AuditEntry:
-        """Write one entry durably. Callers hold the store's exclusive lock."""
-        last = self._last_entry()
-        body = {
-            "seq": (last.seq + 1) if last else 1, "time": format_iso(at or utcnow()), "actor": actor,
-            "role": role, "action": action, "target": target, "outcome": outcome,
-            "detail": " ".join(detail.split()), "origin": origin,
-            "prev": last.hash if last else GENESIS,
-        }
-        entry = AuditEntry(**body, hash=_digest(body["prev"], body))
-        line = json.dumps({**body, "hash": entry.hash}, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._write_line(line.encode("utf-8"))
+        """Write one entry durably. The log's own lock keeps the chain whole, so a refusal met
+        under a shared store lock is recorded as surely as a change under the exclusive one."""
+        with self._locked() as fd:
+            last = self._last_entry()
+            body = {
+                "seq": (last.seq + 1) if last else 1, "time": format_iso(at or utcnow()), "actor": actor,
+                "role": role, "action": action, "target": target, "outcome": outcome,
+                "detail": " ".join(detail.split()), "origin": origin,
+                "prev": last.hash if last else GENESIS,
+            }
+            entry = AuditEntry(**body, hash=_digest(body["prev"], body))
+            line = json.dumps({**body, "hash": entry.hash}, ensure_ascii=False, separators=(",", ":")) + "\n"
+            self._write_line(fd, line.encode("utf-8"))
         return entry
 
-    def _write_line(self, data: bytes) -> None:
+    @contextmanager
+    def _locked(self):
         try:
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
-            try:
-                if os.write(fd, data) != len(data):
-                    raise OSError("short write to the audit log")
-                os.fsync(fd)
-            finally:
-                os.close(fd)
         except OSError as exc:
-            raise StoreError(
-                f"cannot write the audit log {self.path}: {exc.strerror or exc}; the action was not carried out"
-            ) from None
+            raise self._unwritable(exc) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield fd
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _write_line(self, fd: int, data: bytes) -> None:
+        try:
+            if os.write(fd, data) != len(data):
+                raise OSError("short write to the audit log")
+            os.fsync(fd)
+        except OSError as exc:
+            raise self._unwritable(exc) from None
+
+    def _unwritable(self, exc: OSError) -> StoreError:
+        return StoreError(f"cannot write the audit log {self.path}: {exc.strerror or exc}; "
+                          "the action was not carried out")
 
     def _last_entry(self) -> AuditEntry | None:
         try:

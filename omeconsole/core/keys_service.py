@@ -162,7 +162,7 @@ class KeyManager(ConsoleService):
     # -- the DKM security group --------------------------------------------------------
 
     def members(self) -> tuple[group.ServiceAccount, ...]:
-        self.console.require_reader()
+        self.console.require_reader("keys group")
         return group.MEMBERS
 
     def add_member(self, address: str) -> None:

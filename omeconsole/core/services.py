@@ -64,8 +64,9 @@ class Console:
             actor_address = admin.address
         self.actor = Actor.resolve(self.tenant, normalize_address(actor_address, "identity (--as)"))
         if is_service_account(self.actor.address):
-            raise Refused(f"{self.actor.address} is a service account; service accounts act only inside "
-                          "omeconsole's own services and never sign in")
+            raise self.refuse("sign-in", self.actor.address, Refused(
+                f"{self.actor.address} is a service account; service accounts act only inside "
+                "omeconsole's own services and never sign in"))
 
     @classmethod
     def open(cls, root: Path, actor_address: str | None = None, **kwargs) -> "Console":
@@ -107,15 +108,18 @@ class Console:
         except Refused as error:
             raise self.refuse(action, target, error) from None
 
-    def require_reader(self) -> None:
+    def require_reader(self, action: str, target: str = "") -> None:
+        """Only the tenant's users read anything; an outsider's attempt is refused and audited."""
         if self.actor.role is None:
-            raise Refused(f"{self.actor.address} is not a user of {self.tenant.organization}")
+            raise self.refuse(action, target or self.tenant.organization,
+                              Refused(f"{self.actor.address} is not a user of {self.tenant.organization}"))
 
     def require_overseer(self, what: str) -> None:
         """The audit log and the keyring's status are for admins and helpdesk."""
-        self.require_reader()
+        self.require_reader(what)
         if not sees_all_messages(self.actor):
-            raise Refused(f"{what} is for admins and helpdesk; {self.actor.label} may not read it")
+            raise self.refuse(what, self.tenant.organization, Refused(
+                f"{what} is for admins and helpdesk; {self.actor.label} may not read it"))
 
     def audit_entries(self, target: str | None = None) -> list[AuditEntry]:
         """The audit log, or the entries about one target (a Message ID, a request, a key version)."""
@@ -194,15 +198,22 @@ class Console:
 
     # -- reading ---------------------------------------------------------------------
 
-    def load(self, message_id: str) -> Message:
-        """A message this actor may read, by any pasted shape of its Message ID."""
-        self.require_reader()
+    def load(self, message_id: str, action: str = "read message") -> Message:
+        """A message this actor may read, by any pasted shape of its Message ID. A user's attempt at
+        a message they may not read is audited (whether or not it exists, which it does not reveal)."""
         canonical = normalize_message_id(message_id)
+        self.require_reader(action, canonical)
         message = self.store.get_message(canonical)
         if message is None or not can_read(self.actor, message):
-            raise NotFound(f"no message with Message ID {canonical}" +
-                           ("" if sees_all_messages(self.actor) else " among the messages you sent"))
+            raise self.not_visible(action, canonical)
         return message
+
+    def not_visible(self, action: str, canonical: str) -> NotFound:
+        """No such message for this identity. A user's attempt is audited, and never says whether it exists."""
+        if sees_all_messages(self.actor):
+            return NotFound(f"no message with Message ID {canonical}")
+        self.audit(action, canonical, "refused", "no such message among those this identity may see")
+        return NotFound(f"no message with Message ID {canonical} among the messages you sent")
 
     def trace(self, query: TraceQuery, limit: int | None = None) -> TraceResult:
         """Get-MessageTrace: one row per recipient, newest first; at most `limit` rows, the newest."""
@@ -210,11 +221,11 @@ class Console:
         with self.store.reading(), collection_paused():
             if query.message_id:
                 try:
-                    rows = self._rows(query, [self.load(query.message_id)])
+                    rows = self._rows(query, [self.load(query.message_id, "trace")])
                 except NotFound:
                     pass
             else:
-                self.require_reader()
+                self.require_reader("trace")
                 for batch in self.store.search(query):
                     rows.extend(self._rows(query, (m for m in batch if can_read(self.actor, m))))
                     if limit is not None and len(rows) > limit and searches_by_day(query):
@@ -233,7 +244,7 @@ class Console:
         """Get-MessageTraceDetail for one recipient of one message."""
         address = normalize_address(recipient, "recipient")
         with self.store.reading():
-            message = self.load(message_id)
+            message = self.load(message_id, "trace-detail")
         row = message.recipient(address)
         if row is None:
             raise NotFound(f"{address} is not a recipient of {message.message_id}")
@@ -245,7 +256,7 @@ class Console:
     def status(self, message_id: str) -> StatusResult:
         """Get-OMEMessageStatus: IsRevocable (as for an admin), Revoked, and every reason."""
         with self.store.reading():
-            message = self.load(message_id)
+            message = self.load(message_id, "status")
             content_key = self.content_key_state(message)
         return StatusResult(message, self.decide(message), content_key)
 
@@ -262,7 +273,7 @@ class Console:
         by date, encryption method and template (as the report's column names it), newest first;
         at most `limit` rows, the newest. The summary counts every matching row."""
         query = TraceQuery(start=start, end=end, encrypted_only=True)
-        self.require_reader()
+        self.require_reader("report")
         tally, kept = ReportTally(), []
         with self.store.reading(), collection_paused():
             for batch in self.store.search(query):
@@ -287,7 +298,7 @@ class Console:
         with self.store.writing():
             self.reload_tenant()
             message = self.store.get_message(canonical)
-            if message is None or (self.actor.role is not None and not can_read(self.actor, message)):
+            if message is None or not can_read(self.actor, message):  # a change attempt: audited for anyone
                 self.audit("revoke", canonical, "refused", "no such message among those this identity may see")
                 raise NotFound(f"no message with Message ID {canonical}")
             decision = self.decide(message)
@@ -317,7 +328,7 @@ class Console:
             message = self.store.get_message(canonical)
             row = message.recipient(address) if message else None
             if message is None or not (can_read(self.actor, message) or (signed_in and row)):
-                raise NotFound(f"no message with Message ID {canonical}")
+                raise self.not_visible("portal", canonical)
             if row is None:
                 raise NotFound(f"{address} is not a recipient of {message.message_id}")
             self._portal_serves(message, row)
