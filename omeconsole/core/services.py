@@ -264,6 +264,8 @@ class Console:
         """present, destroyed (by revocation or purge), or none (no portal copy: imported mail)."""
         if message.sealed_content is None:
             return "none"
+        if message.revocation and message.message_id in self.store.keys_being_destroyed():
+            return "destroyed"  # a revocation a crash interrupted; the next change finishes it
         return "present" if self.store.get_data_key(message.message_id) else "destroyed"
 
     def report(self, start: datetime | None = None, end: datetime | None = None,
@@ -311,8 +313,7 @@ class Console:
             self.audit("revoke", canonical, "success",
                         f"as {decision.acting_as}; link-based recipients who lose access: {lost}; "
                         "the portal copy's content key is destroyed")
-            self.store.add_revocations({canonical: revocation})
-            self.store.destroy_data_keys([canonical])
+            self.store.revoke({canonical: revocation})
         message.revocation = revocation
         return message
 

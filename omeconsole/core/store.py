@@ -6,6 +6,7 @@
     index/              message summaries by day, sender and recipient (trace_index.py)
     datakeys/XX.json    wrapped content keys, same sharding (they change on revoke and rewrap)
     revocations.json    who revoked what and when
+    revoking.json       only during a revocation: the content keys it is destroying
     keyring.json        key versions, sealed by the master key (dkm/keyring.py)
     master.key          the master key, 0600, when no passphrase protects the keyring
     access.json         elevation requests (dkm/access.py)
@@ -31,7 +32,7 @@ from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.dkm.access import AccessRequest
 from omeconsole.core.model import Message, Revocation
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.storage import StoreLock, dump_json, open_db, read_json, write_atomic
+from omeconsole.core.storage import StoreLock, dump_json, fsync_directory, open_db, read_json, write_atomic
 from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
 from omeconsole.core.trace_index import TraceIndex, partitions_of, summary_of
 
@@ -103,6 +104,7 @@ class Store:
         with self.lock.hold(exclusive=True):
             if self.indexed and mend_index:
                 self.index.repair(self._current_summaries)
+            self._finish_revoking()
             yield self
 
     # -- tenant ------------------------------------------------------------------------
@@ -357,6 +359,35 @@ class Store:
 
     def get_revocation(self, message_id: str) -> Revocation | None:
         return self.revocations().get(message_id)
+
+    @property
+    def revoking_path(self) -> Path:
+        return self.root / "revoking.json"
+
+    def revoke(self, revocations: dict[str, Revocation]) -> None:
+        """Record revocations and destroy their content keys as one change. The journal names the
+        keys before the revocation is recorded (the commit), so a crash between the two files is
+        finished by the next writer, and no reader meanwhile sees a revoked message's key as held."""
+        write_atomic(self.revoking_path, dump_json(sorted(revocations)))
+        self.add_revocations(revocations)
+        self.destroy_data_keys(list(revocations))
+        self.revoking_path.unlink()
+        fsync_directory(self.root)
+
+    def keys_being_destroyed(self) -> set[str]:
+        """The Message IDs whose content keys an interrupted revocation left to destroy."""
+        ids = read_json(self.revoking_path) or []
+        if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
+            raise StoreDamaged(self.revoking_path, "it is not a list of Message IDs")
+        return set(ids)
+
+    def _finish_revoking(self) -> None:
+        pending = self.keys_being_destroyed()
+        if pending:
+            revoked = self.revocations()
+            self.destroy_data_keys([mid for mid in pending if mid in revoked])
+            self.revoking_path.unlink()
+            fsync_directory(self.root)
 
     def add_revocations(self, revocations: dict[str, Revocation]) -> None:
         with open_db(self.revocations_path) as db:

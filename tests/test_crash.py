@@ -1,0 +1,98 @@
+"""SIGKILL at random points during sends, revokes, rotations, rewraps and imports.
+
+After every kill the store opens, every acknowledged change is there, nothing half-written is
+visible (a revoked message's content key is gone, and only then; every live message still opens
+for its recipient), and `audit verify` passes. OMECONSOLE_CRASH_KILLS sets how many kills
+(40 by default, the CI setting; the README quotes a long local run).
+"""
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+
+from conftest import ROOT
+from omeconsole.core.audit_service import AuditTrail
+from omeconsole.core.keys_service import KeyManager
+from omeconsole.core.services import Console
+
+KILLS = int(os.environ.get("OMECONSOLE_CRASH_KILLS", "200"))
+RECIPIENT = "bob.kelly@gmail.com"
+
+
+class Acknowledged:
+    """Every change a worker printed as done, in all rounds."""
+
+    def __init__(self):
+        self.sent: dict[str, int] = {}
+        self.revoked: set[str] = set()
+        self.imported: set[str] = set()
+        self.primary_at_least = 1
+        self.rewrapped_to = 0
+        self.kinds = Counter()
+
+    def take(self, line: str) -> None:
+        _, kind, *detail = line.split()
+        self.kinds[kind] += 1
+        if kind == "send":
+            self.sent[detail[0]] = int(detail[1])
+        elif kind == "revoke":
+            self.revoked.add(detail[0])
+        elif kind == "rotate":
+            self.primary_at_least = max(self.primary_at_least, int(detail[0]))
+        elif kind == "rewrap":
+            self.rewrapped_to = max(self.rewrapped_to, int(detail[0]))
+        else:
+            self.imported.update(detail)
+
+
+def kill_at_random(store, acked: Acknowledged, rng: random.Random, round_number: int) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    worker = subprocess.Popen([sys.executable, str(ROOT / "tests" / "crash_worker.py"), str(store), "0",
+                               str(round_number)], stdout=subprocess.PIPE, text=True, env=env)
+    for _ in range(rng.randrange(0, 6)):
+        line = worker.stdout.readline()
+        assert line.startswith("ack "), line
+        acked.take(line)
+    time.sleep(rng.random() * 0.03)  # lands the kill part-way into the next change, or its start-up
+    worker.send_signal(signal.SIGKILL)
+    for line in worker.stdout:  # printed before the kill landed: acknowledged too
+        acked.take(line)
+    worker.wait()
+    worker.stdout.close()
+
+
+def check_everything_acknowledged_is_there(store, acked: Acknowledged) -> None:
+    app = Console.open(store)
+    for message_id in acked.sent:
+        status = app.status(message_id)
+        revoked = status.decision.revoked
+        assert status.content_key == ("destroyed" if revoked else "present"), (message_id, status.content_key)
+        if message_id in acked.revoked:
+            assert revoked, message_id
+    for message_id in acked.imported:
+        assert app.status(message_id).content_key == "none"
+    keyring = app.keyring()
+    assert keyring.primary.version >= acked.primary_at_least
+    wrapped = KeyManager(app).count_wrapped()
+    assert not [v for v in wrapped if v < acked.rewrapped_to], (wrapped, acked.rewrapped_to)
+    recipient = Console.open(store, RECIPIENT)
+    live = [m for m in acked.sent if m not in acked.revoked][-3:]
+    for message_id in live:
+        view = recipient.portal(message_id, RECIPIENT)
+        assert view.state == "revoked" or view.body == f"secret body {acked.sent[message_id]}"
+    verification = AuditTrail(app).verify()
+    assert verification.ok, verification.to_record()
+
+
+def test_killed_at_random_points_nothing_acknowledged_is_lost(demo_store):
+    rng = random.Random(2026)
+    acked = Acknowledged()
+    for round_number in range(1, KILLS + 1):
+        kill_at_random(demo_store, acked, rng, round_number)
+        check_everything_acknowledged_is_there(demo_store, acked)
+    print(f"\n{KILLS} kills survived; acknowledged: {dict(acked.kinds)}")
+    assert set(acked.kinds) == {"send", "revoke", "rotate", "rewrap", "import"} or KILLS < 20

@@ -1,0 +1,242 @@
+"""Hostile input, generated: every parser a person or a file reaches answers with a value or one clear
+line, never a traceback; and a rejected file or a hand-edited store file changes nothing.
+
+`HYPOTHESIS_PROFILE=long` runs ten times the examples (see README, How we test it).
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from conftest import FIXTURES
+from omeconsole.core.addresses import normalize_address, parse_patterns
+from omeconsole.core.csvexport import to_csv
+from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.errors import OmeError
+from omeconsole.core.import_service import TraceImport
+from omeconsole.core.importers import RowError, parse_export_date, read_trace_export
+from omeconsole.core.message_id import normalize_message_id
+from omeconsole.core.query import TraceQuery
+from omeconsole.core.services import Console
+from omeconsole.core.timeutil import parse_iso, parse_span
+
+settings.register_profile("ci", max_examples=150, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.register_profile("long", max_examples=1500, deadline=None,
+                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+FEW = settings(max_examples=max(settings().max_examples // 5, 20))  # the examples that touch a whole store
+
+# text as people paste it: letters, digits, the punctuation of IDs and addresses, spaces, controls, non-ASCII
+_PASTE = st.text(st.sampled_from(list("abcXYZ019._-+@<>*\"' \t\n\r,;:[]()=\\/%!é中\x00\x1b\u202e")), max_size=80)
+_ANY = st.one_of(_PASTE, st.text(max_size=300))
+
+
+def assert_one_clear_line(error: Exception) -> None:
+    text = str(error)
+    assert text and "\n" not in text and "\r" not in text and len(text) < 600, repr(text)
+    assert "Traceback" not in text
+
+
+def answers(parse, text):
+    """parse(text), or None after checking the error is an OmeError of one clear line."""
+    try:
+        return parse(text)
+    except OmeError as error:
+        assert_one_clear_line(error)
+        return None
+
+
+def ids():
+    left = st.text(st.sampled_from(list("ABCDEFabc0123456789.$-_")), min_size=1, max_size=40)
+    right = st.text(st.sampled_from(list("abcdefghNAMPRD0123456789.-")), min_size=1, max_size=40)
+    noise = st.sampled_from(["", " ", "<", ">", "\"", "'", ".", "\t", "\n"])
+    return st.builds(lambda a, l, r, b: f"{a}{l}@{r}{b}", noise, left, right, noise)
+
+
+@given(st.one_of(ids(), _ANY))
+def test_message_ids(text):
+    canonical = answers(normalize_message_id, text)
+    if canonical is not None:
+        assert canonical.startswith("<") and canonical.endswith(">") and "@" in canonical
+        assert not any(c.isspace() or ord(c) < 32 for c in canonical)
+        assert normalize_message_id(canonical) == canonical
+
+
+@given(st.one_of(st.emails(), st.builds(lambda d: f"*@{d}", st.from_regex(r"[a-z0-9.-]{1,30}", fullmatch=True)),
+                 _ANY))
+def test_addresses_and_patterns(text):
+    address = answers(normalize_address, text)
+    if address is not None:
+        assert address == address.lower() and normalize_address(address) == address
+        assert not any(c.isspace() or ord(c) < 32 for c in address)
+    patterns = answers(lambda t: parse_patterns([t]), text)
+    for pattern in patterns or []:
+        assert pattern.address or pattern.domain
+
+
+@given(st.one_of(st.datetimes().map(lambda d: d.isoformat()), st.dates().map(str), _ANY))
+def test_dates(text):
+    moment = answers(parse_iso, text)
+    if moment is not None:
+        assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
+
+
+@given(st.one_of(st.from_regex(r"\d{1,3}/\d{1,3}/\d{1,5} \d{1,2}:\d{1,2}(:\d{1,2})?( [AP]M)?", fullmatch=True),
+                 st.from_regex(r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}", fullmatch=True), _ANY),
+       st.booleans())
+def test_export_dates(text, day_first):
+    try:
+        parse_export_date(text, day_first)
+    except RowError as error:
+        assert_one_clear_line(error)
+
+
+@given(st.one_of(st.from_regex(r"(\d{1,12}h)?\s*(\d{1,12}m)?\s*(\d{1,12}s)?", fullmatch=True),
+                 st.from_regex(r"PT(\d{1,9}H)?(\d{1,9}M)?(\d{1,9}S)?", fullmatch=True), _ANY))
+def test_durations(text):
+    span = answers(parse_span, text)
+    if span is not None:
+        assert span.total_seconds() >= 0
+    answers(parse_duration, text)
+
+
+@given(st.lists(st.text(max_size=60), min_size=1, max_size=5))
+def test_csv_export_neutralises_every_formula_cell(cells):
+    columns = tuple(f"C{n}" for n in range(len(cells)))
+    text = to_csv([dict(zip(columns, cells))], columns)
+    header, row = list(csv.reader(io.StringIO(text, newline="")))
+    assert tuple(header) == columns
+    for written, original in zip(row, cells):
+        if original.startswith(("=", "+", "-", "@", "\t", "\r")):
+            try:
+                float(original)
+                assert written == original  # a negative number is a number, not a formula
+            except ValueError:
+                assert written == "'" + original
+        else:
+            assert written == original
+
+
+# -- files: the three import formats, damaged every way --------------------------------------
+
+SOURCES = {name: (FIXTURES / name).read_bytes() for name in (
+    "messagetrace-ps51.csv", "messagetrace-en-gb.csv", "messagetrace-de-de.csv", "enhanced-summary-utf16.csv",
+    "enhanced-summary-utf8.csv", "graph-messagetraces.json")}
+FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1+1"]
+
+
+def _reencode(raw: bytes, encoding: str) -> bytes:
+    text = raw.decode("utf-16") if raw.startswith(b"\xff\xfe") else raw.decode("utf-8-sig")
+    return text.encode(encoding, errors="replace")
+
+
+@st.composite
+def damaged_files(draw) -> bytes:
+    raw = SOURCES[draw(st.sampled_from(sorted(SOURCES)))]
+    how = draw(st.sampled_from(["truncate", "encoding", "huge", "formula", "bytes", "quote"]))
+    if how == "truncate":
+        return raw[:draw(st.integers(0, len(raw)))]
+    if how == "encoding":
+        return _reencode(raw, draw(st.sampled_from(["latin-1", "utf-16-be", "cp1252", "utf-32"])))
+    text = _reencode(raw, "utf-8").decode("utf-8")
+    at = draw(st.integers(0, len(text)))
+    insert = {"huge": lambda: "x" * draw(st.sampled_from([10_000, 200_000])),
+              "formula": lambda: draw(st.sampled_from(FORMULAS)),
+              "bytes": lambda: draw(st.text(max_size=20)),
+              "quote": lambda: "\""}[how]()
+    return (text[:at] + insert + text[at:]).encode("utf-8")
+
+
+_FILES = Path(tempfile.mkdtemp(prefix="omeconsole-fuzz-"))
+
+
+def _written(data: bytes) -> Path:
+    path = _FILES / f"export-{abs(hash(data))}.csv"
+    path.write_bytes(data)
+    return path
+
+
+@given(damaged_files())
+def test_import_files_parse_or_say_why(data):
+    try:
+        parsed = read_trace_export(_written(data))
+    except OmeError as error:
+        assert_one_clear_line(error)
+        return
+    for problem in parsed.errors:
+        assert problem.startswith(("line ", "value[")) and "\n" not in problem and len(problem) < 600
+    for row in parsed.rows:
+        assert row.message_id.startswith("<") and len(row.subject) <= 1000
+
+
+def _snapshot(root: Path) -> dict:
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and p.name != "store.lock"}
+
+
+@FEW
+@given(damaged_files())
+def test_an_import_either_lands_whole_or_changes_nothing(demo_template, data):
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "store"
+        shutil.copytree(demo_template, root)
+        before = _snapshot(root)
+        app = Console.open(root)
+        try:
+            result = TraceImport(app).import_file(_written(data))
+        except OmeError as error:
+            assert_one_clear_line(error)
+            assert _snapshot(root) == before
+            return
+        if result.rows_added == 0:
+            assert _snapshot(root) == before
+        assert all(app.status(row.message_id) for row in read_trace_export(_written(data)).rows)
+        trace = app.trace(TraceQuery(), limit=10_000)
+        exported = to_csv([r.to_record() for r in trace.rows], tuple(trace.rows[0].to_record()))
+        for line in csv.reader(io.StringIO(exported, newline="")):
+            assert not any(cell.startswith(("=", "+", "@")) for cell in line)
+
+
+# -- store files edited by hand --------------------------------------------------------------
+
+def _edit(draw, raw: bytes) -> bytes:
+    how = draw(st.sampled_from(["truncate", "flip", "json"]))
+    if how == "truncate":
+        return raw[:draw(st.integers(0, max(len(raw) - 1, 0)))]
+    if how == "flip" and raw:
+        at = draw(st.integers(0, len(raw) - 1))
+        return raw[:at] + bytes([draw(st.integers(0, 255))]) + raw[at + 1:]
+    value = draw(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+                              lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner,
+                                                                                          max_size=3), max_leaves=6))
+    return json.dumps(value).encode()
+
+
+@FEW
+@given(st.sampled_from(["top", "messages", "index/days", "index/senders", "index/recipients", "datakeys"]), st.data())
+def test_a_hand_edited_store_file_is_reported_and_never_rewritten(demo_template, where, data):
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch) / "store"
+        shutil.copytree(demo_template, root)
+        folder = root if where == "top" else root / where
+        candidates = sorted(p for p in folder.glob("*.json"))
+        path = data.draw(st.sampled_from(candidates))
+        path.write_bytes(_edit(data.draw, path.read_bytes()))
+        before = _snapshot(root)
+        try:
+            app = Console.open(root)
+            app.trace(TraceQuery(senders=parse_patterns(["megan.bowen@contoso.com"])))
+            app.report()
+            for row in app.trace(TraceQuery()).rows[:20]:
+                app.status(row.message.message_id)
+        except OmeError as error:
+            assert_one_clear_line(error)
+        assert _snapshot(root) == before
