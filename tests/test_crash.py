@@ -3,7 +3,7 @@
 After every kill the store opens, every acknowledged change is there, nothing half-written is
 visible (a revoked message's content key is gone, and only then; every live message still opens
 for its recipient), and `audit verify` passes. OMECONSOLE_CRASH_KILLS sets how many kills
-(40 by default, the CI setting; the README quotes a long local run).
+(200 by default, the CI setting; the README quotes a longer local run).
 """
 
 import os

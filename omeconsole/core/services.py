@@ -87,9 +87,12 @@ class Console:
                                        origin=self.origin, at=self.clock())
 
     def keyring(self) -> Keyring:
-        """The unlocked keyring. Under the exclusive lock, a due rollover happens first, audited."""
+        """The unlocked keyring as it is now on disk. Under the exclusive lock, a due rollover happens
+        first, audited. Read afresh each time: another process may have rotated it since."""
         if self._keyring is None:
             self._keyring = Keyring.unlock(self.store.root, self._passphrase)
+        else:
+            self._keyring = self._keyring.reread()
         if self.store.lock.exclusive and self._keyring.rollover_due(self.clock()):
             old = self._keyring.primary.version
             self.audit_as_service(KEY_ROLLOVER_SERVICE, "keys rollover", f"key version {old + 1}",

@@ -126,6 +126,14 @@ class Keyring:
         keyring._check_master()
         return keyring
 
+    def reread(self) -> "Keyring":
+        """The keyring as it is on disk now (another process may have rotated it), opened with the
+        master key already unlocked, so a passphrase is asked for once per process."""
+        fresh = Keyring.metadata(self.path.parent)
+        fresh._master = self._master
+        fresh._check_master()
+        return fresh
+
     @staticmethod
     def _master_key(root: Path, settings: dict, passphrase: Callable[[], str] | None) -> bytes:
         if settings["protection"] == "key-file":
