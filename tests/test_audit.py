@@ -149,3 +149,20 @@ def test_refused_revokes_are_audited_with_their_reasons(demo_store):
     last = Console.open(demo_store).audit_entries()[-1]
     assert (last.actor, last.action, last.outcome) == ("lynne.robbins@contoso.com", "revoke", "refused")
     assert "helpdesk" in last.detail and last.target == message.message_id
+
+
+def test_a_disk_that_takes_half_a_line_leaves_the_log_as_it_was(log, monkeypatch):
+    """A full disk can take part of an entry; the log is cut back, so later changes are not blocked."""
+    before = log.path.read_bytes()
+    real_write = os.write
+
+    def half(fd, data):
+        return real_write(fd, data[: len(data) // 2])
+
+    monkeypatch.setattr(os, "write", half)
+    with pytest.raises(StoreError, match="cannot write the audit log"):
+        _append(log, 1)
+    monkeypatch.undo()
+    assert log.path.read_bytes() == before
+    _append(log, 1)
+    assert log.entries()[-1].seq == len(log.entries())

@@ -6,6 +6,7 @@ on reading. If an entry cannot be written, the caller's action does not happen.
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.errors import OmeError, StoreDamaged, StoreError
 from omeconsole.core.storage import FILE_MODE
 from omeconsole.core.timeutil import format_iso, utcnow
 
@@ -73,6 +74,7 @@ def _sequences(lines: list[bytes]) -> set[int]:
 class AuditLog:
     def __init__(self, store_dir: Path):
         self.path = Path(store_dir) / AUDIT_FILE
+        self.appended: list[AuditEntry] = []  # by this process, newest last
 
     def append(self, *, actor: str, role: str, action: str, target: str, outcome: str,
                detail: str = "", origin: str = "cli", at: datetime | None = None) -> AuditEntry:
@@ -89,7 +91,21 @@ class AuditLog:
             entry = AuditEntry(**body, hash=_digest(body["prev"], body))
             line = json.dumps({**body, "hash": entry.hash}, ensure_ascii=False, separators=(",", ":")) + "\n"
             self._write_line(fd, line.encode("utf-8"))
+        self.appended.append(entry)
         return entry
+
+    def record_failure(self, since: int, error: Exception) -> None:
+        """After a change whose entry (appended after `since`) was written but which then failed:
+        say so in the log, as far as the disk allows. The error that stopped it is what the person sees."""
+        done = [e for e in self.appended[since:] if e.outcome == "success"]
+        if not done:
+            return
+        last = done[-1]
+        try:
+            self.append(actor=last.actor, role=last.role, action=last.action, target=last.target, outcome="failed",
+                        detail=f"not carried out (entry {last.seq}): {error}", origin=last.origin)
+        except OmeError:
+            pass
 
     @contextmanager
     def _locked(self):
@@ -104,11 +120,18 @@ class AuditLog:
             os.close(fd)  # releases the lock
 
     def _write_line(self, fd: int, data: bytes) -> None:
+        """Append one line whole, or leave the log as it was: a full disk can take part of a line,
+        and a torn last line would stop every later change."""
+        size = os.fstat(fd).st_size
         try:
             if os.write(fd, data) != len(data):
-                raise OSError("short write to the audit log")
+                raise OSError(errno.ENOSPC, "short write to the audit log")
             os.fsync(fd)
         except OSError as exc:
+            try:
+                os.ftruncate(fd, size)
+            except OSError:
+                pass
             raise self._unwritable(exc) from None
 
     def _unwritable(self, exc: OSError) -> StoreError:

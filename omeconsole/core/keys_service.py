@@ -47,9 +47,11 @@ class KeyManager(ConsoleService):
     # -- reading -----------------------------------------------------------------------
 
     def count_wrapped(self) -> Counter:
-        counts = Counter()
+        """Wrapped keys by version; not those an interrupted revocation is still to destroy."""
+        counts, going = Counter(), self.store.keys_awaiting_destruction()
         for path in self.store.datakey_shards():
-            counts.update(int(record["key_version"]) for record in self.store.read_data_keys(path))
+            counts.update(int(record["key_version"]) for record in self.store.read_data_keys(path)
+                          if record["message_id"] not in going)
         counts.update(int(a["wrapped"]["key_version"]) for a in self.store.accounts())
         return counts
 

@@ -165,8 +165,7 @@ class Console:
             self.audit("send", message.message_id, "success",
                         f"from {draft.sender} to {len(draft.recipients)} recipient(s); "
                         f"{protection.title}" + (f", template \"{message.template}\"" if message.template else ""))
-            self.store.put_data_keys({message.message_id: wrapped})
-            self.store.put_messages([message])
+            self.store.put_messages([message], data_keys={message.message_id: wrapped})
         return message
 
     def _draft(self, sender, recipients, subject, body, protection, method, template, received) -> Draft:
@@ -267,7 +266,7 @@ class Console:
         """present, destroyed (by revocation or purge), or none (no portal copy: imported mail)."""
         if message.sealed_content is None:
             return "none"
-        if message.revocation and message.message_id in self.store.keys_being_destroyed():
+        if message.revocation and message.message_id in self.store.keys_awaiting_destruction():
             return "destroyed"  # a revocation a crash interrupted; the next change finishes it
         return "present" if self.store.get_data_key(message.message_id) else "destroyed"
 

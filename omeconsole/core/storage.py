@@ -43,8 +43,12 @@ def read_json(path: Path):
         raise StoreDamaged(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
 
 
+_staging = threading.local()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace path with data, durably: temp file, fsync, os.replace, fsync of the directory."""
+    """Replace path with data, durably: temp file, fsync, os.replace, fsync of the directory.
+    Inside all_or_nothing() the replace waits until every file of the change is written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
@@ -53,11 +57,42 @@ def write_atomic(path: Path, data: bytes) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
+        staged = getattr(_staging, "files", None)
+        if staged is not None:
+            staged.append((tmp, path))
+            return
         os.replace(tmp, path)
     except OSError as exc:
         _remove_quietly(tmp)
         raise StoreError(f"cannot write store file {path}: {exc.strerror or exc}; nothing was changed") from None
     fsync_directory(path.parent)
+
+
+@contextmanager
+def all_or_nothing():
+    """The files written inside land together or not at all: each is written out in full first (so
+    a full disk fails the change before any file is replaced), then all are moved into place.
+    Each file may be written only once inside, since reads still see the old one."""
+    if getattr(_staging, "files", None) is not None:
+        yield
+        return
+    staged: list[tuple[Path, Path]] = []
+    _staging.files = staged
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            _remove_quietly(tmp)
+        raise
+    finally:
+        _staging.files = None
+    try:
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"cannot move a written file into place ({exc.strerror or exc})") from None
+    for directory in {path.parent for _, path in staged}:
+        fsync_directory(directory)
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -32,7 +32,9 @@ from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.dkm.access import AccessRequest
 from omeconsole.core.model import Message, Revocation
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.storage import StoreLock, dump_json, fsync_directory, open_db, read_json, write_atomic
+from omeconsole.core.storage import (
+    StoreLock, all_or_nothing, dump_json, fsync_directory, open_db, read_json, write_atomic,
+)
 from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
 from omeconsole.core.trace_index import TraceIndex, partitions_of, summary_of
 
@@ -105,7 +107,12 @@ class Store:
             if self.indexed and mend_index:
                 self.index.repair(self._current_summaries)
             self._finish_revoking()
-            yield self
+            since = len(self.audit.appended)
+            try:
+                yield self
+            except (StoreError, OSError) as error:  # the disk failed it, not the rules
+                self.audit.record_failure(since, error)
+                raise
 
     # -- tenant ------------------------------------------------------------------------
 
@@ -203,29 +210,39 @@ class Store:
         with open_db(self._message_path(self.shard_of(message_id))) as db:
             return db.table("messages").contains(Query().message_id == message_id)
 
-    def put_messages(self, messages: list[Message]) -> None:
-        """Insert new messages and replace existing ones: one atomic write per shard touched,
-        then the trace index partitions their old and new summaries are filed under."""
+    def put_messages(self, messages: list[Message], data_keys: dict[str, dict] | None = None) -> None:
+        """Insert new messages (with their wrapped content keys) and replace existing ones: every
+        shard touched lands at once, then the trace index partitions their summaries are filed under."""
         new = {m.message_id: summary_of(m.to_doc()) for m in messages}
         if self.indexed:
             old = self._current_summaries(new)
             touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set())
                        for mid, s in new.items()}
             self.index.begin(touched)
-        for shard, group in _group_by(messages, lambda m: self.shard_of(m.message_id)).items():
-            with open_db(self._message_path(shard)) as db:
-                table = db.table("messages")
-                existing = {doc["message_id"]: doc.doc_id for doc in table.all()}
-                replacements = {m.message_id: m.to_doc() for m in group if m.message_id in existing}
-                fresh = [m.to_doc() for m in group if m.message_id not in existing]
-                if replacements:
-                    table.update(lambda doc, new=replacements: doc.update(new[doc["message_id"]]),
-                                 doc_ids=[existing[mid] for mid in replacements])
-                if fresh:
-                    table.insert_multiple(fresh)
+        with all_or_nothing():  # the commit: every shard of the change, or none
+            if data_keys:
+                self.put_data_keys(data_keys)
+            for shard, group in _group_by(messages, lambda m: self.shard_of(m.message_id)).items():
+                self._put_in_shard(shard, group)
         if self.indexed:
-            self.index.apply(set().union(*touched.values()), set(new), new)
-            self.index.finish()
+            try:
+                self.index.apply(set().union(*touched.values()), set(new), new)
+                self.index.finish()
+            except StoreError:
+                pass  # committed: the journal stays, readers take these messages from the shards,
+                # and the next change files them (a full disk fails the index, not the change)
+
+    def _put_in_shard(self, shard: str, group: list[Message]) -> None:
+        with open_db(self._message_path(shard)) as db:
+            table = db.table("messages")
+            existing = {doc["message_id"]: doc.doc_id for doc in table.all()}
+            replacements = {m.message_id: m.to_doc() for m in group if m.message_id in existing}
+            fresh = [m.to_doc() for m in group if m.message_id not in existing]
+            if replacements:
+                table.update(lambda doc, new=replacements: doc.update(new[doc["message_id"]]),
+                             doc_ids=[existing[mid] for mid in replacements])
+            if fresh:
+                table.insert_multiple(fresh)
 
     def _current_summaries(self, message_ids) -> dict[str, dict]:
         """Summaries of these messages as the shards hold them now (absent ones left out)."""
@@ -370,9 +387,10 @@ class Store:
         finished by the next writer, and no reader meanwhile sees a revoked message's key as held."""
         write_atomic(self.revoking_path, dump_json(sorted(revocations)))
         self.add_revocations(revocations)
-        self.destroy_data_keys(list(revocations))
-        self.revoking_path.unlink()
-        fsync_directory(self.root)
+        try:
+            self._finish_revoking()
+        except (StoreError, OSError):
+            pass  # committed: the key is never used again, and the next change destroys it
 
     def keys_being_destroyed(self) -> set[str]:
         """The Message IDs whose content keys an interrupted revocation left to destroy."""
@@ -380,6 +398,12 @@ class Store:
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise StoreDamaged(self.revoking_path, "it is not a list of Message IDs")
         return set(ids)
+
+    def keys_awaiting_destruction(self) -> set[str]:
+        """Revoked messages whose content keys an interrupted revocation left on disk: never used
+        again, shown as destroyed, and destroyed by the next change."""
+        going = self.keys_being_destroyed()
+        return going & set(self.revocations()) if going else set()
 
     def _finish_revoking(self) -> None:
         pending = self.keys_being_destroyed()
