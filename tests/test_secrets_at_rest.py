@@ -49,3 +49,27 @@ def test_errors_and_exports_never_carry_secrets(demo_cli: CLI):
     for result in outputs:
         assert CREDENTIAL not in result.stdout + result.stderr
         assert "Please find the details below" not in result.stdout + result.stderr
+
+
+def test_screenshots_and_snapshots_show_no_message_body_or_key(demo_cli: CLI):
+    """What the README and the snapshot tests publish: the portal preview shown is of a revoked message."""
+    from conftest import ROOT
+
+    from omeconsole.core.demo import BODY
+
+    fragments = [BODY.split("{n}")[0].split("\n\n")[1][:40], "BEGIN OPENSSH PRIVATE KEY", "PRIVATE KEY"]
+    files = [*(ROOT / "screenshots").iterdir(), *(ROOT / "tests" / "__snapshots__").rglob("*.svg")]
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        for fragment in fragments:
+            assert fragment not in text, (path, fragment)
+
+
+def test_a_wrong_passphrase_is_never_echoed(cli: CLI):
+    cli("init", "--org", "Woodgrove", "--domain", "woodgrovebank.com", "--admin", "a@woodgrovebank.com",
+        "--license", "E5", "--passphrase-stdin", stdin=PASSPHRASE + "\n")
+    wrong = "wrong passphrase 55aa"
+    result = cli("keys", "rotate", env={"OMECONSOLE_PASSPHRASE": wrong}, check=1)
+    assert "wrong passphrase for the keyring" in result.stderr
+    assert wrong not in result.stdout + result.stderr and PASSPHRASE not in result.stdout + result.stderr

@@ -45,6 +45,8 @@ async def test_a_helpdesk_key_draws_the_console_as_that_identity_with_revoke_wit
     server = door()
     assert any(line.startswith("Host key") and "(created now): SHA256:" in line for line in server.banner)
     assert (server.host_key.stat().st_mode & 0o777) == 0o600
+    secret = [line for line in server.host_key.read_text().splitlines() if "PRIVATE KEY" not in line][0]
+    assert secret[:24] not in "\n".join(server.banner)  # the fingerprint is printed, never the key
     console = await open_console(server.port, door.keys["helpdesk"])
     await console.wait_for_text(f"acting as {HELPDESK}", "Message Trace")
     message_id = case_id(door.cli, "revocable")
