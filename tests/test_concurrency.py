@@ -87,6 +87,8 @@ async def test_many_writers_at_once_lose_nothing_and_duplicate_nothing(demo_stor
     assert await asyncio.wait_for(console.process.wait(), 60) == 0
 
     done = acknowledged([out for out, _ in results])
+    print(f"\n{sum(map(len, done.values()))} operations by {len(procs)} processes at once: "
+          + ", ".join(f"{len(v)} {k}" for k, v in sorted(done.items())))
     app = Console.open(demo_store)
     after = [m.message_id for m in app.store.iter_messages()]
     assert len(after) == len(set(after)), "a Message ID is duplicated"

@@ -132,6 +132,7 @@ def test_a_full_disk_at_any_write_refuses_the_change_or_completes_it_whole(base,
     monkeypatch.undo()
     done, writes = visible(done_root), counter.calls
     assert done != before and writes >= 2
+    print(f"\n{change}: a full disk at each of its {writes} writes")
     for n in range(1, writes + 1):
         root = _copy(base_root, tmp_path, f"full-at-{n}")
         entries = len(AuditLog(root).entries())

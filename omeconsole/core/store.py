@@ -389,7 +389,7 @@ class Store:
         self.add_revocations(revocations)
         try:
             self._finish_revoking()
-        except (StoreError, OSError):
+        except StoreError:
             pass  # committed: the key is never used again, and the next change destroys it
 
     def keys_being_destroyed(self) -> set[str]:
@@ -410,8 +410,11 @@ class Store:
         if pending:
             revoked = self.revocations()
             self.destroy_data_keys([mid for mid in pending if mid in revoked])
-            self.revoking_path.unlink()
-            fsync_directory(self.root)
+            try:
+                self.revoking_path.unlink()
+                fsync_directory(self.root)
+            except OSError as exc:
+                raise StoreError(f"cannot remove {self.revoking_path}: {exc.strerror}") from None
 
     def add_revocations(self, revocations: dict[str, Revocation]) -> None:
         with open_db(self.revocations_path) as db:
