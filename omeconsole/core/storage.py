@@ -71,8 +71,9 @@ def write_atomic(path: Path, data: bytes) -> None:
 @contextmanager
 def all_or_nothing():
     """The files written inside land together or not at all: each is written out in full first (so
-    a full disk fails the change before any file is replaced), then all are moved into place.
-    Each file may be written only once inside, since reads still see the old one."""
+    a full disk fails the change before any file is replaced), then all are moved into place, in
+    order. A file written inside must not be opened again inside: reading it from disk still gives
+    the old one (one open_db may write it more than once; its last write lands)."""
     if getattr(_staging, "files", None) is not None:
         yield
         return
