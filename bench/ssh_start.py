@@ -26,10 +26,7 @@ HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent
 sys.path[:0] = [str(CHECKOUT), str(CHECKOUT / "tests")]
 
-import pyte  # noqa: E402
-
-from omeconsole.serve.pty_process import PtyProcess  # noqa: E402
-from ssh_support import SshServer, authorized_line, make_key, open_console  # noqa: E402
+from ssh_support import LocalConsole, SshServer, authorized_line, make_key, open_console  # noqa: E402
 
 DRAWN = ("Message Trace", " of ")  # the tabs, and the table's "1–N of N" line once the search is in
 IDENTITY = "lynne.robbins@contoso.com"
@@ -49,25 +46,12 @@ async def over_ssh(port: int, key: Path) -> float:
 
 
 async def on_local_pty(store: Path) -> float:
-    screen = pyte.Screen(120, 40)
-    stream = pyte.ByteStream(screen)
-    changed = asyncio.Event()
-
-    def output(data: bytes) -> None:
-        stream.feed(data)
-        changed.set()
-
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
-    env.update(TERM="xterm-256color", PYTHONPATH=str(CHECKOUT), TEXTUAL_COLOR_SYSTEM="256")
     start = time.perf_counter()
-    console = PtyProcess([sys.executable, "-m", "omeconsole", "--store", str(store), "--as", IDENTITY], env,
-                         str(store), output)
-    await console.start(120, 40)
-    while not drawn("\n".join(screen.display)):
-        changed.clear()
-        await asyncio.wait_for(changed.wait(), 60)
+    console = LocalConsole(store, IDENTITY, 120, 40)
+    await console.start()
+    await console.shows(*DRAWN, timeout=60)
     took = time.perf_counter() - start
-    await console.stop()
+    await console.process.stop()
     return took
 
 

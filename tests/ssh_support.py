@@ -170,3 +170,35 @@ async def open_console(port: int, key_path: Path, columns: int = 110, rows: int 
     process = await conn.create_process(term_type="xterm-256color", term_size=(columns, rows), encoding=None,
                                         env=env or {})
     return RemoteConsole(conn, process, columns, rows)
+
+
+class LocalConsole:
+    """The console in its own process on a fresh PTY here (the way the SSH door starts one, without SSH),
+    as its terminal shows it."""
+
+    def __init__(self, store: Path, identity: str, columns: int = 110, rows: int = 30):
+        from omeconsole.serve.pty_process import PtyProcess
+
+        self.size = (columns, rows)
+        self.screen = pyte.Screen(columns, rows)
+        self.stream = pyte.ByteStream(self.screen)
+        self.changed = asyncio.Event()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
+        env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), TEXTUAL_COLOR_SYSTEM="256")
+        self.process = PtyProcess([sys.executable, "-m", "omeconsole", "--store", str(store), "--as", identity],
+                                  env, str(store), self._output)
+
+    def _output(self, data: bytes) -> None:
+        self.stream.feed(data)
+        self.changed.set()
+
+    async def start(self) -> None:
+        await self.process.start(*self.size)
+
+    async def shows(self, *words: str, timeout: float = SCREEN_SECONDS) -> None:
+        """Until every word is on the screen, checked each time output arrives."""
+        async def until():
+            while not all(word in "\n".join(self.screen.display) for word in words):
+                self.changed.clear()
+                await self.changed.wait()
+        await asyncio.wait_for(until(), timeout)

@@ -8,14 +8,12 @@ import subprocess
 import sys
 from collections import Counter
 
-import pyte
-
 from conftest import ROOT
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.audit_service import AuditTrail
 from omeconsole.core.dkm.access import parse_duration
 from omeconsole.core.services import Console
-from omeconsole.serve.pty_process import PtyProcess
+from ssh_support import LocalConsole
 
 ADMIN, SECOND, THIRD = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"
 SENDS, ROTATIONS = 15, 4
@@ -25,30 +23,6 @@ def worker(store, role: str, identity: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "tests" / "concurrent_worker.py"), str(store), role, identity,
                              *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-
-
-class OpenConsole:
-    """The console, in its own process on a PTY, as the helpdesk sees it."""
-
-    def __init__(self, store):
-        self.screen = pyte.Screen(110, 30)
-        self.stream = pyte.ByteStream(self.screen)
-        self.changed = asyncio.Event()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
-        env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT))
-        self.process = PtyProcess([sys.executable, "-m", "omeconsole", "--store", str(store), "--as",
-                                   "lynne.robbins@contoso.com"], env, str(store), self._output)
-
-    def _output(self, data: bytes) -> None:
-        self.stream.feed(data)
-        self.changed.set()
-
-    async def shows(self, *words: str) -> None:
-        async def until():
-            while not all(w in "\n".join(self.screen.display) for w in words):
-                self.changed.clear()
-                await self.changed.wait()
-        await asyncio.wait_for(until(), 60)
 
 
 def acknowledged(outputs: list[str]) -> dict[str, list[str]]:
@@ -68,8 +42,8 @@ async def test_many_writers_at_once_lose_nothing_and_duplicate_nothing(demo_stor
     first_version = app.keyring().primary.version
     pending = Elevation(app).request("Ticket 11: approvals at once", parse_duration("1h"))
 
-    console = OpenConsole(demo_store)
-    await console.process.start(110, 30)
+    console = LocalConsole(demo_store, "lynne.robbins@contoso.com")
+    await console.start()
     await console.shows("Message Trace", " of ")
     procs = [worker(demo_store, "revoke", ADMIN, *own_a, *contended),
              worker(demo_store, "revoke", SECOND, *own_b, *reversed(contended)),
