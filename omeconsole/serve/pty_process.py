@@ -40,10 +40,6 @@ class PtyProcess:
         self._pending = bytearray()
         self._reading = False
 
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process else None
-
     async def start(self, columns: int, rows: int) -> None:
         master, child_end = pty.openpty()
         try:
