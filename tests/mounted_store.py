@@ -18,7 +18,7 @@ COMMANDS = [
 
 
 def cli(root: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "omeconsole", "--store", str(root), *args], capture_output=True,
+    return subprocess.run([sys.executable, "-P", "-m", "omeconsole", "--store", str(root), *args], capture_output=True,
                           text=True, stdin=subprocess.DEVNULL, timeout=120)
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncssh
 import pyte
 
-from conftest import ROOT
+from conftest import OMECONSOLE, ROOT, clean_env
 
 STARTUP_SECONDS = 30
 SCREEN_SECONDS = 30
@@ -42,10 +42,9 @@ class SshServer:
         self.banner: list[str] = []
 
     def start(self) -> "SshServer":
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
-        env["PYTHONPATH"] = str(ROOT)
+        env = clean_env()
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "omeconsole", "--store", str(self.store), "serve", "ssh", "--listen",
+            [*OMECONSOLE, "--store", str(self.store), "serve", "ssh", "--listen",
              "127.0.0.1:0", "--host-key", str(self.host_key), "--authorized-keys", str(self.authorized_keys),
              *self.extra], stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
             env=env)
@@ -165,40 +164,52 @@ async def connect(port: int, key_path: Path | None = None, **options) -> asyncss
                                   agent_path=None, **options)
 
 
-async def open_console(port: int, key_path: Path, columns: int = 110, rows: int = 32, env=None) -> RemoteConsole:
+async def open_console(port: int, key_path: Path, columns: int = 110, rows: int = 32, env=None,
+                       term_type: str = "xterm-256color") -> RemoteConsole:
     conn = await connect(port, key_path)
-    process = await conn.create_process(term_type="xterm-256color", term_size=(columns, rows), encoding=None,
+    process = await conn.create_process(term_type=term_type, term_size=(columns, rows), encoding=None,
                                         env=env or {})
     return RemoteConsole(conn, process, columns, rows)
 
 
-class LocalConsole:
-    """The console in its own process on a fresh PTY here (the way the SSH door starts one, without SSH),
-    as its terminal shows it."""
+class PtyTerminal:
+    """A program on a fresh PTY here, as its terminal shows it (a pyte screen), every byte it wrote kept."""
 
-    def __init__(self, store: Path, identity: str, columns: int = 110, rows: int = 30):
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: str, columns: int = 110, rows: int = 30):
         from omeconsole.serve.pty_process import PtyProcess
 
         self.size = (columns, rows)
         self.screen = pyte.Screen(columns, rows)
         self.stream = pyte.ByteStream(self.screen)
+        self.output = bytearray()
         self.changed = asyncio.Event()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
-        env.update(TERM="xterm-256color", PYTHONPATH=str(ROOT), TEXTUAL_COLOR_SYSTEM="256")
-        self.process = PtyProcess([sys.executable, "-m", "omeconsole", "--store", str(store), "--as", identity],
-                                  env, str(store), self._output)
+        self.process = PtyProcess(argv, env, cwd, self._output)
 
     def _output(self, data: bytes) -> None:
+        self.output += data
         self.stream.feed(data)
         self.changed.set()
 
     async def start(self) -> None:
         await self.process.start(*self.size)
 
+    @property
+    def text(self) -> str:
+        return "\n".join(self.screen.display)
+
     async def shows(self, *words: str, timeout: float = SCREEN_SECONDS) -> None:
         """Until every word is on the screen, checked each time output arrives."""
         async def until():
-            while not all(word in "\n".join(self.screen.display) for word in words):
+            while not all(word in self.text for word in words):
                 self.changed.clear()
                 await self.changed.wait()
         await asyncio.wait_for(until(), timeout)
+
+
+class LocalConsole(PtyTerminal):
+    """The console in its own process on a fresh PTY here (the way the SSH door starts one, without SSH)."""
+
+    def __init__(self, store: Path, identity: str, columns: int = 110, rows: int = 30):
+        env = clean_env()
+        env.update(TERM="xterm-256color", TEXTUAL_COLOR_SYSTEM="256")
+        super().__init__([*OMECONSOLE, "--store", str(store), "--as", identity], env, str(store), columns, rows)

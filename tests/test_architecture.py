@@ -20,7 +20,7 @@ print("TEXTUAL:", loaded)
 
 
 def test_core_and_cli_never_import_textual(demo_store):
-    result = subprocess.run([sys.executable, "-c", CHECK, str(demo_store)], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-P", "-c", CHECK, str(demo_store)], capture_output=True, text=True,
                             cwd=ROOT, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "TEXTUAL: []"
@@ -57,7 +57,7 @@ def test_commands_that_do_not_draw_never_import_textual(demo_store):
                  ["audit", "verify"]):
         code = ("import sys; from omeconsole.cli import main; main(sys.argv[1:]);"
                 "print('TEXTUAL:', any(m.startswith('textual') for m in sys.modules))")
-        result = subprocess.run([sys.executable, "-c", code, "--store", str(demo_store), *argv],
+        result = subprocess.run([sys.executable, "-P", "-c", code, "--store", str(demo_store), *argv],
                                 capture_output=True, text=True, cwd=ROOT, timeout=60)
         assert result.stdout.splitlines()[-1] == "TEXTUAL: False", (argv, result.stderr)
 
@@ -66,5 +66,5 @@ def test_the_ssh_server_itself_never_loads_textual():
     """Only each session's console process draws; the server stays small and quick to start."""
     code = ("import sys, omeconsole.serve.run_ssh, omeconsole.serve.web;"
             "print('TEXTUAL:', any(m.startswith('textual') for m in sys.modules))")
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    result = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.splitlines()[-1] == "TEXTUAL: False", result.stderr

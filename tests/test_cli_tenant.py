@@ -1,11 +1,10 @@
 """The real CLI in a subprocess: init, users, templates, native domains, send, and their errors."""
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+
+from conftest import OMECONSOLE, clean_env
 
 ADMIN = "admin@fourthcoffee.com"
 
@@ -167,10 +166,9 @@ def test_an_identity_that_is_not_an_address_is_a_usage_error(tenant_cli):
 def test_a_closed_standard_input_is_a_clear_error_not_a_crash(tenant_cli, store_dir):
     """Scripts and CI may run omeconsole with standard input closed (Python then sets sys.stdin to None)."""
     def closed(*args):
-        command = " ".join(f"'{a}'" for a in (sys.executable, "-m", "omeconsole", "--store", store_dir, *args))
+        command = " ".join(f"'{a}'" for a in (*OMECONSOLE, "--store", store_dir, *args))
         return subprocess.run(["bash", "-c", command + " <&-"], capture_output=True, text=True, timeout=60,
-                              cwd=str(store_dir.parent),
-                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent)})
+                              cwd=str(store_dir.parent), env=clean_env())
 
     assert closed("user", "list").returncode == 0
     result = closed("send", "--from", ADMIN, "--to", "bob@gmail.com", "--subject", "s", "--body-file", "-")

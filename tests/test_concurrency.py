@@ -8,7 +8,7 @@ import subprocess
 import sys
 from collections import Counter
 
-from conftest import ROOT
+from conftest import ROOT, clean_env
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.audit_service import AuditTrail
 from omeconsole.core.dkm.access import parse_duration
@@ -22,7 +22,7 @@ SENDS, ROTATIONS = 15, 4
 def worker(store, role: str, identity: str, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, str(ROOT / "tests" / "concurrent_worker.py"), str(store), role, identity,
                              *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env=clean_env())
 
 
 def acknowledged(outputs: list[str]) -> dict[str, list[str]]:

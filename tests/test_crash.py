@@ -14,7 +14,7 @@ import sys
 import time
 from collections import Counter
 
-from conftest import ROOT
+from conftest import ROOT, clean_env
 from omeconsole.core.audit_service import AuditTrail
 from omeconsole.core.keys_service import KeyManager
 from omeconsole.core.services import Console
@@ -50,7 +50,7 @@ class Acknowledged:
 
 
 def kill_at_random(store, acked: Acknowledged, rng: random.Random, round_number: int) -> None:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = clean_env()
     worker = subprocess.Popen([sys.executable, str(ROOT / "tests" / "crash_worker.py"), str(store), "0",
                                str(round_number)], stdout=subprocess.PIPE, text=True, env=env)
     for _ in range(rng.randrange(0, 6)):

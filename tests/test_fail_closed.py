@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES, ROOT, Clock
+from conftest import FIXTURES, ROOT, Clock, clean_env
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.accounts_service import ConnectedAccounts
 from omeconsole.core.audit import AuditLog
@@ -216,7 +216,7 @@ def test_real_mounts(base, tmp_path, mount):
     result = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, str(script), mount,
                              str(base_root), str(tmp_path / "mnt"), str(out), facts["revocable"]],
                             capture_output=True, text=True, timeout=300,
-                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+                            env=clean_env())
     assert result.returncode == 0, result.stderr
     report = json.loads(out.read_text())
     assert report["commands"], report

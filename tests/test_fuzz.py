@@ -8,12 +8,11 @@ import atexit
 import csv
 import io
 import json
-import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from conftest import FIXTURES
 from omeconsole.core.addresses import normalize_address, parse_patterns
@@ -26,12 +25,6 @@ from omeconsole.core.message_id import normalize_message_id
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.services import Console
 from omeconsole.core.timeutil import parse_iso, parse_span
-
-settings.register_profile("ci", max_examples=150, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-settings.register_profile("long", max_examples=1500, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 FEW = settings(max_examples=max(settings().max_examples // 5, 20))  # the examples that touch a whole store
 

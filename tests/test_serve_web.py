@@ -9,7 +9,7 @@ import sys
 
 import aiohttp
 
-from conftest import ROOT
+from conftest import OMECONSOLE, ROOT, clean_env
 from test_cli_tenant import assert_one_line_error
 
 DEADLINE = 30
@@ -58,11 +58,10 @@ async def _screen_text(url: str, *words: str) -> bytes:
 
 async def test_the_browser_door_serves_the_console_as_its_one_identity(demo_store):
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")} | {"PYTHONPATH": str(ROOT)}
-    server = subprocess.Popen([sys.executable, "-m", "omeconsole", "--store", str(demo_store), "--as",
+    server = subprocess.Popen([*OMECONSOLE, "--store", str(demo_store), "--as",
                                "lynne.robbins@contoso.com", "serve", "web", "--listen", f"127.0.0.1:{port}"],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
-                              env=env)
+                              env=clean_env())
     try:
         said = [server.stdout.readline(), server.stdout.readline()]
         assert said[0].startswith(f"omeconsole in a browser: http://127.0.0.1:{port}")

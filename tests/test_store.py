@@ -10,7 +10,7 @@ from omeconsole.core import storage
 from omeconsole.core.errors import StoreError
 from omeconsole.core.services import Console
 
-from conftest import ROOT
+from conftest import ROOT, clean_env
 
 
 def test_a_lookup_by_message_id_reads_one_shard_not_the_store(demo_store, monkeypatch):
@@ -130,8 +130,8 @@ def test_the_store_lock_serialises_writers(demo_store):
     code = ("import sys; from omeconsole.core.services import Console; app = Console.open(sys.argv[1]);\n"
             "[app.send(sender='lee.gu@contoso.com', recipients=['bob.kelly@gmail.com'], subject=f'p{i}', body='b')"
             " for i in range(15)]")
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    procs = [subprocess.Popen([sys.executable, "-c", code, str(demo_store)], env=env) for _ in range(2)]
+    procs = [subprocess.Popen([sys.executable, "-P", "-c", code, str(demo_store)], env=clean_env())
+             for _ in range(2)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     app = Console.open(demo_store)
     assert sum(1 for m in app.store.iter_messages() if m.sender == "lee.gu@contoso.com" and m.subject[1:].isdigit()

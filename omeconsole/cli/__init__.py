@@ -14,8 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     from omeconsole.core.errors import OmeError
 
     parser = build_parser()
+    command = "omeconsole"
     try:
+        argv = check_utf8(sys.argv[1:] if argv is None else argv)
         args = parser.parse_args(argv)
+        command = f"omeconsole {args.command or '(the console)'}"
         if not args.command:
             from omeconsole.cli.launch import open_console
 
@@ -33,13 +36,30 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # noqa: BLE001 - a person must never read a traceback
         if os.environ.get("OMECONSOLE_DEBUG"):
             raise
-        _fail(f"internal error ({type(error).__name__}: {' '.join(str(error).split())[:200]}); "
-              "set OMECONSOLE_DEBUG=1 to see the traceback")
+        from omeconsole.crash_report import one_line, write_report
+
+        _fail(one_line(error, write_report(error, command)))
         return 70
 
 
+def check_utf8(argv: list[str]) -> list[str]:
+    """Arguments that were not UTF-8 reach Python as lone surrogates; say which one, once, here."""
+    from omeconsole.core.errors import UsageError
+    from omeconsole.core.untrusted import shown
+
+    for number, arg in enumerate(argv, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise UsageError(f"argument {number} ('{shown(arg[:60])}') is not UTF-8 text "
+                             f"(a byte that is not UTF-8 at character {exc.start + 1})") from None
+    return argv
+
+
 def _fail(message: str) -> None:
-    sys.stderr.write(f"omeconsole: {message}\n")
+    from omeconsole.core.untrusted import shown
+
+    sys.stderr.write(f"omeconsole: {shown(message)}\n")
     sys.stderr.flush()
 
 

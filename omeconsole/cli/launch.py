@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from omeconsole.cli.commands import passphrase_source, store_dir
+from omeconsole.cli.commands import passphrase_source, store_dir, warn
 from omeconsole.cli.streams import is_terminal
 from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.services import Console
@@ -32,7 +32,7 @@ def open_console(args) -> int:
         cmd_demo(args)
         reason = None
     elif args.demo:
-        sys.stderr.write(f"omeconsole: the store at {root} already holds a tenant; opening it\n")
+        warn(f"the store at {root} already holds a tenant; opening it")
     ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase())
     if not (is_terminal(sys.stdin) and is_terminal(sys.stdout) or _served_in_a_browser()):
         if reason:
@@ -40,9 +40,12 @@ def open_console(args) -> int:
         raise UsageError("the console needs a terminal; without one, use a command (omeconsole --help)")
     from omeconsole.ui.app import OmeConsoleApp
 
-    OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "",
-                  remote=os.environ.get("OMECONSOLE_FRONT_DOOR") == "ssh").run()
-    return 0
+    app = OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "",
+                        remote=os.environ.get("OMECONSOLE_FRONT_DOOR") == "ssh")
+    app.run()
+    if app.failure:  # the terminal is restored by now; the full report is in a file
+        sys.stderr.write(f"omeconsole: {app.failure}\n")
+    return app.return_code or (1 if app.failure else 0)
 
 
 def _served_in_a_browser() -> bool:

@@ -17,7 +17,7 @@ from omeconsole.serve.listen import is_loopback, parse_listen, shown
 
 def web_command(store: Path, identity: str) -> str:
     """The command textual-serve runs (through a shell) for each browser tab."""
-    return shlex.join([sys.executable, "-m", "omeconsole", "--store", str(store), "--as", identity])
+    return shlex.join([sys.executable, "-P", "-m", "omeconsole", "--store", str(store), "--as", identity])
 
 
 def check_web_listen(listen: str, allow_remote: bool) -> tuple[str, int]:

@@ -11,6 +11,8 @@ from textual.app import App
 from textual.binding import Binding
 
 from omeconsole.core.errors import OmeError
+from omeconsole.core.untrusted import shown
+from omeconsole.crash_report import one_line, write_report
 from omeconsole.core.services import Console
 from omeconsole.core.timeutil import utcnow
 from omeconsole.ui.commands import ConsoleCommands
@@ -45,6 +47,25 @@ class OmeConsoleApp(App):
         self.passphrase = passphrase
         self.empty_reason = empty_reason
         self.main: ConsoleScreen | None = None
+        self.failure: str | None = None  # the one line a person reads if the console fails
+
+    # -- failing, and telling -----------------------------------------------------------
+
+    def _handle_exception(self, error: Exception) -> None:
+        """An error nothing handled ends the console (Textual's rule). The full report goes to a
+        file; the person gets one line after the terminal is restored (cli/launch.py)."""
+        self.failure = one_line(error, write_report(error, "the console"))
+        super()._handle_exception(error)
+
+    def _print_error_renderables(self) -> None:
+        """Textual would print the traceback with every frame's locals here: never to a person."""
+        self._exit_renderables.clear()
+
+    def notify(self, message: str, *, title: str = "", severity="information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """Every toast shows its text as it is: never parsed as markup, control characters shown."""
+        super().notify(shown(message, lines=True), title=shown(title), severity=severity, timeout=timeout,
+                       markup=False)
 
     def get_system_commands(self, screen):
         """Over SSH, no screenshot: it would write a file on the server, not give one to the client."""
