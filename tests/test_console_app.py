@@ -8,6 +8,7 @@ import pytest
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.dkm.access import parse_duration
 from omeconsole.core.services import Console
+from omeconsole.ui.screens.confirm_access import ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.help import HelpScreen
@@ -24,7 +25,8 @@ SIZE = (120, 40)
 
 
 async def select(app, pilot, message_id: str) -> None:
-    app.main.select(message_id)
+    """As a person selects a message by its ID: a lookup, which shows it in Details."""
+    app.main.select(message_id, show=True)
     await settle(app, pilot)
 
 
@@ -133,7 +135,9 @@ async def test_the_full_revoke_flow(ui_store):
         assert isinstance(app.screen, ConfirmRevokeScreen)
         dialog = text_of(app.screen.query_one("#confirm-body"))
         assert "Project Falcon merger timeline" in dialog and message_id in dialog
-        assert "sam.rivera@northwindtraders.com" in dialog and "ray.chen@fabrikam.com" not in dialog
+        losing, untouched = dialog.split("Untouched")
+        assert "sam.rivera@northwindtraders.com" in losing and "ray.chen@fabrikam.com" not in losing
+        assert "ray.chen@fabrikam.com" in untouched and "diego.siciliani@contoso.com" in dialog  # the sender
         await pilot.press("y")
         await settle(app, pilot)
         assert isinstance(app.screen, ConsoleScreen)
@@ -338,8 +342,65 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
         assert not (await footer_key(app, pilot, "approve")).has_class("-disabled")
         await pilot.press("a")
         await settle(app, pilot)
+        assert isinstance(app.screen, ConfirmAccessScreen)  # one key is never half of a two-person rule
+        asked = text_of(app.screen.query_one("#confirm-body"))
+        for needle in ("AR-0001", "admin@contoso.com", "INC-1: troubleshooting the portal", "1h",
+                       "pending (stage 1 of 2); 0 of 2 approvals", "nobody yet", "a different Global Administrator"):
+            assert needle in asked, needle
+        assert Elevation(Console.open(ui_store, clock=fixed_clock)).list()[0].approvals == []
+        await pilot.press("y")
+        await settle(app, pilot)
     [request] = Elevation(Console.open(ui_store, clock=fixed_clock)).list()
     assert [a.by for a in request.approvals] == ["alex.wilber@contoso.com"]
+
+
+@pytest.mark.parametrize("key,decision,needles", [
+    ("a", "approve", ["alex.wilber@contoso.com at 2026-11-20T12:00:00Z", "the last stage", "at once, for 1h"]),
+    ("d", "deny", ["Denying ends the request"]),
+])
+async def test_approve_and_deny_ask_first_and_cancel_changes_nothing(ui_store, key, decision, needles):
+    requester = Elevation(Console.open(ui_store, clock=fixed_clock))
+    request = requester.request("INC-2: a reason long enough to need the whole dialog " + "x" * 200,
+                                parse_duration("1h"))
+    Elevation(Console.open(ui_store, "alex.wilber@contoso.com", clock=fixed_clock)).approve(request.id)
+    app = console_app(ui_store, "isaiah.langer@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        app.screen.query_one("#access-requests").focus()
+        for answer in ("n", "y"):
+            await pilot.press(key)
+            await settle(app, pilot)
+            assert isinstance(app.screen, ConfirmAccessScreen)
+            asked = " ".join(text_of(app.screen.query_one("#confirm-body")).split())
+            assert request.reason in asked and "1 of 2 approvals" in asked
+            assert all(needle in asked for needle in needles), asked
+            await pilot.press(answer)
+            await settle(app, pilot)
+            state = Elevation(Console.open(ui_store, clock=fixed_clock)).list()[0].state(fixed_clock())
+            assert state == ("pending" if answer == "n" else {"approve": "active", "deny": "denied"}[decision])
+
+
+async def test_ending_an_elevation_asks_first(ui_store):
+    admin = Elevation(Console.open(ui_store, clock=fixed_clock))
+    request = admin.request("INC-3: ending it early from the console", parse_duration("2h"))
+    for approver in ("alex.wilber@contoso.com", "isaiah.langer@contoso.com"):
+        Elevation(Console.open(ui_store, approver, clock=fixed_clock)).approve(request.id)
+    app = console_app(ui_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        app.screen.query_one("#access-requests").focus()
+        await pilot.press("e")
+        await settle(app, pilot)
+        asked = " ".join(text_of(app.screen.query_one("#confirm-body")).split())
+        assert "End this elevation now?" in text_of(app.screen.query_one("#confirm-title"))
+        assert "active; 2 of 2 approvals" in asked and "takes the requester's access" in asked
+        await pilot.press("y")
+        await settle(app, pilot)
+    assert admin.list()[0].state(fixed_clock()) == "ended"
 
 
 async def test_the_key_manager_is_closed_to_a_plain_user(ui_store):

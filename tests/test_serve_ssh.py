@@ -7,6 +7,7 @@ import asyncssh
 import pytest
 
 from conftest import CLI
+from hostile import hidden_characters
 from ssh_support import SshServer, authorized_line, connect, make_key, open_console, process_ended
 from test_cli_messages import case_id
 
@@ -200,3 +201,20 @@ async def test_the_keys_file_is_read_at_each_sign_in_and_a_broken_one_refuses_ev
     logged = await server.logged("refused", "names no identity")
     assert str(keys_file) in logged  # the full reason is the operator's; the client is told less
     assert any("not in this server's authorized-keys file" in e["Detail"] for e in ssh_entries(door.cli))
+
+
+async def test_a_hostile_terminal_type_is_shown_never_obeyed(door):
+    """The client names its terminal type; the server records it and prints the record. Escapes in it
+    reach neither the server's output nor anyone who reads the audit log; the console still gets a sane TERM."""
+    server = door()
+    hostile = "xterm\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x9b1A\u202e" + "x" * 20_000
+    console = await open_console(server.port, door.keys["admin"], term_type=hostile)
+    await console.wait_for_text("acting as admin@contoso.com", "Message Trace")
+    await console.close()
+    printed = await server.logged("ssh session", "success")
+    assert hidden_characters(printed.rstrip("\n")) == [] and "xterm\\x1b]52;c;" in printed
+    for args in (["audit"], ["audit", "--last", "5"]):
+        assert hidden_characters(door.cli(*args).stdout) == []
+    details = [e["Detail"] for e in ssh_entries(door.cli) if e["Action"] == "ssh session"]
+    assert any(hostile[:40] in detail for detail in details)  # the record keeps what was asked, exactly
+    door.cli("audit", "verify")

@@ -25,6 +25,7 @@ from omeconsole.core.store import default_store_dir
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
 from omeconsole.core.dkm.master import check_new_passphrase
 from omeconsole.core.timeutil import format_iso, parse_iso
+from omeconsole.core.untrusted import shown
 
 _TRACE_LIMITS = {"Subject": 40}
 
@@ -55,7 +56,15 @@ def wants_json(args) -> bool:
 
 
 def emit(text: str) -> None:
+    """A line (or lines) on standard output. Data in it is shown, never obeyed: a control character
+    or escape sequence prints as a visible escape, and only line breaks are kept."""
+    text = shown(text, lines=True)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def warn(text: str) -> None:
+    """One line on standard error, data in it shown, never obeyed."""
+    sys.stderr.write(f"omeconsole: {shown(text)}\n")
 
 
 def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:
@@ -64,7 +73,7 @@ def emit_records(args, records: list[dict], columns, table_columns=None, limits=
     if wants_json(args):
         emit(render.as_json(records))
     elif getattr(args, "csv", False):
-        sys.stdout.write(render.as_csv(records, columns))
+        sys.stdout.write(render.as_csv(records, columns, for_terminal=is_terminal(sys.stdout)))
     elif not records:
         emit("No results.")
     else:
@@ -152,8 +161,15 @@ def cmd_demo(args) -> int:
 
 
 def cmd_reindex(args) -> int:
-    count = console(args).reindex()
-    emit(render.as_json({"Messages": count}) if wants_json(args) else f"The trace index holds {count:,} messages")
+    count, skipped = console(args).reindex()
+    if wants_json(args):
+        emit(render.as_json({"Messages": count, "Skipped": skipped}))
+        return 0
+    emit(f"The trace index holds {count:,} messages")
+    for problem in skipped[:20]:
+        warn(f"not filed: {problem}")
+    if len(skipped) > 20:
+        warn(f"and {len(skipped) - 20:,} more message document(s) not filed")
     return 0
 
 
@@ -229,7 +245,7 @@ def cmd_trace(args) -> int:
     )
     result = console(args).trace(query, limit=args.result_size)
     if result.truncated:
-        sys.stderr.write(f"omeconsole: showing the newest {result.limit:,} rows; more match this search\n")
+        warn(f"showing the newest {result.limit:,} rows; more match this search")
     emit_records(args, [r.to_record() for r in result.rows], TRACE_PROPERTIES,
                  table_columns=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId"),
                  limits=_TRACE_LIMITS)
@@ -272,7 +288,7 @@ def cmd_revoke(args) -> int:
                              "RevokedBy": message.revocation.revoked_by,
                              "RevokedAt": format_iso(message.revocation.revoked_at)}))
     else:
-        emit(f"The encrypted email with the subject \"{message.subject}\" and Message ID "
+        emit(f"The encrypted email with the subject \"{shown(message.subject)}\" and Message ID "
              f"\"{message.message_id}\" was successfully revoked")
     return 0
 
@@ -283,7 +299,7 @@ def cmd_portal(args) -> int:
         emit(render.as_json(view.to_record()))
     elif view.body is not None:
         emit(f"OME portal, signed in as {view.recipient}\nFrom:    {view.message.sender}\n"
-             f"Subject: {view.message.subject}\n\n{view.body}")
+             f"Subject: {shown(view.message.subject)}\n\n{view.body}")
     else:
         emit(f"OME portal, signed in as {view.recipient}\n{view.text}")
     return 0
@@ -298,7 +314,7 @@ def cmd_import(args) -> int:
              f"({result.messages_added} new message(s)), {result.rows_already_present} already present, "
              f"{len(result.errors)} rejected")
         for error in result.errors:
-            sys.stderr.write(f"omeconsole: {result.path}: {error}\n")
+            warn(f"{result.path}: {error}")
     return 0
 
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from omeconsole.cli import render
-from omeconsole.cli.commands import console, emit, emit_records, wants_json
+from omeconsole.cli.commands import console, emit, emit_records, wants_json, warn
 from omeconsole.cli.streams import is_terminal, stdin_line
 from omeconsole.core.access_service import Elevation
 from omeconsole.core.accounts_service import ConnectedAccounts
@@ -129,7 +128,7 @@ def cmd_audit(args) -> int:
         return _audit_verify(args, AuditTrail(app).verify(Path(args.checkpoint) if args.checkpoint else None))
     if args.subcommand == "checkpoint":
         checkpoint = AuditTrail(app).checkpoint()
-        emit(json.dumps(checkpoint, indent=2))
+        emit(render.as_json(checkpoint))
         return 0
     entries = app.audit_entries()
     if args.last is not None:
@@ -148,7 +147,7 @@ def _audit_verify(args, result) -> int:
         emit(f"Audit log verified: {result.entries} entries, hash chain intact; head {result.head}"
              + (f"; the checkpoint {result.checkpoint}" if result.checkpoint else ""))
     else:
-        sys.stderr.write(f"omeconsole: audit log NOT verified: {result.problem}\n")
+        warn(f"audit log NOT verified: {result.problem}")
     return 0 if result.ok else 1
 
 

@@ -1,18 +1,22 @@
-"""Printing records: aligned tables for people, JSON and CSV for scripts."""
+"""Printing records: aligned tables for people, JSON and CSV for scripts.
+
+Every value is data, so every value is passed through `shown` before a terminal sees it: a
+control character or escape sequence in a subject prints as `\x1b[2J`, never clears the screen.
+"""
 
 from __future__ import annotations
 
-import json
-
 from omeconsole.core.csvexport import to_csv
+from omeconsole.core.untrusted import json_text, shown
 
 
 def as_json(data) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
+    return json_text(data)
 
 
-def as_csv(records: list[dict], columns: tuple[str, ...]) -> str:
-    return to_csv(records, columns)
+def as_csv(records: list[dict], columns: tuple[str, ...], for_terminal: bool = False) -> str:
+    """Export-Csv's shape. On a terminal each cell is also `shown`; in a file or pipe it is exact."""
+    return to_csv(records, columns, cell=shown if for_terminal else None)
 
 
 def _cell(value, limit: int | None) -> str:
@@ -21,9 +25,9 @@ def _cell(value, limit: int | None) -> str:
     elif isinstance(value, bool):
         text = "True" if value else "False"
     elif isinstance(value, (list, tuple)):
-        text = ", ".join(str(v) for v in value)
+        text = ", ".join(shown(v) for v in value)
     else:
-        text = " ".join(str(value).split())
+        text = " ".join(shown(value).split())
     if limit and len(text) > limit:
         text = text[: limit - 1] + "…"
     return text
@@ -58,7 +62,7 @@ def as_list(record: dict) -> str:
     for key, value in record.items():
         if isinstance(value, (list, tuple)):
             lines.append(f"{key.ljust(width)} : {'' if value else '{}'}".rstrip())
-            lines += [f"{' ' * width}   - {item}" for item in value]
+            lines += [f"{' ' * width}   - {shown(item)}" for item in value]
         else:
             lines.append(f"{key.ljust(width)} : {_cell(value, None)}".rstrip())
     return "\n".join(lines)

@@ -12,6 +12,7 @@ from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.services import ConsoleService
 from omeconsole.core.tenant import Role
 from omeconsole.core.timeutil import format_iso
+from omeconsole.core.untrusted import refuse_hidden
 
 PROVIDERS = ("gmail", "yahoo", "outlook", "imap")
 MAX_LOGIN = 254
@@ -46,7 +47,7 @@ class ConnectedAccounts(ConsoleService):
         provider = (provider or "").strip().lower()
         if provider not in PROVIDERS:
             raise UsageError(f"provider {provider!r} is not one of {', '.join(PROVIDERS)}")
-        login = (login or "").strip()
+        login = refuse_hidden((login or "").strip(), "the login")
         if not login or len(login) > MAX_LOGIN or any(c.isspace() for c in login):
             raise UsageError(f"the login must be 1 to {MAX_LOGIN} characters with no spaces")
         credential = credential.rstrip("\r\n")

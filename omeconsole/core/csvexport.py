@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -30,10 +31,12 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def to_csv(records: list[dict], columns: tuple[str, ...]) -> str:
+def to_csv(records: list[dict], columns: tuple[str, ...], cell: Callable[[str], str] | None = None) -> str:
+    """cell, when given, is applied to each neutralized cell (the CLI passes `shown` on a terminal)."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(columns)
     for record in records:
-        writer.writerow([neutralize(record.get(c)) for c in columns])
+        cells = [neutralize(record.get(c)) for c in columns]
+        writer.writerow([cell(c) for c in cells] if cell else cells)
     return out.getvalue()

@@ -11,12 +11,18 @@ from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.store import DEFAULT_SHARDS, Store
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
 from omeconsole.core.timeutil import utcnow
+from omeconsole.core.untrusted import refuse_hidden
+
+
+MAX_ORGANIZATION = 256
 
 
 def initialize(root: Path, *, organization: str, domains: list[str], admin: str, license: License,
                premium_encryption: bool = True, passphrase: str | None = None) -> Tenant:
     """init: a new tenant in a new store, with its first Global Administrator and its keyring."""
-    organization = " ".join((organization or "").split())
+    organization = refuse_hidden(" ".join((organization or "").split()), "the organisation name (--org)")
+    if len(organization) > MAX_ORGANIZATION:
+        raise UsageError(f"the organisation name is {len(organization)} characters; at most {MAX_ORGANIZATION}")
     if not organization:
         raise UsageError("the organisation needs a name (--org)")
     accepted = unique([normalize_domain(d) for d in domains])

@@ -7,6 +7,7 @@ from enum import Enum
 
 from omeconsole.core.addresses import domain_of
 from omeconsole.core.errors import UsageError
+from omeconsole.core.untrusted import refuse_hidden
 
 DEFAULT_TEMPLATE = "OME Configuration"
 MAX_TEMPLATE_NAME = 64
@@ -115,7 +116,7 @@ class BrandingTemplate:
 
 
 def validate_template_name(text: str) -> str:
-    name = " ".join((text or "").split())
+    name = refuse_hidden(" ".join((text or "").split()), "the branding template name")
     if not name:
         raise UsageError("a branding template needs a name")
     if len(name) > MAX_TEMPLATE_NAME:

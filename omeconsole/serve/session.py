@@ -15,6 +15,7 @@ import asyncssh
 from omeconsole.core.errors import OmeError
 from omeconsole.core.front_door import SESSION, SESSION_END
 from omeconsole.core.timeutil import human_span
+from omeconsole.core.untrusted import shown
 from omeconsole.serve.pty_process import PtyProcess
 
 if TYPE_CHECKING:
@@ -142,7 +143,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
 
     def _refuse(self, refusal: str) -> None:
         if not self.chan.is_closing():
-            self.chan.write_stderr(f"omeconsole: {refusal}\r\n".encode())
+            self.chan.write_stderr(f"omeconsole: {shown(refusal)}\r\n".encode())
             self.chan.exit(1)
 
     async def _serve(self, identity: str) -> None:
@@ -166,7 +167,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
             self._announce(self.ended_by)
 
     def _argv(self, identity: str) -> list[str]:
-        return [sys.executable, "-m", "omeconsole", "--store", str(self.door.settings.store), "--as", identity]
+        return [sys.executable, "-P", "-m", "omeconsole", "--store", str(self.door.settings.store), "--as", identity]
 
     def _env(self) -> dict[str, str]:
         local = self.gate.conn.get_extra_info("sockname")[:2]
@@ -198,7 +199,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
 
     def _announce(self, why: str) -> None:
         if not self.chan.is_closing():
-            self.chan.write(f"{TERMINAL_RESET}\r\nomeconsole: {why}\r\n".encode())
+            self.chan.write(f"{TERMINAL_RESET}\r\nomeconsole: {shown(why)}\r\n".encode())
             self.chan.exit(1)
 
     async def _end(self, identity: str | None) -> None:

@@ -17,6 +17,7 @@ import asyncssh
 from omeconsole.core.errors import OmeError
 from omeconsole.core.front_door import SIGN_IN, FrontDoorDesk
 from omeconsole.core.timeutil import human_span
+from omeconsole.core.untrusted import shown
 from omeconsole.serve.authorized_keys import AuthorizedKeys
 from omeconsole.serve.session import ConsoleSession
 
@@ -59,7 +60,7 @@ class SshDoor:
         In a worker thread: a slow disk or a paused terminal never holds up the sessions' traffic."""
         entry = self.desk.record(actor, action, outcome, detail, peer)
         try:
-            print(f"{entry.time} {peer} {entry.actor}: {action} {outcome}: {entry.detail}", flush=True)
+            print(shown(f"{entry.time} {peer} {entry.actor}: {action} {outcome}: {entry.detail}"), flush=True)
         except OSError:
             pass  # nobody reads the server's output any more; the audit log has the entry
 
@@ -68,7 +69,7 @@ class SshDoor:
         try:
             await self.record(actor, action, outcome, detail, peer)
         except OmeError as error:
-            print(f"omeconsole: {error}", file=sys.stderr, flush=True)
+            print(shown(f"omeconsole: {error}"), file=sys.stderr, flush=True)
 
     async def close_sessions(self) -> None:
         await asyncio.gather(*(session.finish("the server was stopped") for session in list(self.sessions)))
@@ -125,7 +126,7 @@ class ConnectionGate(asyncssh.SSHServer):
             return True
         self.refused[fingerprint] = why
         await self.door.record_quietly(identity, SIGN_IN, "refused", f"key {fingerprint}: {why}", self.peer)
-        self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {told}.\r\n")
+        self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {shown(told)}.\r\n")
         return False
 
     def _judge(self, key: asyncssh.SSHKey) -> tuple[str | None, str | None, str | None]:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from omeconsole.core.errors import UsageError
 from omeconsole.core.timeutil import format_iso, human_span, load_iso, parse_span
+from omeconsole.core.untrusted import refuse_hidden
 
 MAX_DURATION = timedelta(hours=8)
 MIN_DURATION = timedelta(minutes=5)
@@ -34,7 +35,8 @@ def parse_duration(text: str) -> timedelta:
 
 
 def check_reason(text: str) -> str:
-    reason = " ".join((text or "").split())
+    """The justification, its spacing tidied; shown to every approver, so nothing in it may hide."""
+    reason = refuse_hidden(" ".join((text or "").split()), "the justification (--reason)")
     if len(reason) < 10:
         raise UsageError("an access request needs a justification of at least 10 characters (--reason)")
     if len(reason) > MAX_REASON:

@@ -20,6 +20,8 @@ from omeconsole.core.errors import NotFound, OmeError
 from omeconsole.core.records import REPORT_PROPERTIES, TRACE_PROPERTIES
 from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.tenant import Role
+from omeconsole.core.untrusted import shown
+from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.widgets.details_pane import DetailsPane, MessageDetails
@@ -31,7 +33,9 @@ from omeconsole.ui.widgets.trace_pane import TracePane
 
 ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
                Role.USER: "User: your sent mail"}
+OUTSIDER = "Not a user of this tenant: nothing to read"
 KEY_ACTIONS = ("approve", "deny", "end_access")
+RESULT_PANES = ("trace", "report")
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 
 
@@ -94,12 +98,12 @@ class ConsoleScreen(Screen):
         yield ConsoleFooter(compact=True)
 
     def _identity(self) -> Content:
+        """Who is acting, always on screen. The names are data: literal Content, never markup."""
         actor, tenant = self.ome.actor, self.ome.tenant
         role_style = "$success" if actor.role is Role.GLOBAL_ADMIN else "$warning"
-        return Content.from_markup(
-            "[b reverse] omeconsole [/]  [b]$org[/]  │  acting as [b $accent]$address[/]  "
-            f"[{role_style}]$role[/]", org=tenant.organization, address=actor.address,
-            role=ROLE_TITLES[actor.role])
+        return Content.assemble(
+            (" omeconsole ", "bold reverse"), "  ", (shown(tenant.organization)[:80], "bold"), "  │  acting as ",
+            (shown(actor.address), "bold $accent"), "  ", (ROLE_TITLES.get(actor.role, OUTSIDER), role_style))
 
     # -- panes -------------------------------------------------------------------------
 
@@ -131,6 +135,8 @@ class ConsoleScreen(Screen):
             self.query_one(KeysPane).reload()
         elif pane == "report" and not self.query_one(ReportPane).loaded:
             self.query_one(ReportPane).refresh_report()
+        if pane in RESULT_PANES:  # back to a table: its highlighted row is the selection again
+            self._follow(self.query_one(f"#{pane}-results", PagedTable).current)
         self.refresh_bindings()
 
     @property
@@ -139,7 +145,8 @@ class ConsoleScreen(Screen):
         return bool(self.query(KeysPane)) and bool(self.query(ReportPane)) and bool(self.query(DetailsPane))
 
     def _results(self) -> PagedTable | None:
-        if self.active_pane in ("trace", "report"):
+        """The results table on screen, if one is."""
+        if self.active_pane in RESULT_PANES and self.lazy_panes_mounted:
             return self.query_one(f"#{self.active_pane}-results", PagedTable)
         return None
 
@@ -165,22 +172,56 @@ class ConsoleScreen(Screen):
             self.select(self.details.status.message.message_id)
 
     # -- selection ---------------------------------------------------------------------
+    # The console acts only on what the person sees. On the Message Trace and the Encryption
+    # Report the selection is the highlighted row, whatever moved it (a key, a new search, a
+    # page turn, a reload); an empty table selects nothing. On Details it is the message shown.
+
+    def shown_message_id(self) -> str | None:
+        """The Message ID the person sees as selected now, read from the screen itself."""
+        results = self._results()
+        if results is not None:
+            return results.current.message.message_id if results.current else None
+        if self.active_pane == "details" and self.details:
+            return self.details.status.message.message_id
+        return None
+
+    def selected(self) -> MessageDetails | None:
+        """The selected message's details, only while they are for the message on screen."""
+        if self.details and self.details.status.message.message_id == self.shown_message_id():
+            return self.details
+        return None
 
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
-        self.select(event.record.message.message_id)
+        if event.table is self._results():
+            self._follow(event.record, event.fresh)
 
     def on_paged_table_chosen(self, event: PagedTable.Chosen) -> None:
-        self.select(event.record.message.message_id)
-        self.action_show_pane("details")
+        self.select(event.record.message.message_id, show=True)
 
-    def select(self, message_id: str, show: bool = False) -> None:
+    def _follow(self, record, fresh: bool = False) -> None:
+        """Make the highlighted row the selection (fresh rows are checked again even if the same)."""
+        if record is None:
+            self.select_nothing()
+        elif fresh or self.details is None or self.details.status.message.message_id != record.message.message_id:
+            self.select(record.message.message_id, from_row=True)
+
+    def select_nothing(self) -> None:
+        self.details = None
+        if self.lazy_panes_mounted:
+            self.query_one(DetailsPane).clear()
+        self.refresh_bindings()
+
+    def select(self, message_id: str, show: bool = False, from_row: bool = False) -> None:
         """The status check reads one shard, so it runs here and the pane fills at once;
-        the message's audit entries, which read the audit log, follow from a worker."""
+        the message's audit entries, which read the audit log, follow from a worker.
+        show: switch to Details. from_row: the highlighted row asked, so a failure selects nothing."""
         self._show_details_next |= show
         try:
             status = self.ome.status(message_id)
         except OmeError as error:
             self._details_failed(error)
+            if from_row:
+                self.select_nothing()
             return
         overseer = sees_all_messages(self.ome.actor)
         self._show_details(MessageDetails(status, [] if overseer else None, audit_loading=overseer))
@@ -230,7 +271,8 @@ class ConsoleScreen(Screen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         role = self.ome.actor.role
-        may_revoke = bool(self.details and self.details.status.decision.allowed)
+        selected = self.selected()
+        may_revoke = bool(selected and selected.status.decision.allowed)
         if action in MESSAGE_ACTIONS and self.active_pane == "keys":
             return False
         if action == "export":
@@ -240,7 +282,7 @@ class ConsoleScreen(Screen):
         if action == "remove_external_access":
             return False if role is not Role.USER else (True if may_revoke else None)
         if action in ("copy_message_id", "portal"):
-            return True if self.details else None
+            return True if selected else None
         if action in KEY_ACTIONS:
             if self.active_pane != "keys" or not sees_all_messages(self.ome.actor):
                 return False
@@ -253,41 +295,58 @@ class ConsoleScreen(Screen):
     # -- revoke ------------------------------------------------------------------------
 
     def action_revoke(self) -> None:
-        self._recheck_then_confirm()
+        self._ask_to_revoke()
 
     def action_remove_external_access(self) -> None:
-        self._recheck_then_confirm()
+        self._ask_to_revoke()
+
+    def _ask_to_revoke(self) -> None:
+        selected = self.selected()
+        if selected is None:
+            self._nothing_selected("Revoke message")
+            return
+        self._recheck_then_confirm(selected.status.message.message_id)
+
+    def _nothing_selected(self, title: str) -> None:
+        self.notify("Nothing is selected: highlight a message first.", title=title, severity="warning")
 
     def action_explain_revoke(self) -> None:
-        if self.details is None:
-            self.notify("Select a message first: nothing is selected.", title="Revoke message", severity="warning")
+        selected = self.selected()
+        if selected is None:
+            self._nothing_selected("Revoke message")
             return
-        decision = self.details.status.decision
+        decision = selected.status.decision
         reasons = "\n".join(f"• {reason}" for reason in decision.all_reasons) or "• it can be revoked"
-        self.notify(f"{self.details.status.message.subject} cannot be revoked by {self.ome.actor.address}:\n{reasons}",
+        self.notify(f"{selected.status.message.subject} cannot be revoked by {self.ome.actor.address}:\n{reasons}",
                     title="Revoke message", severity="warning", timeout=10)
 
     @work(thread=True, exclusive=True, group="revoke")
-    def _recheck_then_confirm(self) -> None:
+    def _recheck_then_confirm(self, message_id: str) -> None:
         """The binding was open when pressed; the store may have changed since, so check again."""
-        if self.details is None:
-            return
         try:
-            status = self.ome.status(self.details.status.message.message_id)
+            status = self.ome.status(message_id)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Revoke message", severity="error")
             return
         self.app.call_from_thread(self._confirm, status)
 
     def _confirm(self, status) -> None:
-        self._show_details(MessageDetails(status, self.details.audit if self.details else None))
+        """Ask, naming the message, only if it is still the one on screen; revoke exactly that one."""
+        message_id = status.message.message_id
+        if self.shown_message_id() != message_id:
+            self.notify("The selection changed before the confirmation opened; nothing was revoked. "
+                        "Press r again to revoke the message selected now.", title="Revoke message",
+                        severity="warning", timeout=10)
+            return
+        same = self.details and self.details.status.message.message_id == message_id
+        self._show_details(MessageDetails(status, self.details.audit if same else None))
         if not status.decision.allowed:
             self.action_explain_revoke()
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self._revoke(status.message.message_id)
+                self._revoke(message_id)
 
         self.app.push_screen(ConfirmRevokeScreen(status.message, status.decision.acting_as), confirmed)
 
@@ -320,33 +379,51 @@ class ConsoleScreen(Screen):
     # -- other actions on the selection ------------------------------------------------
 
     def action_copy_message_id(self) -> None:
-        if self.details:
-            message_id = self.details.status.message.message_id
-            self.app.copy_to_clipboard(message_id)
-            self.notify(f"Copied {message_id}", title="Message ID")
+        selected = self.selected()
+        if selected is None:
+            self._nothing_selected("Message ID")
+            return
+        message_id = selected.status.message.message_id
+        self.app.copy_to_clipboard(message_id)
+        self.notify(f"Copied {message_id}", title="Message ID")
 
     def action_portal(self) -> None:
-        if self.details:
-            self.app.push_screen(PortalScreen(self.details.status.message))
+        selected = self.selected()
+        if selected is None:
+            self._nothing_selected("OME portal")
+            return
+        self.app.push_screen(PortalScreen(selected.status.message))
 
     # -- access requests ---------------------------------------------------------------
 
     def action_approve(self) -> None:
-        self._decide_request("approve")
+        self._ask_about_request(AccessDecision.APPROVE)
 
     def action_deny(self) -> None:
-        self._decide_request("deny")
+        self._ask_about_request(AccessDecision.DENY)
 
     def action_end_access(self) -> None:
-        self._decide_request("end")
+        self._ask_about_request(AccessDecision.END)
+
+    def _ask_about_request(self, decision: AccessDecision) -> None:
+        """Each decision asks first, showing the request as the table has it; then acts on that Id."""
+        request = self.query_one(KeysPane).selected_request
+        if request is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._decide_request(decision, request.id)
+
+        self.app.push_screen(ConfirmAccessScreen(request, decision, self.ome.clock()), answered)
 
     @work(thread=True, exclusive=True, group="access")
-    def _decide_request(self, decision: str) -> None:
-        request_id = self.query_one(KeysPane).selected_request
-        if request_id is None:
-            return
+    def _decide_request(self, decision: AccessDecision, request_id: str) -> None:
+        elevation = Elevation(self.ome)
+        act = {AccessDecision.APPROVE: elevation.approve, AccessDecision.DENY: elevation.deny,
+               AccessDecision.END: elevation.end}[decision]
         try:
-            request = getattr(Elevation(self.ome), decision)(request_id)
+            request = act(request_id)
             note = f"{request.id} is now {request.describe_state(self.ome.clock())}"
             self.app.call_from_thread(self.notify, note, title="Access request")
         except OmeError as error:

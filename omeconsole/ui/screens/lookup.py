@@ -10,6 +10,7 @@ from textual.widgets import Input, Label, Static
 
 from omeconsole.core.errors import UsageError
 from omeconsole.core.message_id import normalize_message_id
+from omeconsole.ui.plain import plain
 
 
 class LookupScreen(ModalScreen[str | None]):
@@ -27,7 +28,7 @@ class LookupScreen(ModalScreen[str | None]):
         try:
             self.dismiss(normalize_message_id(event.value))
         except UsageError as error:
-            self.query_one("#lookup-error", Static).update(str(error))
+            self.query_one("#lookup-error", Static).update(plain(str(error), style="yellow"))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,6 +12,7 @@ from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.model import Message
+from omeconsole.ui.plain import paragraph, plain
 
 
 class PortalScreen(ModalScreen[None]):
@@ -22,7 +23,7 @@ class PortalScreen(ModalScreen[None]):
         self.message = message
 
     def compose(self) -> ComposeResult:
-        options = [(f"{r.address} ({r.experience.value if r.experience else 'no OME record'})", r.address)
+        options = [(plain(f"{r.address} ({r.experience.value if r.experience else 'no OME record'})"), r.address)
                    for r in self.message.recipients]
         first = next((r.address for r in self.message.link_based_recipients), options[0][1])
         with Vertical(id="portal-dialog"):
@@ -41,14 +42,18 @@ class PortalScreen(ModalScreen[None]):
         try:
             view = self.app.ome.portal(self.message.message_id, recipient)
             text = Text()
-            text.append(f"Signed in as {recipient}\n\n", style="dim")
+            text.append_text(plain(f"Signed in as {recipient}", style="dim"))
+            text.append("\n\n")
             if view.body is not None:
-                text.append(f"From: {self.message.sender}\nSubject: {self.message.subject}\n\n{view.body}")
+                text.append_text(plain(f"From: {self.message.sender}"))
+                text.append("\n")
+                text.append_text(plain(f"Subject: {self.message.subject}", style="bold"))
+                text.append("\n\n")
+                text.append_text(paragraph(view.body))
             else:
-                style = "bold red" if view.state in ("revoked", "expired") else ""
-                text.append(view.text, style=style)
+                text.append_text(plain(view.text, style="bold red" if view.state in ("revoked", "expired") else ""))
         except OmeError as error:
-            text = Text(str(error), style="yellow")
+            text = plain(str(error), style="yellow")
         self.app.call_from_thread(self.query_one("#portal-view", Static).update, text)
 
     def action_close(self) -> None:

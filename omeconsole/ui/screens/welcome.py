@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from omeconsole.ui.plain import paragraph
+
 
 class WelcomeScreen(ModalScreen[bool]):
     BINDINGS = [Binding("escape,q", "quit_app", "Quit", id="welcome-quit", tooltip="Quit without creating anything"),
@@ -23,9 +25,9 @@ class WelcomeScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="welcome-dialog"):
             yield Label("Welcome to omeconsole", id="welcome-title")
-            yield Static(f"{self.reason}\n\nCreate the Contoso demo tenant in {self.store}? It holds 300 messages "
-                         "over 90 days covering every revocation case. For a tenant of your own, quit and run "
-                         "'omeconsole init'.")
+            yield Static(paragraph(f"{self.reason}\n\nCreate the Contoso demo tenant in {self.store}? It holds 300 "
+                                   "messages over 90 days covering every revocation case. For a tenant of your own, "
+                                   "quit and run 'omeconsole init'."))
             with Horizontal(id="welcome-buttons"):
                 yield Button("Create demo (d)", variant="primary", id="create")
                 yield Button("Quit (q)", id="quit")

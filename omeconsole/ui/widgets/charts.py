@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from omeconsole.ui.plain import plain
+
 BAR = "█"
 
 
@@ -14,7 +16,7 @@ def bar_chart(title: str, pairs: list[tuple[str, int]], total_width: int = 36, s
     label_width = max(8, min(18, (total_width - counts - 2) * 5 // 9))
     width = max(4, total_width - label_width - counts - 2)
     table = Table.grid(padding=(0, 1))
-    table.title = title
+    table.title = plain(title)
     table.title_justify = "left"
     table.title_style = "bold"
     table.add_column(no_wrap=True, width=label_width, overflow="ellipsis")
@@ -23,7 +25,7 @@ def bar_chart(title: str, pairs: list[tuple[str, int]], total_width: int = 36, s
     largest = max((n for _, n in pairs), default=0)
     for label, count in pairs:
         length = max(1, round(width * count / largest)) if largest else 0
-        table.add_row(label, Text(BAR * length, style=style), f"{count:,}")
+        table.add_row(plain(label, limit=64), Text(BAR * length, style=style), f"{count:,}")
     if not pairs:
         table.add_row(Text("nothing in this range", style="dim"), "", "")
     return table

@@ -12,7 +12,9 @@ from textual.widgets import Button, Static
 
 from omeconsole.core.audit import AuditEntry
 from omeconsole.core.records import StatusResult, encryption_template_label
-from omeconsole.core.timeutil import format_iso
+from omeconsole.core.timeutil import format_iso, short_time
+from omeconsole.core.untrusted import shown
+from omeconsole.ui.plain import plain
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ def _fields(pairs: list[tuple[str, str]]) -> Text:
     text = Text()
     for n, (key, value) in enumerate(pairs):
         text.append(("\n" if n else "") + key.ljust(width), style="dim")
-        text.append(value)
+        text.append(shown(value))
     return text
 
 
@@ -49,22 +51,22 @@ def status_block(details: MessageDetails) -> Group:
     verdict.append(details.status.content_key, style="red" if details.status.content_key == "destroyed" else "")
     lines = [verdict]
     for reason in decision.reasons:
-        lines.append(Text(f"  • {reason}", style="yellow"))
+        lines.append(plain(f"  • {reason}", style="yellow"))
     if decision.allowed:
         lines.append(Text(f"  You may revoke it (as {decision.acting_as}): press r", style="green"))
     elif decision.is_revocable:
         for reason in decision.actor_reasons:
-            lines.append(Text(f"  You may not revoke it: {reason}", style="yellow"))
+            lines.append(plain(f"  You may not revoke it: {reason}", style="yellow"))
     return Group(*lines)
 
 
 def render_details(details: MessageDetails) -> Group:
     message = details.status.message
-    title = Text(message.subject, style="bold")
+    title = plain(message.subject, style="bold")
     parts = [title, _section("Status check (Get-OMEMessageStatus)"), status_block(details)]
     if message.revocation:
         r = message.revocation
-        parts.append(Text(f"  Revoked {format_iso(r.revoked_at)} by {r.revoked_by} as {r.as_role}", style="red"))
+        parts.append(plain(f"  Revoked {format_iso(r.revoked_at)} by {r.revoked_by} as {r.as_role}", style="red"))
     parts += [_section("Trace"), _recipients(details), _section("More information"), _fields([
         ("Message ID", message.message_id), ("Message Trace ID", message.trace_id),
         ("Received", format_iso(message.received)), ("Sender", message.sender), ("Size", f"{message.size:,} bytes"),
@@ -89,8 +91,8 @@ def _recipients(details: MessageDetails) -> Table:
         table.add_column(column, no_wrap=column != "Recipient", overflow="fold")
     for r in details.status.message.recipients:
         experience = r.experience.value if r.experience else "—"
-        table.add_row(r.address, r.status.value, Text(experience, style="cyan" if experience == "link-based" else ""),
-                      r.to_ip or "")
+        table.add_row(plain(r.address), plain(r.status.value),
+                      plain(experience, style="cyan" if experience == "link-based" else ""), plain(r.to_ip or ""))
     return table
 
 
@@ -111,7 +113,8 @@ def _events(message) -> Table:
         table.add_column(column, overflow="fold", no_wrap=column in ("Date", "Event"))
     for r in message.recipients:
         for event in r.events:
-            table.add_row(event.date.strftime("%Y-%m-%d %H:%M:%S"), r.address, event.event, event.detail)
+            table.add_row(plain(short_time(event.date, seconds=True)), plain(r.address), plain(event.event),
+                          plain(event.detail))
     return table
 
 
@@ -122,9 +125,13 @@ def _audit(entries: list[AuditEntry]) -> Table | Text:
     for column in ("Time", "Actor", "Action", "Outcome", "Detail"):
         table.add_column(column, overflow="fold", no_wrap=column in ("Time", "Outcome"))
     for e in entries:
-        table.add_row(e.time.replace("T", " ").rstrip("Z"), e.actor, e.action,
-                      Text(e.outcome, style="green" if e.outcome == "success" else "red"), e.detail)
+        table.add_row(plain(e.time.replace("T", " ").rstrip("Z")), plain(e.actor), plain(e.action),
+                      plain(e.outcome, style="green" if e.outcome == "success" else "red"), plain(e.detail))
     return table
+
+
+NOTHING_SELECTED = Text("Nothing is selected. Highlight a message in the Message Trace or the Encryption Report, "
+                        "or press ctrl+l to look up a Message ID.", style="dim")
 
 
 class DetailsPane(VerticalScroll):
@@ -135,12 +142,17 @@ class DetailsPane(VerticalScroll):
             yield Button("Revoke message (r)", id="details-revoke", compact=True)
             yield Button("Portal preview (p)", id="details-portal", compact=True)
             yield Button("Copy Message ID (c)", id="details-copy", compact=True)
-        yield Static(Text("Select a message in the Message Trace or the Encryption Report, or press ctrl+l to look "
-                          "up a Message ID.", style="dim"), id="details-body")
+        yield Static(NOTHING_SELECTED, id="details-body")
         yield Static("", id="details-audit")
 
     def on_mount(self) -> None:
         self.query_one("#details-actions").display = False
+
+    def clear(self) -> None:
+        """Nothing is selected: no message, and no buttons to act on one."""
+        self.query_one("#details-actions").display = False
+        self.query_one("#details-body", Static).update(NOTHING_SELECTED)
+        self.query_one("#details-audit", Static).update("")
 
     def show(self, details: MessageDetails, sender_view: bool) -> None:
         self.query_one("#details-actions").display = True

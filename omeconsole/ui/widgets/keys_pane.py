@@ -15,7 +15,9 @@ from omeconsole.core.audit_service import AuditTrail, Verification
 from omeconsole.core.dkm.access import AccessRequest
 from omeconsole.core.errors import OmeError, Refused
 from omeconsole.core.keys_service import KeyManager, KeyringStatus
-from omeconsole.core.timeutil import format_iso
+from omeconsole.core.timeutil import day_key, format_iso
+from omeconsole.core.untrusted import shown
+from omeconsole.ui.plain import cell, plain
 
 STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim", "active": "bold green",
                "denied": "red", "ended": "dim", "expired": "dim"}
@@ -31,6 +33,8 @@ class KeyManagerView:
 
 class KeysPane(VerticalScroll):
     """Stacked sections, so the pane reads the same at 80 columns and at 200."""
+
+    requests: dict[str, AccessRequest] = {}  # by Id, as the access requests table shows them
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the key manager…", id="keyring-summary")
@@ -67,15 +71,16 @@ class KeysPane(VerticalScroll):
         self.app.call_from_thread(self._show, view)
 
     def _refused(self, why: str) -> None:
-        self.query_one("#keyring-summary", Static).update(Text(f"The key manager is not open to you: {why}",
-                                                               style="yellow"))
+        self.query_one("#keyring-summary", Static).update(plain(f"The key manager is not open to you: {why}",
+                                                                style="yellow"))
 
     @property
-    def selected_request(self) -> str | None:
+    def selected_request(self) -> AccessRequest | None:
+        """The access request on the highlighted row, as the table shows it."""
         table = self.query_one("#access-requests", DataTable)
         if not table.row_count:
             return None
-        return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.requests.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def _show(self, view: KeyManagerView) -> None:
         now = self.app.ome.clock()
@@ -90,23 +95,25 @@ class KeysPane(VerticalScroll):
         if verified.ok:
             summary.append(f"verified: {verified.entries} entries, hash chain intact", style="green")
         else:
-            summary.append(f"NOT verified: {verified.problem}", style="bold red")
+            summary.append(f"NOT verified: {shown(verified.problem)}", style="bold red")
         self.query_one("#keyring-summary", Static).update(summary)
         versions = self.query_one("#key-versions", DataTable)
         versions.clear()
         for v in reversed(status.versions):
-            versions.add_row(str(v.version), v.created.strftime("%Y-%m-%d"), Text(v.state, style=STATE_STYLE[v.state]),
+            versions.add_row(str(v.version), day_key(v.created), Text(v.state, style=STATE_STYLE[v.state]),
                              f"{status.wrapped.get(v.version, 0):,}")
         requests = self.query_one("#access-requests", DataTable)
         requests.clear()
+        self.requests = {r.id: r for r in view.requests}
         for r in view.requests:
             record = r.to_record(now)
             state = r.state(now)
-            requests.add_row(r.id, r.requester, Text(record["State"], style=STATE_STYLE.get(state, "bold yellow")),
-                             record["TimeLeft"], ", ".join(record["ApprovedBy"]), r.reason, key=r.id)
+            requests.add_row(cell(r.id), cell(r.requester),
+                             cell(record["State"], STATE_STYLE.get(state, "bold yellow")), cell(record["TimeLeft"]),
+                             cell(", ".join(record["ApprovedBy"])), cell(r.reason), key=r.id)
         audit = self.query_one("#audit-log", DataTable)
         audit.clear()
         for e in reversed(view.audit):
-            audit.add_row(e.time.replace("T", " ").rstrip("Z"), e.actor, e.action,
-                          Text(e.outcome, style="green" if e.outcome == "success" else "red"), e.target)
+            audit.add_row(cell(e.time.replace("T", " ").rstrip("Z")), cell(e.actor), cell(e.action),
+                          cell(e.outcome, "green" if e.outcome == "success" else "red"), cell(e.target))
         self.app.refresh_bindings()

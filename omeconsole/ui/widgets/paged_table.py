@@ -28,10 +28,14 @@ class PagedTable(Vertical):
     """
 
     class Highlighted(Message):
-        def __init__(self, table: "PagedTable", record) -> None:
+        """The highlighted row changed: the cursor moved, a page turned, or new rows arrived (fresh).
+        record is None when the table is empty: nothing is highlighted."""
+
+        def __init__(self, table: "PagedTable", record, fresh: bool = False) -> None:
             super().__init__()
             self.table = table
             self.record = record
+            self.fresh = fresh
 
     class Chosen(Message):
         def __init__(self, table: "PagedTable", record) -> None:
@@ -66,7 +70,7 @@ class PagedTable(Vertical):
             for (label, _, _), width in zip(self.columns, widths):
                 if width is not None:
                     self.table.add_column(label, width=width)
-            self._show_page()
+            self._show_page(fresh=False)
 
     def _fit(self, total: int, minimum: int = 10) -> list[int | None]:
         """Fixed columns keep their width; the rest share the remainder (each cell has 2 of padding)."""
@@ -99,7 +103,7 @@ class PagedTable(Vertical):
         # the next key. Frozen, they are skipped; they are still freed when the list is replaced.
         gc.freeze()
         self.page = min(self.page, self.pages - 1) if keep_page else 0
-        self._show_page()
+        self._show_page(fresh=True, row=None if keep_page else 0)
 
     def show_loading(self, text: str = "Loading…") -> None:
         """While a worker loads, the line under the table says so (until set_records, even if the
@@ -111,22 +115,24 @@ class PagedTable(Vertical):
         if self.page + 1 >= self.pages:
             return False
         self.page += 1
-        self._show_page()
+        self._show_page(fresh=False)
         return True
 
     def previous_page(self) -> bool:
         if self.page == 0:
             return False
         self.page -= 1
-        self._show_page()
+        self._show_page(fresh=False)
         return True
 
-    def _show_page(self) -> None:
+    def _show_page(self, fresh: bool, row: int | None = None) -> None:
+        """Draw the current page and say which row is highlighted now (fresh: the rows are new),
+        so that what is selected is always what is highlighted."""
         table = self.table
         if not self._widths:
             return  # the first resize builds the columns and shows the page
-        row = table.cursor_row
-        # Rebuilding a page is not the user moving the cursor: it must not select a message.
+        row = table.cursor_row if row is None else row
+        # The table's own event would come later, and not at all for an empty page: one message, below.
         with table.prevent(DataTable.RowHighlighted):
             table.clear()
             start = self.page * self.page_size
@@ -137,6 +143,7 @@ class PagedTable(Vertical):
             if table.row_count:
                 table.move_cursor(row=min(row, table.row_count - 1))
         self.query_one(".page-info", Static).update(Text(self.page_info()))
+        self.post_message(self.Highlighted(self, self.current, fresh))
 
     def page_info(self) -> str:
         if self.loading is not None:
@@ -158,11 +165,14 @@ class PagedTable(Vertical):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.records[int(key)]
 
+    # The table's events name a row by the key it had when they were sent; the rows may have been
+    # replaced since. What counts is the row highlighted now, so both report `current`.
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
-        if event.row_key.value is not None:
-            self.post_message(self.Highlighted(self, self.records[int(event.row_key.value)]))
+        self.post_message(self.Highlighted(self, self.current))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.post_message(self.Chosen(self, self.records[int(event.row_key.value)]))
+        if self.current is not None:
+            self.post_message(self.Chosen(self, self.current))

@@ -12,6 +12,8 @@ from omeconsole.core.errors import OmeError
 from omeconsole.core.model import EncryptionMethod, Protection
 from omeconsole.core.records import ReportResult, ReportRow
 from omeconsole.core.report import summarize
+from omeconsole.core.timeutil import short_time
+from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.widgets.trace_pane import RANGE_SPANS, ROW_LIMIT
@@ -23,9 +25,9 @@ STATUS_STYLE = {"Revocable": "green", "Revoked": "bold red", "Not revocable": "d
 
 def report_cells(row: ReportRow) -> tuple:
     record = row.to_record()
-    return (row.message.received.strftime("%Y-%m-%d %H:%M"), record["SenderAddress"], record["RecipientAddress"],
-            record["Subject"], record["EncryptionTemplate"], record["EncryptionMethod"],
-            Text(record["RevocationStatus"], style=STATUS_STYLE.get(record["RevocationStatus"], "")))
+    return (cell(short_time(row.message.received)), cell(record["SenderAddress"]), cell(record["RecipientAddress"]),
+            cell(record["Subject"]), cell(record["EncryptionTemplate"]), cell(record["EncryptionMethod"]),
+            cell(record["RevocationStatus"], STATUS_STYLE.get(record["RevocationStatus"], "")))
 
 
 class ReportPane(Vertical):
@@ -45,10 +47,10 @@ class ReportPane(Vertical):
             yield Static(id="top-domains", classes="chart")
         yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id="report-results")
 
-    def _template_options(self) -> list[tuple[str, str]]:
+    def _template_options(self) -> list[tuple[Text, str]]:
         names = [t.name for t in self.app.ome.tenant.templates if not t.is_default]
         builtin = [Protection.DO_NOT_FORWARD.title, Protection.ENCRYPT_ONLY.title]
-        return [("Any template", "")] + [(name, name) for name in builtin + names]
+        return [(Text("Any template"), "")] + [(plain(name, limit=64), name) for name in builtin + names]
 
     loaded = False  # the report loads the first time its pane is shown, not at start-up
 

@@ -15,7 +15,8 @@ from omeconsole.core.model import TraceStatus
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.records import TraceResult, TraceRow
 from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.timeutil import parse_iso
+from omeconsole.core.timeutil import parse_iso, short_time
+from omeconsole.ui.plain import cell
 from omeconsole.ui.widgets.paged_table import PagedTable
 
 RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"),
@@ -28,8 +29,8 @@ COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subj
 
 
 def trace_cells(row: TraceRow) -> tuple:
-    return (row.message.received.strftime("%Y-%m-%d %H:%M"), row.message.sender, row.recipient.address,
-            row.message.subject, row.recipient.status.value)
+    return (cell(short_time(row.message.received)), cell(row.message.sender), cell(row.recipient.address),
+            cell(row.message.subject), cell(row.recipient.status.value))
 
 
 class TracePane(Vertical):
