@@ -9,6 +9,7 @@ from omeconsole.core.importers import (
 )
 
 from conftest import FIXTURES, utc
+from omeconsole.core.services import Console
 from test_cli_tenant import assert_one_line_error
 
 PS_ID = "<DM6PR11MB4321A1B2C3D4E5F6@dm6pr11mb4321.namprd11.prod.outlook.com>"
@@ -144,3 +145,42 @@ def test_import_errors_change_nothing(demo_cli, demo_store, tmp_path):
     assert_one_line_error(demo_cli("import", FIXTURES / "graph-messagetraces.json", "--as",
                                    "lynne.robbins@contoso.com", check=1), "Global Administrator")
     assert before == {p: p.read_bytes() for p in demo_store.rglob("*.json")}
+
+
+def test_an_import_never_grafts_recipients_onto_a_message_of_the_mail_flow(demo_cli, demo_store, tmp_path):
+    """The red team's row: the Message ID of a real message (its domain in capitals), another sender and
+    subject. It once added a recipient without a word, and the sender lost Remove external access."""
+    from omeconsole.core.demo import CASE_SUBJECTS
+    from ui_support import case_id
+
+    real = case_id(demo_store, "revocable")  # megan.bowen -> bob.kelly@gmail.com, one link-based recipient
+    left, right = real.strip("<>").split("@")
+    shouting = f"<{left}@{right.upper()}>"
+    header = '"Received","SenderAddress","RecipientAddress","Subject","Status","MessageId"\n'
+    rows = [("mallory@fabrikam.com", "eve@evil.example", "Re: invoice"),  # another sender
+            ("megan.bowen@contoso.com", "eve@evil.example", CASE_SUBJECTS["revocable"]),  # a new recipient
+            ("megan.bowen@contoso.com", "bob.kelly@gmail.com", CASE_SUBJECTS["revocable"])]  # already known
+    path = tmp_path / "graft.csv"
+    path.write_text(header + "".join(f'"11/20/2026 3:04:05 PM","{s}","{r}","{subject}","Delivered","{shouting}"\n'
+                                     for s, r, subject in rows))
+    result = demo_cli("import", str(path))
+    assert "0 added" in result.stdout and "1 already present" in result.stdout and "2 rejected" in result.stdout
+    first, second = result.stderr.splitlines()
+    assert first.endswith(f"line 2: Message ID {real} belongs to a message sent through this store's mail flow by "
+                          "megan.bowen@contoso.com; this row names another sender (mallory@fabrikam.com), so it "
+                          "was not imported")
+    assert "line 3:" in second and "an import never adds one (eve@evil.example)" in second
+    rows_now = demo_cli.json("trace", "--message-id", real)
+    assert [(r["SenderAddress"], r["RecipientAddress"]) for r in rows_now] == [
+        ("megan.bowen@contoso.com", "bob.kelly@gmail.com")]
+    sender_view = Console.open(demo_store, "megan.bowen@contoso.com").status(real).decision
+    assert sender_view.allowed and sender_view.acting_as == "sender"  # Remove external access is still hers
+
+
+def test_rows_for_a_message_already_imported_still_merge(demo_cli, tmp_path):
+    demo_cli("import", FIXTURES / "messagetrace-ps51.csv")
+    path = tmp_path / "more.csv"
+    path.write_text('"Received","SenderAddress","RecipientAddress","Subject","Status","MessageId"\n'
+                    f'"11/20/2026 3:04:05 PM","someone@fabrikam.com","new.one@gmail.com","x","Delivered","{PS_ID}"\n')
+    assert demo_cli.json("import", str(path))["RowsAdded"] == 1
+    assert "new.one@gmail.com" in {r["RecipientAddress"] for r in demo_cli.json("trace", "--message-id", PS_ID)}

@@ -69,22 +69,24 @@ def random_query(rng: random.Random, message_ids: list[str]) -> TraceQuery:
     return query
 
 
-def write_import(path, rng: random.Random, existing: list[str]) -> None:
-    """An Export-Csv file: new recipients of existing messages, and messages the store never saw."""
+def write_import(path, rng: random.Random) -> None:
+    """An Export-Csv file: messages the store never saw, and more recipients of those in later rows
+    (an import never adds recipients to a message of the store's own mail flow)."""
     names = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP", "Size",
              "MessageId", "MessageTraceId"]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, names, quoting=csv.QUOTE_ALL)
         writer.writeheader()
+        senders = {}
         for n in range(40):
-            fresh = n % 2 == 0
+            first = rng.randrange(n // 2 + 1) * 2 if n % 2 else n  # odd rows add to an earlier imported message
+            senders.setdefault(first, rng.choice(USERS))
             when = NOW - timedelta(days=rng.randrange(90), seconds=rng.randrange(86400))
             writer.writerow({
-                "Received": when.strftime("%m/%d/%Y %I:%M:%S %p"), "SenderAddress": rng.choice(USERS),
-                "RecipientAddress": f"new{n}@{rng.choice(DOMAINS)}", "Subject": f"Imported {n}",
+                "Received": when.strftime("%m/%d/%Y %I:%M:%S %p"), "SenderAddress": senders[first],
+                "RecipientAddress": f"new{n}@{rng.choice(DOMAINS)}", "Subject": f"Imported {first}",
                 "Status": rng.choice(["Delivered", "Failed", "Pending"]), "ToIP": "", "FromIP": "192.0.2.9",
-                "Size": "1234", "MessageTraceId": "",
-                "MessageId": f"<IMPORT{n}@example.org>" if fresh else rng.choice(existing),
+                "Size": "1234", "MessageTraceId": "", "MessageId": f"<IMPORT{first}@example.org>",
             })
 
 
@@ -101,10 +103,9 @@ def busy_store(tmp_path_factory):
         admin.send(sender=sender, recipients=rng.sample(ADDRESSES, rng.choice((1, 2, 3))), subject=f"Random {n} review",
                    body="b", protection=protection, template="Contoso Secure" if protection is not Protection.NONE
                    else None, received=NOW - timedelta(days=rng.randrange(92), seconds=rng.randrange(86400)))
-    ids = [m.message_id for m in admin.store.iter_messages()]
-    write_import(root.parent / "export.csv", rng, ids)
+    write_import(root.parent / "export.csv", rng)
     result = TraceImport(admin).import_file(root.parent / "export.csv")
-    assert result.rows_added == 40 and not result.errors
+    assert result.rows_added == 40 and result.messages_added == 20 and not result.errors
     revocable = [m.message_id for m in admin.store.iter_messages() if admin.decide(m).allowed]
     for message_id in rng.sample(revocable, 8):
         admin.revoke(message_id)

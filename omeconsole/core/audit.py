@@ -66,7 +66,7 @@ def _sequences(lines: list[bytes]) -> set[int]:
     for line in lines:
         try:
             found.add(int(json.loads(line)["seq"]))
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             continue
     return found
 
@@ -201,7 +201,7 @@ class AuditLog:
             body = {k: record[k] for k in ("seq", "time", "actor", "role", "action", "target",
                                            "outcome", "detail", "origin", "prev")}
             entry = AuditEntry(**body, hash=record["hash"])
-        except (ValueError, KeyError, TypeError):
+        except (ValueError, KeyError, TypeError, RecursionError):
             raise StoreDamaged(self.path, f"{where} is not an audit entry") from None
         if _digest(entry.prev, body) != entry.hash:
             raise StoreDamaged(self.path, f"entry {entry.seq} at {where} was edited: it does not match its hash")

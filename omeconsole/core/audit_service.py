@@ -81,6 +81,8 @@ def _read_checkpoint(path: Path) -> dict:
         return checkpoint
     except FileNotFoundError:
         raise UsageError(f"{path}: no such checkpoint file") from None
+    except RecursionError:
+        raise UsageError(f"{path} is not an audit checkpoint (its JSON is nested too deeply)") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not an audit checkpoint ({exc})") from None
 

@@ -1,14 +1,22 @@
-"""Importing trace exports into the store: idempotent, one audited change per file."""
+"""Importing trace exports into the store: idempotent, one audited change per file.
+
+An export only ever adds what the store did not know. It never rewrites omeconsole's own mail
+flow: a row naming a Message ID that this store's mail flow created is rejected if its sender
+differs, and never adds a recipient to that message (the row would change who the message went
+to, and with it who may revoke it). Rows for a message that was itself imported merge as before.
+"""
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
-from omeconsole.core.importers import read_trace_export
+from omeconsole.core.importers import TraceRow, read_trace_export
 from omeconsole.core.model import Message, Origin, Recipient
 from omeconsole.core.records import ImportResult
 from omeconsole.core.services import ConsoleService
+from omeconsole.core.timeutil import received_problem
 
 
 class TraceImport(ConsoleService):
@@ -19,35 +27,69 @@ class TraceImport(ConsoleService):
         with self.store.writing():
             self.console.reload_tenant()
             self.console.require_admin("import", str(path))
-            changed, added, present, new_messages = self._merge_rows(parsed.rows)
-            if changed:
+            merge = _Merge(self.store, self.console.clock())
+            for row in parsed.rows:
+                merge.add(row)
+            if merge.touched:
                 self.console.audit("import", str(path), "success",
-                                   f"{parsed.format}: {added} row(s) added, {new_messages} new message(s), "
-                                   f"{present} already present, {len(parsed.errors)} rejected")
-                self.store.put_messages(changed)
-        return ImportResult(str(path), parsed.format, len(parsed.rows), added, present, new_messages, parsed.errors)
+                                   f"{parsed.format}: {merge.added} row(s) added, {merge.new_messages} new "
+                                   f"message(s), {merge.present} already present, "
+                                   f"{len(parsed.errors) + len(merge.errors)} rejected")
+                self.store.put_messages(list(merge.touched.values()))
+        errors = sorted(parsed.errors + merge.errors, key=_where_order)
+        return ImportResult(str(path), parsed.format, len(parsed.rows), merge.added, merge.present,
+                            merge.new_messages, errors)
 
-    def _merge_rows(self, rows) -> tuple[list[Message], int, int, int]:
-        """Group rows into messages; add only recipients the store does not hold (idempotent)."""
-        seen: dict[str, Message] = {}
-        touched: dict[str, Message] = {}
-        added = present = new_messages = 0
-        for row in rows:
-            message = seen.get(row.message_id) or self.store.get_message(row.message_id)
-            if message is None:
-                message = _imported_message(row)
-                new_messages += 1
-            seen[row.message_id] = message
-            if message.recipient(row.recipient):
-                present += 1
-                continue
+
+class _Merge:
+    """Rows grouped into messages; only recipients the store does not hold are added (idempotent)."""
+
+    def __init__(self, store, now):
+        self.store, self.now = store, now
+        self.seen: dict[str, Message] = {}
+        self.touched: dict[str, Message] = {}
+        self.errors: list[str] = []
+        self.added = self.present = self.new_messages = 0
+
+    def add(self, row: TraceRow) -> None:
+        problem = received_problem(row.received, self.now)
+        if problem:
+            self.errors.append(f"{row.where}: {problem}")
+            return
+        message = self._message_for(row)
+        refusal = _mail_flow_refusal(message, row)
+        if refusal:
+            self.errors.append(f"{row.where}: {refusal}")
+        elif message.recipient(row.recipient):
+            self.present += 1
+        else:
             message.recipients.append(Recipient(row.recipient, row.status, row.to_ip, None, row.events))
-            touched[row.message_id] = message
-            added += 1
-        return list(touched.values()), added, present, new_messages
+            self.touched[row.message_id] = message
+            self.added += 1
+
+    def _message_for(self, row: TraceRow) -> Message:
+        message = self.seen.get(row.message_id) or self.store.get_message(row.message_id)
+        if message is None:
+            message = _imported_message(row)
+            self.new_messages += 1
+        self.seen[row.message_id] = message
+        return message
 
 
-def _imported_message(row) -> Message:
+def _mail_flow_refusal(message: Message, row: TraceRow) -> str | None:
+    """Why this row may not touch a message of omeconsole's own mail flow, or None."""
+    if message.origin is not Origin.MAIL_FLOW:
+        return None
+    if row.sender != message.sender:
+        return (f"Message ID {row.message_id} belongs to a message sent through this store's mail flow by "
+                f"{message.sender}; this row names another sender ({row.sender}), so it was not imported")
+    if message.recipient(row.recipient) is None:
+        return (f"Message ID {row.message_id} was sent through this store's mail flow, which recorded its "
+                f"recipients; an import never adds one ({row.recipient})")
+    return None
+
+
+def _imported_message(row: TraceRow) -> Message:
     return Message(
         message_id=row.message_id, trace_id=row.trace_id or _trace_id_for(row.message_id),
         received=row.received, sender=row.sender, subject=row.subject, size=row.size, from_ip=row.from_ip,
@@ -57,3 +99,12 @@ def _imported_message(row) -> Message:
 
 def _trace_id_for(message_id: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "omeconsole:" + message_id))
+
+
+_NUMBER = re.compile(r"\d+")
+
+
+def _where_order(error: str) -> tuple[int, str]:
+    """'line 12: ...' and 'value[3]: ...' in the order of the file."""
+    found = _NUMBER.search(error)
+    return (int(found.group()) if found else 0, error)

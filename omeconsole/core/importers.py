@@ -196,6 +196,10 @@ def _parse_graph(path: Path, text: str) -> ParsedFile:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise UsageError(f"{path} is JSON nested too deeply to be a Graph messageTraces response") from None
+    except ValueError as exc:  # a number of more digits than Python reads
+        raise UsageError(f"{path} is not valid JSON ({exc})") from None
     items = document.get("value") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise UsageError(f"{path} is JSON but not a Graph messageTraces response (no \"value\" list)")
@@ -265,6 +269,8 @@ def parse_export_date(text: str, day_first: bool) -> datetime:
             return to_utc(datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00")))
         except ValueError:
             raise RowError(f"date {value[:40]!r} is neither ISO 8601 nor a culture-formatted date") from None
+        except OverflowError:  # an offset that takes it past year 1 or 9999 in UTC
+            raise RowError(f"date {value[:40]!r} is outside the years 1 to 9999 in UTC") from None
     first, sep, second, year, hour, minute, sec, ampm = match.groups()
     day_first = day_first or sep == "."
     day, month = (int(first), int(second)) if day_first else (int(second), int(first))

@@ -36,7 +36,7 @@ from omeconsole.core.rules import (
 )
 from omeconsole.core.store import Store
 from omeconsole.core.tenant import Experience, validate_template_name
-from omeconsole.core.timeutil import format_iso, utcnow
+from omeconsole.core.timeutil import format_iso, received_problem, utcnow
 from omeconsole.core.trace_index import searches_by_day
 
 MAX_BODY_BYTES = 25 * 1024 * 1024
@@ -136,12 +136,18 @@ class Console:
     def reload_tenant(self) -> None:
         self.tenant = self.store.load_tenant()
 
-    def reindex(self) -> int:
-        """Rebuild the trace index from the message shards. Returns how many messages it holds."""
+    def reindex(self) -> tuple[int, list[str]]:
+        """Rebuild the trace index from the message shards. Returns how many messages it holds, and
+        the message documents it could not read and so left out (each with its shard and why)."""
         self.require_admin("reindex", "trace index")
         with self.store.writing(mend_index=False):
             self.audit("reindex", "trace index", "success", "rebuilt from the message shards")
-            return self.store.reindex()
+            count, skipped = self.store.reindex()
+            if skipped:
+                self.audit("reindex", "trace index", "success",
+                           f"{len(skipped)} message document(s) could not be read and were not filed; "
+                           f"the first: {skipped[0]}")
+        return count, skipped
 
     # -- mail flow -------------------------------------------------------------------
 
@@ -185,8 +191,9 @@ class Console:
         if template and protection is Protection.NONE:
             raise UsageError("a branding template applies only to encrypted mail; add --encrypt")
         when = received or self.clock()
-        if when > self.clock():
-            raise UsageError(f"the received time {format_iso(when)} is in the future")
+        problem = received_problem(when, self.clock())
+        if problem:
+            raise UsageError(problem)
         return Draft(sender, addresses, subject, body, when, protection, method,
                      validate_template_name(template) if template else None)
 

@@ -41,6 +41,10 @@ def read_json(path: Path):
         raise StoreDamaged(path, f"not UTF-8 text (byte {exc.start})") from None
     except json.JSONDecodeError as exc:
         raise StoreDamaged(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise StoreDamaged(path, "its JSON is nested too deeply to be a file omeconsole wrote") from None
+    except ValueError as exc:  # a number of more digits than Python reads
+        raise StoreDamaged(path, f"not valid JSON ({exc})") from None
 
 
 _staging = threading.local()

@@ -36,6 +36,7 @@ from omeconsole.core.storage import (
     StoreLock, all_or_nothing, dump_json, fsync_directory, open_db, read_json, write_atomic,
 )
 from omeconsole.core.tenant import BrandingTemplate, License, Tenant, User
+from omeconsole.core.timeutil import format_iso
 from omeconsole.core.trace_index import TraceIndex, partitions_of, summary_of
 
 FORMAT = "omeconsole-store"
@@ -278,7 +279,7 @@ class Store:
             yield list(self.iter_messages())
             return
         revocations, seen = self.revocations(), set()
-        for key, entries in self.index.search(self.index.plan(query), self._current_summaries):
+        for key, entries in self.index.search(query, self._current_summaries):
             fresh = {mid: summary for mid, summary in entries.items() if mid not in seen}
             seen.update(fresh)
             try:
@@ -291,10 +292,11 @@ class Store:
                 message.revocation = revocations.get(message.message_id)
             yield batch
 
-    def reindex(self) -> int:
-        """Build the trace index from every shard. Returns how many messages it holds."""
+    def reindex(self) -> tuple[int, list[str]]:
+        """Build the trace index from every shard. Returns how many messages it holds, and what it
+        could not file (a message document it cannot read), each named with its shard and why."""
         self.index.create()
-        count = 0
+        count, skipped = 0, []
 
         def summaries():
             nonlocal count
@@ -302,15 +304,21 @@ class Store:
                 with open_db(path) as db:
                     docs = db.table("messages").all()
                 for doc in docs:
-                    _message_from_doc(path, doc)  # a malformed document is reported, not indexed
+                    try:
+                        message = _message_from_doc(path, doc)
+                    except StoreDamaged as damaged:
+                        skipped.append(f"messages/{path.name}: {damaged.problem}")
+                        continue
                     count += 1
-                    yield summary_of(doc)
+                    summary = summary_of(doc)
+                    summary["received"] = format_iso(message.received)  # the day it is filed under
+                    yield summary
 
         self.index.write_all(summaries())
         if not self.indexed:
             self.indexed = True
             self._write_manifest()
-        return count
+        return count, skipped
 
     # -- data keys ---------------------------------------------------------------------
 
@@ -464,7 +472,8 @@ def _message_from_doc(path: Path, doc: dict) -> Message:
     try:
         return Message.from_doc(doc)
     except _DOC_ERRORS as exc:
-        raise StoreDamaged(path, f"message document {getattr(doc, 'doc_id', '?')} is malformed "
+        named = f" ({doc['message_id']})" if isinstance(doc.get("message_id"), str) else ""
+        raise StoreDamaged(path, f"message document {getattr(doc, 'doc_id', '?')}{named} is malformed "
                                  f"({_describe(exc)})") from None
 
 

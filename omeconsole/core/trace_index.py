@@ -26,7 +26,7 @@ from pathlib import Path
 from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.storage import dump_json, read_json, write_atomic
-from omeconsole.core.timeutil import to_utc
+from omeconsole.core.timeutil import day_key
 
 ADDRESS_PARTITIONS = 256
 DAYS, SENDERS, RECIPIENTS = "days", "senders", "recipients"
@@ -155,25 +155,28 @@ class TraceIndex:
 
     # -- searching ----------------------------------------------------------------------
 
-    def plan(self, query: TraceQuery) -> list[str]:
-        """The fewest partitions that hold every message the query can match, newest day first."""
+    def plan(self, query: TraceQuery, also_days: Iterable[str] = ()) -> list[str]:
+        """The fewest partitions that hold every message the query can match, newest day first.
+        also_days: days that may hold messages although their partition file does not exist yet."""
         if _exact(query.senders):
             return sorted({f"{SENDERS}/{address_bucket(p.address)}" for p in query.senders})
         if _exact(query.recipients):
             return sorted({f"{RECIPIENTS}/{address_bucket(p.address)}" for p in query.recipients})
-        return [f"{DAYS}/{day}" for day in self.days(query.start, query.end)]
+        return [f"{DAYS}/{day}" for day in self.days(query.start, query.end, also_days)]
 
-    def days(self, start: datetime | None, end: datetime | None) -> list[str]:
-        first = to_utc(start).strftime("%Y-%m-%d") if start else ""
-        last = to_utc(end).strftime("%Y-%m-%d") if end else "9999"
-        return sorted((p.stem for p in (self.dir / DAYS).glob("*.json") if first <= p.stem <= last), reverse=True)
+    def days(self, start: datetime | None, end: datetime | None, also: Iterable[str] = ()) -> list[str]:
+        first = day_key(start) if start else ""
+        last = day_key(end) if end else "9999"
+        stems = {p.stem for p in (self.dir / DAYS).glob("*.json")} | set(also)
+        return sorted((stem for stem in stems if first <= stem <= last), reverse=True)
 
-    def search(self, keys: Iterable[str], truth: Callable[[Iterable[str]], dict[str, Summary]]):
-        """(key, summaries) per partition in order. Summaries of messages a crash left pending
-        come from the shards, filed where they belong now."""
+    def search(self, query: TraceQuery, truth: Callable[[Iterable[str]], dict[str, Summary]]):
+        """(key, summaries) per partition the query needs, in order. Summaries of messages a crash
+        left pending come from the shards, filed where they belong now (on a day that may have no
+        partition file yet)."""
         pending = self.pending()
         fixed = truth(pending) if pending else {}
-        for key in keys:
+        for key in self.plan(query, also_days={s["received"][:10] for s in fixed.values()}):
             entries = self.read(key)
             for message_id in pending:
                 entries.pop(message_id, None)
