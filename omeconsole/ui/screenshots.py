@@ -48,6 +48,13 @@ async def _keys(app, pilot, store):
     await pilot.press("4")
 
 
+async def _approve(app, pilot, store):
+    await pilot.press("4")
+    await settle(app, pilot)
+    app.screen.query_one("#access-requests").focus()
+    await pilot.press("a")
+
+
 async def _portal(app, pilot, store):
     app.main.select(_message_id(store, "revoked_by_sender"), show=True)
     await settle(app, pilot)
@@ -60,6 +67,7 @@ SHOTS = {
     "details": (None, _details, SIZE),
     "revoke-confirmation": (None, _confirm, SIZE),
     "key-manager": ("alex.wilber@contoso.com", _keys, SIZE),
+    "approve-confirmation": ("alex.wilber@contoso.com", _approve, SIZE),
     "portal-preview": ("lynne.robbins@contoso.com", _portal, SIZE),
     "message-trace-80x24": (None, _trace, (80, 24)),
 }
