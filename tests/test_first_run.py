@@ -104,3 +104,20 @@ async def test_a_console_that_fails_prints_one_line_and_where_the_full_report_is
     assert stat.S_IMODE(reports[0].stat().st_mode) == 0o600
     report = reports[0].read_text()
     assert "Traceback" in report and "StylesheetError" in report
+
+
+def test_over_ssh_the_line_names_the_report_but_not_the_servers_paths(monkeypatch, tmp_path):
+    """A console behind the SSH door runs on the server: its user is told the report's name only."""
+    from omeconsole.crash_report import one_line, write_report
+
+    monkeypatch.setenv("OMECONSOLE_STATE_DIR", str(tmp_path / "state"))
+    try:
+        raise RuntimeError("the \x1b[2J console broke")
+    except RuntimeError as error:
+        report = write_report(error, "the console")
+        local = one_line(error, report)
+        monkeypatch.setenv("OMECONSOLE_FRONT_DOOR", "ssh")
+        remote = one_line(error, report)
+    assert local == f"internal error (RuntimeError: the \\x1b[2J console broke); the full report is in {report}"
+    assert str(tmp_path) not in remote and report.name in remote and "on the server" in remote
+    assert "Traceback" in report.read_text() and oct(report.stat().st_mode)[-3:] == "600"

@@ -78,6 +78,7 @@ class ConsoleScreen(Screen):
         super().__init__()
         self.details: MessageDetails | None = None
         self._show_details_next = False  # survives a details worker cancelled by a newer selection
+        self._lazy_mounted = False
 
     @property
     def ome(self):
@@ -141,8 +142,11 @@ class ConsoleScreen(Screen):
 
     @property
     def lazy_panes_mounted(self) -> bool:
-        """The hidden panes mount just after the first frame; until then they are not there."""
-        return bool(self.query(KeysPane)) and bool(self.query(ReportPane)) and bool(self.query(DetailsPane))
+        """The hidden panes mount just after the first frame; until then they are not there.
+        Once they are, they stay: remembered, since the footer asks on every refresh."""
+        if not self._lazy_mounted:
+            self._lazy_mounted = all(self.query(pane) for pane in (KeysPane, ReportPane, DetailsPane))
+        return self._lazy_mounted
 
     def _results(self) -> PagedTable | None:
         """The results table on screen, if one is."""

@@ -34,7 +34,9 @@ class KeyManagerView:
 class KeysPane(VerticalScroll):
     """Stacked sections, so the pane reads the same at 80 columns and at 200."""
 
-    requests: dict[str, AccessRequest] = {}  # by Id, as the access requests table shows them
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.requests: dict[str, AccessRequest] = {}  # by Id, as the access requests table shows them
 
     def compose(self) -> ComposeResult:
         yield Static("Loading the key manager…", id="keyring-summary")
