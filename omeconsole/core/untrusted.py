@@ -51,14 +51,17 @@ def shown(text: object, *, lines: bool = False) -> str:
     if text.isprintable():  # the common case, checked at C speed
         return text
     if lines:
-        text = text.replace("\r\n", "\n")
-    return "".join(_visible(char, lines) for char in text)
+        if text.replace("\n", "").replace("\t", "").isprintable():  # a long output of plain lines
+            return text
+        return "\n".join(_one_line(line, "\t") for line in text.replace("\r\n", "\n").split("\n"))
+    return _one_line(text, "")
 
 
-def _visible(char: str, lines: bool) -> str:
-    if char.isprintable() or (lines and char in "\n\t"):
-        return char
-    return escape(char) if is_hidden(char) else char
+def _one_line(text: str, keep: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() or char in keep or not is_hidden(char) else escape(char)
+                   for char in text)
 
 
 def first_hidden(text: str) -> str | None:
@@ -79,14 +82,14 @@ def json_text(data) -> str:
     """JSON for people and scripts alike: exact, and with every hidden character escaped
     (JSON escapes C0 itself; DEL, C1, format characters, separators and surrogates too)."""
     text = json.dumps(data, indent=2, ensure_ascii=False)
-    if text.isprintable():
+    if text.replace("\n", "").isprintable():  # json.dumps escaped every newline inside a string
         return text
-    return "".join(_json_char(char) for char in text)
+    return "\n".join(line if line.isprintable() else "".join(map(_json_char, line)) for line in text.split("\n"))
 
 
 def _json_char(char: str) -> str:
-    if char.isprintable() or char == "\n" or not is_hidden(char):
-        return char  # outside strings only newlines and indentation occur, and C0 is escaped inside
+    if char.isprintable() or not is_hidden(char):
+        return char  # C0 never reaches here: json.dumps escaped it
     code = ord(char)
     if code < 0x10000:
         return f"\\u{code:04x}"
