@@ -69,17 +69,17 @@ def random_query(rng: random.Random, message_ids: list[str]) -> TraceQuery:
     return query
 
 
-def write_import(path, rng: random.Random) -> None:
-    """An Export-Csv file: messages the store never saw, and more recipients of those in later rows
-    (an import never adds recipients to a message of the store's own mail flow)."""
+def write_import(path, rng: random.Random, rows: range, senders: dict) -> None:
+    """An Export-Csv file: messages the store never saw, and more recipients for imported messages,
+    of this file and of an earlier one (an import never adds recipients to a message of the store's
+    own mail flow). Odd rows add to an earlier even row's message; senders: message -> its sender."""
     names = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP", "Size",
              "MessageId", "MessageTraceId"]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, names, quoting=csv.QUOTE_ALL)
         writer.writeheader()
-        senders = {}
-        for n in range(40):
-            first = rng.randrange(n // 2 + 1) * 2 if n % 2 else n  # odd rows add to an earlier imported message
+        for n in rows:
+            first = rng.randrange(n // 2 + 1) * 2 if n % 2 else n
             senders.setdefault(first, rng.choice(USERS))
             when = NOW - timedelta(days=rng.randrange(90), seconds=rng.randrange(86400))
             writer.writerow({
@@ -103,9 +103,11 @@ def busy_store(tmp_path_factory):
         admin.send(sender=sender, recipients=rng.sample(ADDRESSES, rng.choice((1, 2, 3))), subject=f"Random {n} review",
                    body="b", protection=protection, template="Contoso Secure" if protection is not Protection.NONE
                    else None, received=NOW - timedelta(days=rng.randrange(92), seconds=rng.randrange(86400)))
-    write_import(root.parent / "export.csv", rng)
-    result = TraceImport(admin).import_file(root.parent / "export.csv")
-    assert result.rows_added == 40 and result.messages_added == 20 and not result.errors
+    senders = {}
+    for number, rows in enumerate((range(20), range(20, 40))):
+        write_import(root.parent / f"export{number}.csv", rng, rows, senders)
+        result = TraceImport(admin).import_file(root.parent / f"export{number}.csv")
+        assert result.rows_added == 20 and result.messages_added == 10 and not result.errors
     revocable = [m.message_id for m in admin.store.iter_messages() if admin.decide(m).allowed]
     for message_id in rng.sample(revocable, 8):
         admin.revoke(message_id)

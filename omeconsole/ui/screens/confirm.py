@@ -8,7 +8,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -30,7 +30,8 @@ class ConfirmScreen(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="confirm-dialog"):
             yield Label(self.question, id="confirm-title")
-            yield Static(self.body(), id="confirm-body")
+            with VerticalScroll(id="confirm-scroll"):  # a long one scrolls; the buttons stay in view
+                yield Static(self.body(), id="confirm-body")
             with Horizontal(id="confirm-buttons"):
                 yield Button(self.yes_label, variant=self.yes_variant, id="confirm")
                 yield Button("Cancel (n)", id="cancel")

@@ -32,7 +32,7 @@ class ConfirmRevokeScreen(ConfirmScreen):
             body.append("  • ")
             body.append_text(plain(recipient.address, style="bold"))
             body.append("\n")
-        native = [r for r in self.message.recipients if r.experience is not Experience.LINK_BASED]
+        native = [r for r in self.message.recipients if r.experience is Experience.NATIVE]
         if native:
             body.append("Untouched: their copies live in their mailboxes (native experience):\n", style="dim")
             for recipient in native:

@@ -39,6 +39,14 @@ RESULT_PANES = ("trace", "report")
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 
 
+def identity_line(organization: str, actor) -> Content:
+    """Who is acting, always on screen. The names are data: literal Content, never markup."""
+    role_style = "$success" if actor.role is Role.GLOBAL_ADMIN else "$warning"
+    return Content.assemble(
+        (" omeconsole ", "bold reverse"), "  ", (shown(organization)[:80], "bold"), "  │  acting as ",
+        (shown(actor.address), "bold $accent"), "  ", (ROLE_TITLES.get(actor.role, OUTSIDER), role_style))
+
+
 class ConsolePanes(TabbedContent):
     """Panes change only when the user (or an action) asks. TabbedContent would also follow a focus
     restored to a widget in a hidden pane, when a dialog closes, and undo a switch just made."""
@@ -99,12 +107,7 @@ class ConsoleScreen(Screen):
         yield ConsoleFooter(compact=True)
 
     def _identity(self) -> Content:
-        """Who is acting, always on screen. The names are data: literal Content, never markup."""
-        actor, tenant = self.ome.actor, self.ome.tenant
-        role_style = "$success" if actor.role is Role.GLOBAL_ADMIN else "$warning"
-        return Content.assemble(
-            (" omeconsole ", "bold reverse"), "  ", (shown(tenant.organization)[:80], "bold"), "  │  acting as ",
-            (shown(actor.address), "bold $accent"), "  ", (ROLE_TITLES.get(actor.role, OUTSIDER), role_style))
+        return identity_line(self.ome.tenant.organization, self.ome.actor)
 
     # -- panes -------------------------------------------------------------------------
 
@@ -321,8 +324,8 @@ class ConsoleScreen(Screen):
             return
         decision = selected.status.decision
         reasons = "\n".join(f"• {reason}" for reason in decision.all_reasons) or "• it can be revoked"
-        self.notify(f"{selected.status.message.subject} cannot be revoked by {self.ome.actor.address}:\n{reasons}",
-                    title="Revoke message", severity="warning", timeout=10)
+        self.notify(f"{shown(selected.status.message.subject)} cannot be revoked by {self.ome.actor.address}:"
+                    f"\n{reasons}", title="Revoke message", severity="warning", timeout=10)
 
     @work(thread=True, exclusive=True, group="revoke")
     def _recheck_then_confirm(self, message_id: str) -> None:
@@ -361,7 +364,7 @@ class ConsoleScreen(Screen):
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Revoke message", severity="error", timeout=10)
             return
-        sentence = (f'The encrypted email with the subject "{message.subject}" and Message ID '
+        sentence = (f'The encrypted email with the subject "{shown(message.subject)}" and Message ID '
                     f'"{message.message_id}" was successfully revoked')
         self.app.call_from_thread(self._after_revoke, message_id, sentence)
 
@@ -410,9 +413,27 @@ class ConsoleScreen(Screen):
         self._ask_about_request(AccessDecision.END)
 
     def _ask_about_request(self, decision: AccessDecision) -> None:
-        """Each decision asks first, showing the request as the table has it; then acts on that Id."""
+        """Each decision asks first, showing the request as the store has it now; then acts on that Id."""
         request = self.query_one(KeysPane).selected_request
-        if request is None:
+        if request is not None:
+            self._reread_then_ask(decision, request.id)
+
+    @work(thread=True, exclusive=True, group="access")
+    def _reread_then_ask(self, decision: AccessDecision, request_id: str) -> None:
+        """Another admin may have approved since the table was drawn: the dialog shows the stage as it is."""
+        try:
+            request = next((r for r in Elevation(self.ome).list() if r.id == request_id), None)
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Access request", severity="error")
+            return
+        if request is not None:
+            self.app.call_from_thread(self._ask_now, decision, request)
+
+    def _ask_now(self, decision: AccessDecision, request) -> None:
+        highlighted = self.query_one(KeysPane).selected_request
+        if highlighted is None or highlighted.id != request.id:
+            self.notify(f"The highlighted request changed before the question opened; nothing was done to "
+                        f"{request.id}.", title="Access request", severity="warning")
             return
 
         def answered(yes: bool | None) -> None:

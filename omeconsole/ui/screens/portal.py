@@ -12,7 +12,23 @@ from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.model import Message
+from omeconsole.core.records import PortalView
 from omeconsole.ui.plain import paragraph, plain
+
+
+def portal_text(view: PortalView) -> Text:
+    """What the recipient's portal page says: the message, or why it cannot be read."""
+    text = plain(f"Signed in as {view.recipient}", style="dim")
+    text.append("\n\n")
+    if view.body is None:
+        text.append_text(plain(view.text, style="bold red" if view.state in ("revoked", "expired") else ""))
+        return text
+    text.append_text(plain(f"From: {view.message.sender}"))
+    text.append("\n")
+    text.append_text(plain(f"Subject: {view.message.subject}", style="bold"))
+    text.append("\n\n")
+    text.append_text(paragraph(view.body))
+    return text
 
 
 class PortalScreen(ModalScreen[None]):
@@ -40,18 +56,7 @@ class PortalScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="portal")
     def _preview(self, recipient: str) -> None:
         try:
-            view = self.app.ome.portal(self.message.message_id, recipient)
-            text = Text()
-            text.append_text(plain(f"Signed in as {recipient}", style="dim"))
-            text.append("\n\n")
-            if view.body is not None:
-                text.append_text(plain(f"From: {self.message.sender}"))
-                text.append("\n")
-                text.append_text(plain(f"Subject: {self.message.subject}", style="bold"))
-                text.append("\n\n")
-                text.append_text(paragraph(view.body))
-            else:
-                text.append_text(plain(view.text, style="bold red" if view.state in ("revoked", "expired") else ""))
+            text = portal_text(self.app.ome.portal(self.message.message_id, recipient))
         except OmeError as error:
             text = plain(str(error), style="yellow")
         self.app.call_from_thread(self.query_one("#portal-view", Static).update, text)

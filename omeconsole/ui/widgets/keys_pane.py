@@ -23,6 +23,20 @@ STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim"
                "denied": "red", "ended": "dim", "expired": "dim"}
 
 
+def request_cells(request: AccessRequest, now) -> tuple:
+    """Id, Requester, State, Time left, Approved by, Reason: a row of the access requests table."""
+    record = request.to_record(now)
+    return (cell(request.id), cell(request.requester),
+            cell(record["State"], STATE_STYLE.get(request.state(now), "bold yellow")), cell(record["TimeLeft"]),
+            cell(", ".join(record["ApprovedBy"])), cell(request.reason))
+
+
+def audit_cells(entry) -> tuple:
+    """Time, Actor, Action, Outcome, Target: a row of the audit log table."""
+    return (cell(entry.time.replace("T", " ").rstrip("Z")), cell(entry.actor), cell(entry.action),
+            cell(entry.outcome, "green" if entry.outcome == "success" else "red"), cell(entry.target))
+
+
 @dataclass(frozen=True)
 class KeyManagerView:
     keyring: KeyringStatus
@@ -108,14 +122,9 @@ class KeysPane(VerticalScroll):
         requests.clear()
         self.requests = {r.id: r for r in view.requests}
         for r in view.requests:
-            record = r.to_record(now)
-            state = r.state(now)
-            requests.add_row(cell(r.id), cell(r.requester),
-                             cell(record["State"], STATE_STYLE.get(state, "bold yellow")), cell(record["TimeLeft"]),
-                             cell(", ".join(record["ApprovedBy"])), cell(r.reason), key=r.id)
+            requests.add_row(*request_cells(r, now), key=r.id)
         audit = self.query_one("#audit-log", DataTable)
         audit.clear()
         for e in reversed(view.audit):
-            audit.add_row(cell(e.time.replace("T", " ").rstrip("Z")), cell(e.actor), cell(e.action),
-                          cell(e.outcome, "green" if e.outcome == "success" else "red"), cell(e.target))
+            audit.add_row(*audit_cells(e))
         self.app.refresh_bindings()
