@@ -5,6 +5,9 @@ or crash a widget, escape sequences a terminal obeys (OSC 52 sets the clipboard,
 OSC 8 a link; CSI wipes the screen, moves the cursor, conceals), the C1 form of CSI, NUL and BEL,
 bidirectional overrides, zero-width characters, an unterminated OSC that swallows what follows,
 and sheer size.
+
+plant_everything puts them in through every way a store takes text; the SSH terminal type, the
+one way in that is not the store's, is planted by tests/test_serve_ssh.py.
 """
 
 from __future__ import annotations
@@ -42,21 +45,31 @@ CORPUS = {
     "bel": "Ring\x07\x07",
     "bidi": "Invoice \u202egpj.exe\u202c and \u2066isolate\u2069",
     "zero-width": "Zero\u200bwidth\u200d\u2060\ufeff",
+    "ignorable": "Fill\u3164er\u034f\ufe0f \U000e0041\U000e0042 tags",
     "unterminated-osc": "\x1b]52;c;Swallow the rest",
 }
 NUL = "Nul\x00byte"
 BIG = "B" * 100_000 + "\x1b[2J"
 MARKER = "HOSTILE"  # every planted subject starts with it, so a search finds them all
+PER_FORMAT = len(CORPUS) + 1  # rows each import format plants: the corpus but one, the NUL, the newline
+NUL_ROW, NEWLINE_ROW = PER_FORMAT - 2, PER_FORMAT - 1  # their places in each format's rows
 
 
 def subject(name: str, plant_dir: Path) -> str:
     return f"{MARKER} {name} " + CORPUS[name].replace(PLANT_DIR, str(plant_dir))
 
 
+# Default_Ignorable_Code_Point characters outside the Cf category (DerivedCoreProperties.txt)
+IGNORABLE = {0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, *range(0x180B, 0x1810), 0x3164, *range(0xFE00, 0xFE10),
+             0xFFA0, *range(0xE0100, 0xE01F0)}
+
+
 def hidden_characters(text: str) -> list[str]:
     """What a terminal could obey or a reader could not see, written out independently of the product:
-    C0 (but the newline), DEL, C1, format characters (bidi, zero-width), separators, lone surrogates."""
-    return [repr(c) for c in text if c != "\n" and unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs")]
+    C0 (but the newline), DEL, C1, format characters (bidi, zero-width, tags), the other default
+    ignorables (fillers, variation selectors), separators, lone surrogates, unassigned code points."""
+    return [repr(c) for c in text if c != "\n" and (
+        unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Cn") or ord(c) in IGNORABLE)]
 
 
 def raw_controls(output: bytes) -> list[str]:
@@ -90,7 +103,8 @@ def plant_everything(store: Path, plant_dir: Path, work: Path) -> Planted:
 
 def _send(store: Path, cli: CLI, planted: Planted, work: Path) -> None:
     body = work / "body.txt"
-    body.write_text("Dear Bob,\n" + "\n".join(CORPUS.values()) + "\n" + NUL + "\n" + BIG, encoding="utf-8")
+    body.write_text("Dear Bob,\n\tIndented\n" + "\n".join(CORPUS.values()) + "\n" + NUL + "\n" + BIG,
+                    encoding="utf-8")
     megan = Console.open(store, MEGAN, clock=fixed_clock)
     for name in CORPUS:
         text = subject(name, planted.plant_dir)

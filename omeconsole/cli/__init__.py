@@ -11,6 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     from omeconsole.cli.key_commands import HANDLERS as KEY_HANDLERS
     from omeconsole.cli.parser import build_parser
     from omeconsole.cli.serve_commands import HANDLERS as SERVE_HANDLERS
+    from omeconsole.cli.streams import flush_out, require_stdout
     from omeconsole.core.errors import OmeError
 
     parser = build_parser()
@@ -23,7 +24,10 @@ def main(argv: list[str] | None = None) -> int:
             from omeconsole.cli.launch import open_console
 
             return open_console(args)
-        return {**HANDLERS, **KEY_HANDLERS, **SERVE_HANDLERS}[args.command](args)
+        require_stdout()
+        status = {**HANDLERS, **KEY_HANDLERS, **SERVE_HANDLERS}[args.command](args)
+        flush_out()
+        return status
     except OmeError as error:
         _fail(str(error))
         return error.exit_code
@@ -59,8 +63,13 @@ def check_utf8(argv: list[str]) -> list[str]:
 def _fail(message: str) -> None:
     from omeconsole.core.untrusted import shown
 
-    sys.stderr.write(f"omeconsole: {shown(message)}\n")
-    sys.stderr.flush()
+    if sys.stderr is None:  # closed: the exit status is all that can be said
+        return
+    try:
+        sys.stderr.write(f"omeconsole: {shown(message)}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass
 
 
 def _quiet_broken_pipe() -> None:

@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 from omeconsole.cli import render
-from omeconsole.cli.streams import is_terminal, stdin_bytes, stdin_line
+from omeconsole.cli.streams import is_terminal, read_bounded, stdin_line, write_out
 from omeconsole.core.addresses import parse_patterns
 from omeconsole.core.errors import UsageError
 from omeconsole.core.records import (
@@ -17,7 +17,7 @@ from omeconsole.core.records import (
 )
 from omeconsole.core.import_service import TraceImport
 from omeconsole.core.query import TraceQuery
-from omeconsole.core.services import Console
+from omeconsole.core.services import MAX_BODY_BYTES, Console
 from omeconsole.core.setup import initialize
 from omeconsole.core.tenant_service import TenantAdmin
 from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
@@ -59,7 +59,7 @@ def emit(text: str) -> None:
     """A line (or lines) on standard output. Data in it is shown, never obeyed: a control character
     or escape sequence prints as a visible escape, and only line breaks are kept."""
     text = shown(text, lines=True)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    write_out(text if text.endswith("\n") else text + "\n")
 
 
 def warn(text: str) -> None:
@@ -73,7 +73,7 @@ def emit_records(args, records: list[dict], columns, table_columns=None, limits=
     if wants_json(args):
         emit(render.as_json(records))
     elif getattr(args, "csv", False):
-        sys.stdout.write(render.as_csv(records, columns, for_terminal=is_terminal(sys.stdout)))
+        write_out(render.as_csv(records, columns, for_terminal=is_terminal(sys.stdout)))
     elif not records:
         emit("No results.")
     else:
@@ -213,15 +213,8 @@ def cmd_send(args) -> int:
 def _body(args) -> str:
     if args.body is not None:
         return args.body
-    try:
-        raw = stdin_bytes("the body") if args.body_file == "-" else Path(args.body_file).read_bytes()
-        return raw.decode("utf-8-sig")
-    except FileNotFoundError:
-        raise UsageError(f"--body-file {args.body_file}: no such file") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"--body-file {args.body_file} is not UTF-8 text") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read --body-file {args.body_file}: {exc.strerror}") from None
+    what = "the body (standard input)" if args.body_file == "-" else "--body-file"
+    return read_bounded(args.body_file, what, MAX_BODY_BYTES)
 
 
 def _range(args):

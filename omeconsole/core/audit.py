@@ -60,6 +60,17 @@ def default_origin(face: str = "cli") -> str:
     return f"{face} on {socket.gethostname()}{where}"
 
 
+def _storable(text: str) -> str:
+    """Text as the log can hold it. Bytes that were not UTF-8 (in an argument, an environment
+    variable, a file name) reach Python as lone surrogates, which UTF-8 cannot encode: they are
+    kept as backslash escapes, so the entry is written and still says what was given."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text
+
+
 def _sequences(lines: list[bytes]) -> set[int]:
     """The sequence numbers the given lines claim, read leniently (only to tell a move from a gap)."""
     found = set()
@@ -80,6 +91,7 @@ class AuditLog:
                detail: str = "", origin: str = "cli", at: datetime | None = None) -> AuditEntry:
         """Write one entry durably. The log's own lock keeps the chain whole, so a refusal met
         under a shared store lock is recorded as surely as a change under the exclusive one."""
+        actor, role, action, target, detail, origin = map(_storable, (actor, role, action, target, detail, origin))
         with self._locked() as fd:
             last = self._last_entry()
             body = {

@@ -20,6 +20,7 @@ from omeconsole.core.services import ConsoleService
 from omeconsole.core.timeutil import format_iso
 
 CHECKPOINT_FORMAT = "omeconsole-audit-checkpoint/1"
+MAX_CHECKPOINT = 65536  # bytes; a real one is about 400
 _SIGNED_FIELDS = ("format", "organization", "sequence", "hash", "time", "public_key")
 
 
@@ -74,10 +75,15 @@ class AuditTrail(ConsoleService):
 
 def _read_checkpoint(path: Path) -> dict:
     try:
-        checkpoint = json.loads(Path(path).read_text(encoding="utf-8"))
-        if checkpoint.get("format") != CHECKPOINT_FORMAT:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_CHECKPOINT + 1)
+        if len(raw) > MAX_CHECKPOINT:
+            raise ValueError(f"it is larger than {MAX_CHECKPOINT} bytes")
+        checkpoint = json.loads(raw.decode("utf-8"))
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ValueError("not an omeconsole audit checkpoint")
-        _signed_bytes(checkpoint), unb64(checkpoint["signature"]), int(checkpoint["sequence"])
+        _check_fields(checkpoint)
+        _signed_bytes(checkpoint), unb64(checkpoint["signature"]), unb64(checkpoint["public_key"])
         return checkpoint
     except FileNotFoundError:
         raise UsageError(f"{path}: no such checkpoint file") from None
@@ -85,6 +91,17 @@ def _read_checkpoint(path: Path) -> dict:
         raise UsageError(f"{path} is not an audit checkpoint (its JSON is nested too deeply)") from None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not an audit checkpoint ({exc})") from None
+
+
+def _check_fields(checkpoint: dict) -> None:
+    """Every field of the shape checkpoint() writes: text, and a whole sequence number from 1."""
+    for name in (*_SIGNED_FIELDS, "signature"):
+        if name not in checkpoint:
+            raise KeyError(name)
+        wanted = int if name == "sequence" else str
+        value = checkpoint[name]
+        if type(value) is not wanted or (name == "sequence" and value < 1):
+            raise ValueError(f"its {name} is not {'a whole number from 1' if wanted is int else 'text'}")
 
 
 def _check_checkpoint(checkpoint: dict, entries, public_key: str | None) -> str | None:

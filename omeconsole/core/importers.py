@@ -74,10 +74,10 @@ def read_trace_export(path: Path) -> ParsedFile:
 
 def _decode(path: Path) -> str:
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise UsageError(f"{path} is {size // 2**20} MiB; imports are limited to {MAX_FILE_BYTES // 2**20} MiB")
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:  # read with a bound: /dev/zero says its size is 0
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            raise UsageError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB, the limit for an import")
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except IsADirectoryError:
@@ -234,6 +234,10 @@ def _text(item: dict, key: str) -> str:
         return ""
     if not isinstance(value, str):
         raise RowError(f"{key} is not text")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON can name a lone surrogate (\ud800), which no text holds
+        raise RowError(f"{key} is not valid Unicode text (it holds a lone surrogate)") from None
     return value
 
 

@@ -186,8 +186,11 @@ class Console:
         subject = subject.strip() if subject else ""
         if not subject or len(subject) > MAX_SUBJECT or "\n" in subject or "\r" in subject:
             raise UsageError(f"the subject must be one line of 1 to {MAX_SUBJECT} characters")
-        if len(body.encode("utf-8")) > MAX_BODY_BYTES:
-            raise UsageError(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB")
+        try:
+            if len((subject + body).encode("utf-8")) > MAX_BODY_BYTES:
+                raise UsageError(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB")
+        except UnicodeEncodeError:
+            raise UsageError("the subject or body is not valid Unicode text (it holds a lone surrogate)") from None
         if template and protection is Protection.NONE:
             raise UsageError("a branding template applies only to encrypted mail; add --encrypt")
         when = received or self.clock()

@@ -28,7 +28,7 @@ from pathlib import Path
 from tinydb import Query
 
 from omeconsole.core.audit import AuditLog
-from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.errors import OmeError, StoreDamaged, StoreError
 from omeconsole.core.dkm.access import AccessRequest
 from omeconsole.core.model import Message, Revocation
 from omeconsole.core.query import TraceQuery
@@ -111,8 +111,11 @@ class Store:
             since = len(self.audit.appended)
             try:
                 yield self
-            except (StoreError, OSError) as error:  # the disk failed it, not the rules
-                self.audit.record_failure(since, error)
+            except Exception as error:
+                # A refusal is a decision, made and audited before any change; anything else (the
+                # disk, or an error nobody foresaw) stopped a change after its entry: say it failed.
+                if isinstance(error, StoreError) or not isinstance(error, OmeError):
+                    self.audit.record_failure(since, error)
                 raise
 
     # -- tenant ------------------------------------------------------------------------
