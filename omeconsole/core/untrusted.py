@@ -42,7 +42,7 @@ def is_hidden(char: str) -> bool:
 
 def _plain(text: str) -> bool:
     """Nothing hidden in text, checked at C speed (the common case)."""
-    return text.isprintable() and _IGNORABLE.search(text) is None
+    return text.isprintable() and (text.isascii() or _IGNORABLE.search(text) is None)
 
 
 def escape(char: str) -> str:
