@@ -44,7 +44,7 @@ def open_console(args) -> int:
                         remote=os.environ.get("OMECONSOLE_FRONT_DOOR") == "ssh")
     app.run()
     if app.failure:  # the terminal is restored by now; the full report is in a file
-        sys.stderr.write(f"omeconsole: {app.failure}\n")
+        warn(app.failure)
     return app.return_code or (1 if app.failure else 0)
 
 

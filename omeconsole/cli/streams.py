@@ -4,9 +4,11 @@ and files read with a bound, whatever their size claims to be (/dev/zero claims 
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from omeconsole.core.errors import OmeError, UsageError
+from omeconsole.core.reading import read_at_most
 
 MAX_LINE = 4096  # a passphrase or a password on standard input
 
@@ -26,24 +28,27 @@ def require_stdout() -> None:
         raise UsageError("standard output is closed, so the answer could not be given; nothing was done")
 
 
-def write_out(text: str) -> None:
+@contextmanager
+def _writing_out():
+    """A reader that went away (a closed pipe) is the caller's to hear; any other failure is one line."""
     try:
-        sys.stdout.write(text)
+        yield
     except BrokenPipeError:
         raise
     except OSError as exc:
         raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
+def write_out(text: str) -> None:
+    with _writing_out():
+        sys.stdout.write(text)
+
+
 def flush_out() -> None:
     """At the end of a command, so a full disk is reported here and not lost at exit."""
     if sys.stdout is not None:
-        try:
+        with _writing_out():
             sys.stdout.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def _text(raw: bytes, what: str) -> str:
@@ -71,21 +76,8 @@ def read_bounded(path: str, what: str, limit: int) -> str:
         if sys.stdin is None:
             raise UsageError(f"{what} is read from standard input, which is closed")
         raw = sys.stdin.buffer.read(limit + 1)
+        if len(raw) > limit:
+            raise UsageError(f"{what} is larger than {limit // 2**20} MiB")
     else:
-        raw = read_file_bounded(Path(path), what, limit)
-    if len(raw) > limit:
-        raise UsageError(f"{what} is larger than {limit // 2**20} MiB")
+        raw = read_at_most(Path(path), limit, what)
     return _text(raw, what)
-
-
-def read_file_bounded(path: Path, what: str, limit: int) -> bytes:
-    """At most limit + 1 bytes of a file: the caller tells 'too large' from 'just right'."""
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{what} {path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{what} {path} is a directory") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror}") from None

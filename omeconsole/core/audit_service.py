@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from omeconsole.core.dkm.keyring import Keyring, b64, unb64
 from omeconsole.core.errors import UsageError
+from omeconsole.core.reading import parse_json, read_at_most
 from omeconsole.core.services import ConsoleService
 from omeconsole.core.timeutil import format_iso
 
@@ -75,21 +76,13 @@ class AuditTrail(ConsoleService):
 
 def _read_checkpoint(path: Path) -> dict:
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_CHECKPOINT + 1)
-        if len(raw) > MAX_CHECKPOINT:
-            raise ValueError(f"it is larger than {MAX_CHECKPOINT} bytes")
-        checkpoint = json.loads(raw.decode("utf-8"))
+        checkpoint = parse_json(read_at_most(path, MAX_CHECKPOINT, "checkpoint file").decode("utf-8"))
         if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
             raise ValueError("not an omeconsole audit checkpoint")
         _check_fields(checkpoint)
         _signed_bytes(checkpoint), unb64(checkpoint["signature"]), unb64(checkpoint["public_key"])
         return checkpoint
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such checkpoint file") from None
-    except RecursionError:
-        raise UsageError(f"{path} is not an audit checkpoint (its JSON is nested too deeply)") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path} is not an audit checkpoint ({exc})") from None
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +21,7 @@ from omeconsole.core.addresses import normalize_address
 from omeconsole.core.errors import OmeError, UsageError
 from omeconsole.core.message_id import normalize_message_id
 from omeconsole.core.model import MAX_SUBJECT, TraceEvent, TraceStatus
+from omeconsole.core.reading import parse_json, read_at_most
 from omeconsole.core.timeutil import to_utc
 
 MAX_FILE_BYTES = 512 * 1024 * 1024
@@ -73,17 +73,7 @@ def read_trace_export(path: Path) -> ParsedFile:
 
 
 def _decode(path: Path) -> str:
-    try:
-        with open(path, "rb") as handle:  # read with a bound: /dev/zero says its size is 0
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        if len(raw) > MAX_FILE_BYTES:
-            raise UsageError(f"{path} is larger than {MAX_FILE_BYTES // 2**20} MiB, the limit for an import")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{path} is a directory, not a trace export") from None
-    except OSError as exc:
-        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    raw = read_at_most(path, MAX_FILE_BYTES)
     try:
         if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
             return raw.decode("utf-16")
@@ -193,13 +183,9 @@ def _unpack_recipient_status(packed: str, received: datetime):
 
 def _parse_graph(path: Path, text: str) -> ParsedFile:
     try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except RecursionError:
-        raise UsageError(f"{path} is JSON nested too deeply to be a Graph messageTraces response") from None
-    except ValueError as exc:  # a number of more digits than Python reads
-        raise UsageError(f"{path} is not valid JSON ({exc})") from None
+        document = parse_json(text)
+    except ValueError as exc:
+        raise UsageError(f"{path} is {exc}") from None
     items = document.get("value") if isinstance(document, dict) else None
     if not isinstance(items, list):
         raise UsageError(f"{path} is JSON but not a Graph messageTraces response (no \"value\" list)")

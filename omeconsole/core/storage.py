@@ -21,6 +21,7 @@ from tinydb import TinyDB
 from tinydb.storages import Storage
 
 from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.reading import parse_json
 
 FILE_MODE = 0o600
 
@@ -36,15 +37,13 @@ def read_json(path: Path):
     if not raw.strip():
         raise StoreDamaged(path, "the file is empty")
     try:
-        return json.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise StoreDamaged(path, f"not UTF-8 text (byte {exc.start})") from None
-    except json.JSONDecodeError as exc:
-        raise StoreDamaged(path, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})") from None
-    except RecursionError:
-        raise StoreDamaged(path, "its JSON is nested too deeply to be a file omeconsole wrote") from None
-    except ValueError as exc:  # a number of more digits than Python reads
-        raise StoreDamaged(path, f"not valid JSON ({exc})") from None
+    try:
+        return parse_json(text)
+    except ValueError as exc:
+        raise StoreDamaged(path, str(exc)) from None
 
 
 _staging = threading.local()
