@@ -335,7 +335,7 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
         await pilot.press("4")
         await settle(app, pilot)
         summary = text_of(app.screen.query_one("#keyring-summary"))
-        assert "next rollover" in summary and "hash chain intact" in summary
+        assert "next rollover" in summary and "chain intact, keyed from entry" in summary
         assert app.screen.query_one("#key-versions").row_count == 4
         app.screen.query_one("#access-requests").focus()
         await pilot.pause()

@@ -18,7 +18,7 @@ def test_secrets_never_reach_the_store_files(cli: CLI, store_dir):
     env = {"OMECONSOLE_PASSPHRASE": PASSPHRASE}
     cli("init", "--org", "Woodgrove", "--domain", "woodgrovebank.com", "--admin", "a@woodgrovebank.com",
         "--license", "E5", "--passphrase-stdin", stdin=PASSPHRASE + "\n")
-    cli("user", "add", "u@woodgrovebank.com", "--role", "user")
+    cli("user", "add", "u@woodgrovebank.com", "--role", "user", env=env)
     cli("template", "add", "Woodgrove Secure", env=env)
     for protection in ("encrypt-only", "do-not-forward"):
         cli("send", "--from", "u@woodgrovebank.com", "--to", "bob@gmail.com", "--subject", "Numbers", "--body", BODY,

@@ -144,7 +144,10 @@ def _audit_verify(args, result) -> int:
     if wants_json(args):
         emit(render.as_json(result.to_record()))
     elif result.ok:
-        emit(f"Audit log verified: {result.entries} entries, hash chain intact; head {result.head}"
+        keyed = (f"keyed (HMAC-SHA256) from entry {result.keyed_from}" if result.keyed_from else
+                 "NOT keyed yet: no entry was written since the upgrade, or the log was rewritten whole "
+                 "(a checkpoint kept elsewhere tells which)")
+        emit(f"Audit log verified: {result.entries} entries, chain intact, {keyed}; head {result.head}"
              + (f"; the checkpoint {result.checkpoint}" if result.checkpoint else ""))
     else:
         warn(f"audit log NOT verified: {result.problem}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from omeconsole.core.audit import KEYED
 from omeconsole.core.dkm.keyring import Keyring, b64, unb64
 from omeconsole.core.errors import UsageError
 from omeconsole.core.reading import parse_json, read_at_most
@@ -35,6 +36,7 @@ class Verification:
     head: str | None
     problem: str | None
     checkpoint: str | None = None  # what the checkpoint check found, when one was given
+    keyed_from: int | None = None  # the entry where the HMAC chain begins (None: not keyed yet)
 
     @property
     def ok(self) -> bool:
@@ -42,7 +44,7 @@ class Verification:
 
     def to_record(self) -> dict:
         return {"Verified": self.ok, "Entries": self.entries, "Head": self.head, "Problem": self.problem,
-                "Checkpoint": self.checkpoint}
+                "Checkpoint": self.checkpoint, "KeyedFrom": self.keyed_from}
 
 
 class AuditTrail(ConsoleService):
@@ -50,14 +52,16 @@ class AuditTrail(ConsoleService):
     def verify(self, checkpoint_path: Path | None = None) -> Verification:
         self.console.require_overseer("the audit log")
         checkpoint = _read_checkpoint(checkpoint_path) if checkpoint_path else None
+        key = self.store.audit.chain_key()  # keyed entries are verified against their HMAC, never skipped
         with self.store.reading():
-            entries, problem = self.store.audit.walk()
+            entries, problem = self.store.audit.walk(key)
             public_key = Keyring.metadata(self.store.root).settings.get("checkpoint_public_key")
         head = entries[-1].hash if entries else None
+        keyed_from = next((e.seq for e in entries if e.chain == KEYED), None)
         if checkpoint is None:
-            return Verification(len(entries), head, problem)
+            return Verification(len(entries), head, problem, keyed_from=keyed_from)
         found = _check_checkpoint(checkpoint, entries, public_key)
-        return Verification(len(entries), head, problem or found, found or "matches")
+        return Verification(len(entries), head, problem or found, found or "matches", keyed_from)
 
     def checkpoint(self) -> dict:
         """Sign the head. The audit entry recording the checkpoint is the head it signs."""

@@ -18,6 +18,7 @@ from omeconsole.core.audit import AuditEntry, default_origin
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, seal
 from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, PORTAL_SERVICE, is_service_account
 from omeconsole.core.dkm.keyring import Keyring
+from omeconsole.core.dkm.unlocking import has_keyring, unlock
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
 from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
@@ -55,6 +56,7 @@ class Console:
         self.origin = default_origin(face)
         self._passphrase = passphrase
         self._keyring: Keyring | None = None
+        store.audit.key_source = self._chain_key
         with store.reading():
             self.tenant = store.load_tenant()
         if actor_address is None:
@@ -90,7 +92,7 @@ class Console:
         """The unlocked keyring as it is now on disk. Under the exclusive lock, a due rollover happens
         first, audited. Read afresh each time: another process may have rotated it since."""
         if self._keyring is None:
-            self._keyring = Keyring.unlock(self.store.root, self._passphrase)
+            self._keyring = unlock(self.store.root, self._passphrase)
         else:
             self._keyring = self._keyring.reread()
         if self.store.lock.exclusive and self._keyring.rollover_due(self.clock()):
@@ -100,6 +102,14 @@ class Console:
                                   f"version {old} archived")
             self._keyring.rotate(self.clock())
         return self._keyring
+
+    def _chain_key(self) -> bytes | None:
+        """The audit chain's key, from the keyring this Console unlocks anyway (one passphrase prompt)."""
+        if self._keyring is None:
+            if not has_keyring(self.store.root):
+                return None
+            self._keyring = unlock(self.store.root, self._passphrase)
+        return self._keyring.audit_chain_key()
 
     def refuse(self, action: str, target: str, error: Refused) -> Refused:
         self.audit(action, target, "refused", "; ".join(error.reasons) or str(error))

@@ -40,7 +40,9 @@ def initialize(root: Path, *, organization: str, domains: list[str], admin: str,
                            f"Premium Encryption {'enabled' if premium_encryption else 'disabled'}; keyring "
                            f"protected by {'a passphrase' if passphrase else 'a key file'}",
                            origin=default_origin())
-        Keyring.create(store.root, utcnow(), passphrase)
+        keyring = Keyring.create(store.root, utcnow(), passphrase)
+        store.audit.key_source = keyring.audit_chain_key
+        store.audit.begin_keyed_chain(default_origin())
         store.save_new_tenant(tenant)
     return tenant
 

@@ -30,6 +30,7 @@ from tinydb import Query
 from omeconsole.core.audit import AuditLog
 from omeconsole.core.errors import OmeError, StoreDamaged, StoreError
 from omeconsole.core.dkm.access import AccessRequest
+from omeconsole.core.dkm.unlocking import stored_chain_key
 from omeconsole.core.model import Message, Revocation
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.storage import (
@@ -52,7 +53,7 @@ class Store:
         self.shards = shards
         self.indexed = indexed  # stores made before the trace index have none until 'reindex'
         self.lock = StoreLock(self.root / "store.lock")
-        self.audit = AuditLog(self.root)
+        self.audit = AuditLog(self.root, key_source=lambda: stored_chain_key(self.root))
         self.index = TraceIndex(self.root)
 
     # -- opening -----------------------------------------------------------------------

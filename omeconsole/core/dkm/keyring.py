@@ -246,6 +246,14 @@ class Keyring:
         digest = hmac.new(self._derived("audit-keyed-hash"), value.encode("utf-8"), hashlib.sha256).hexdigest()
         return f"hmac-sha256:{digest[:32]}"
 
+    def audit_chain_key(self) -> bytes:
+        """The key of the audit log's HMAC chain (audit.py)."""
+        return self._derived("audit-chain")
+
+    def door_pass_key(self) -> bytes:
+        """The key that signs a front door's pass for the console it starts (door_pass.py)."""
+        return self._derived("door-pass")
+
     def checkpoint_signing_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self._derived("audit-checkpoint-ed25519"))
 

@@ -109,7 +109,8 @@ class KeysPane(VerticalScroll):
                        f"{format_iso(status.next_rollover)}\n")
         summary.append("Audit log ", style="bold")
         if verified.ok:
-            summary.append(f"verified: {verified.entries} entries, hash chain intact", style="green")
+            keyed = f"keyed from entry {verified.keyed_from}" if verified.keyed_from else "not keyed yet"
+            summary.append(f"verified: {verified.entries} entries, chain intact, {keyed}", style="green")
         else:
             summary.append(f"NOT verified: {shown(verified.problem)}", style="bold red")
         self.query_one("#keyring-summary", Static).update(summary)
