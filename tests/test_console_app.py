@@ -288,11 +288,11 @@ async def test_export_writes_what_is_on_screen_to_csv(ui_store, tmp_path, monkey
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         rows = len(app.screen.query_one("#trace-results", PagedTable).records)
-        await pilot.press("ctrl+e")
+        await pilot.press("ctrl+e", "enter")  # the dialog suggests a new file in the current directory
         await settle(app, pilot)
         await pilot.press("2")
         await settle(app, pilot)
-        await pilot.press("ctrl+e")
+        await pilot.press("ctrl+e", "enter")
         await settle(app, pilot)
     trace = next(Path(tmp_path).glob("omeconsole-message-trace-*.csv")).read_text().splitlines()
     assert trace[0].startswith('"Received","SenderAddress","RecipientAddress"') and len(trace) == rows + 1
@@ -488,3 +488,27 @@ async def test_over_ssh_the_palette_offers_no_screenshot_that_would_land_on_the_
             await settle(app, pilot)
             titles = [command.title for command in app.get_system_commands(app.screen)]
             assert "Quit" in titles and ("Screenshot" in titles) is not remote
+
+
+async def test_the_key_manager_asks_for_elevated_access(ui_store):
+    """With approvals through the SSH door, the console is the whole workflow: it asks, too."""
+    app = console_app(ui_store, "admin@contoso.com")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("4")
+        await settle(app, pilot)
+        await pilot.press("n")
+        await settle(app, pilot)
+        await pilot.press(*"too short", "enter", "enter")
+        await settle(app, pilot)
+        assert "at least" in text_of(app.screen.query_one("#request-error"))
+        app.screen.query_one("#request-reason").value = "INC-7: the portal shows a garbled body"
+        duration = app.screen.query_one("#request-duration")
+        duration.value = "90m"
+        duration.focus()
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await settle(app, pilot)
+    [request] = Elevation(Console.open(ui_store, clock=fixed_clock)).list()
+    assert (request.requester, request.reason, request.duration) == (
+        "admin@contoso.com", "INC-7: the portal shows a garbled body", parse_duration("90m"))

@@ -135,6 +135,6 @@ class OmeConsoleApp(App):
             return
         if self.main is None:
             return
-        handled = await self.main.run_action(action)
+        handled = await self.run_action(action, self.main)  # the App's run_action says whether it ran
         if not handled and action in REVOKE_ACTIONS:
             self.main.action_explain_revoke()

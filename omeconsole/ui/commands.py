@@ -6,8 +6,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 COMMANDS = (
     ("Look up a Message ID", "Find a message by its ID, pasted in any shape", "lookup", True),
-    ("Export results to CSV", "Write the Message Trace or Encryption Report rows on screen to a CSV file",
-     "export", False),
+    ("Export results to CSV", "Every row of the Message Trace or Encryption Report result, to a new CSV file "
+     "(asks where) or, in a browser, a download", "export", False),
     ("Show Message Trace", "Search messages (Get-MessageTrace)", "show_pane('trace')", False),
     ("Show Encryption Report", "Summary and Details table with the Revocation status", "show_pane('report')", False),
     ("Show Details", "Everything about the selected message", "show_pane('details')", False),

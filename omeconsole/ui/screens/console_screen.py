@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import io
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 from textual import work
@@ -15,15 +15,17 @@ from textual.screen import Screen
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
 from omeconsole.core.access_service import Elevation
-from omeconsole.core.csvexport import to_csv
 from omeconsole.core.errors import NotFound, OmeError
-from omeconsole.core.records import REPORT_PROPERTIES, TRACE_PROPERTIES
+from omeconsole.core.export_file import export_for_download, suggested_name, suggested_path, write_export
 from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.tenant import Role
+from omeconsole.core.timeutil import human_span
 from omeconsole.core.untrusted import shown
 from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
+from omeconsole.ui.screens.export import EXPORT_OVER_SSH, RESULT_EXPORTS, ExportScreen
 from omeconsole.ui.screens.portal import PortalScreen
+from omeconsole.ui.screens.request_access import AccessAsked, RequestAccessScreen
 from omeconsole.ui.widgets.details_pane import DetailsPane, MessageDetails
 from omeconsole.ui.widgets.footer import ConsoleFooter
 from omeconsole.ui.widgets.keys_pane import KeysPane
@@ -34,7 +36,7 @@ from omeconsole.ui.widgets.trace_pane import TracePane
 ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
                Role.USER: "User: your sent mail"}
 OUTSIDER = "Not a user of this tenant: nothing to read"
-KEY_ACTIONS = ("approve", "deny", "end_access")
+KEY_ACTIONS = ("approve", "deny", "end_access")  # on the selected request
 RESULT_PANES = ("trace", "report")
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 
@@ -78,6 +80,8 @@ class ConsoleScreen(Screen):
         Binding("a", "approve", "Approve", id="access-approve", tooltip="Approve the selected access request"),
         Binding("d", "deny", "Deny", id="access-deny", tooltip="Deny the selected access request"),
         Binding("e", "end_access", "End", id="access-end", tooltip="End the selected elevation early"),
+        Binding("n", "request_access", "Request access", id="access-request",
+                tooltip="Request elevated access to key material (two other admins approve it)"),
         Binding("ctrl+e", "export", "Export", id="export-csv", tooltip="Export the results on screen to CSV"),
         Binding("f5", "reload", "Reload", show=False, id="reload", tooltip="Reload the pane from the store"),
     ]
@@ -282,14 +286,16 @@ class ConsoleScreen(Screen):
         may_revoke = bool(selected and selected.status.decision.allowed)
         if action in MESSAGE_ACTIONS and self.active_pane == "keys":
             return False
-        if action == "export":
-            return self.active_pane in ("trace", "report")
+        if action == "export":  # over SSH a file would land on the server: not offered (see action_export)
+            return not self.app.remote and self.active_pane in RESULT_PANES
         if action == "revoke":
             return False if role is Role.USER else (True if may_revoke else None)
         if action == "remove_external_access":
             return False if role is not Role.USER else (True if may_revoke else None)
         if action in ("copy_message_id", "portal"):
             return True if selected else None
+        if action == "request_access":
+            return self.active_pane == "keys" and role is Role.GLOBAL_ADMIN
         if action in KEY_ACTIONS:
             if self.active_pane != "keys" or not sees_all_messages(self.ome.actor):
                 return False
@@ -380,7 +386,8 @@ class ConsoleScreen(Screen):
                   "details-portal": "portal", "details-copy": "copy_message_id"}.get(event.button.id)
         if action:
             event.stop()
-            if not await self.run_action(action) and action in ("revoke", "remove_external_access"):
+            # Widget.run_action returns None; the App's says whether the action ran (check_action allowed it)
+            if not await self.app.run_action(action, self) and action in ("revoke", "remove_external_access"):
                 self.action_explain_revoke()
 
     # -- other actions on the selection ------------------------------------------------
@@ -411,6 +418,23 @@ class ConsoleScreen(Screen):
 
     def action_end_access(self) -> None:
         self._ask_about_request(AccessDecision.END)
+
+    def action_request_access(self) -> None:
+        def asked(answer: AccessAsked | None) -> None:
+            if answer is not None:
+                self._request_access(answer)
+
+        self.app.push_screen(RequestAccessScreen(), asked)
+
+    @work(thread=True, exclusive=True, group="access")
+    def _request_access(self, answer: AccessAsked) -> None:
+        try:
+            request = Elevation(self.ome).request(answer.reason, answer.duration)
+            self.app.call_from_thread(self.notify, f"{request.id} asked for {human_span(answer.duration)}; two other "
+                                      "Global Administrators approve it in turn", title="Access request")
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Access request", severity="error")
+        self.app.call_from_thread(self.query_one(KeysPane).reload)
 
     def _ask_about_request(self, decision: AccessDecision) -> None:
         """Each decision asks first, showing the request as the store has it now; then acts on that Id."""
@@ -458,19 +482,45 @@ class ConsoleScreen(Screen):
     # -- export ------------------------------------------------------------------------
 
     def action_export(self) -> None:
-        pane = self.active_pane if self.active_pane in ("trace", "report") else "trace"
-        records = [r.to_record() for r in self.query_one(f"#{pane}-results", PagedTable).records]
-        columns = TRACE_PROPERTIES if pane == "trace" else REPORT_PROPERTIES
-        self._write_export(pane, records, columns)
+        """Every row of the result on screen: to a file the person names (locally), or to their browser
+        as a download (the browser door); never over SSH, where a file would land on the server."""
+        if self.app.remote:
+            self.notify(f"Export: {EXPORT_OVER_SSH}", title="Export", severity="warning", timeout=10)
+            return
+        pane = self.active_pane if self.active_pane in RESULT_PANES else "trace"
+        kind, what, columns = RESULT_EXPORTS[pane]
+        rows = list(self.query_one(f"#{pane}-results", PagedTable).records)  # as they are now
+        if self.app.is_web:
+            self._deliver_export(suggested_name(kind, self.ome.clock()), rows, columns, what)
+            return
+
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._write_export(path, rows, columns, what)
+
+        path = suggested_path(kind, self.ome.clock(), self.ome.store.root)
+        self.app.push_screen(ExportScreen(what, len(rows), path), chosen)
 
     @work(thread=True, group="export")
-    def _write_export(self, pane: str, records: list[dict], columns) -> None:
-        name = "message-trace" if pane == "trace" else "encryption-report"
-        path = Path.cwd() / f"omeconsole-{name}-{datetime.now():%Y%m%d-%H%M%S}.csv"
+    def _write_export(self, path: Path, rows: list, columns, what: str) -> None:
         try:
-            path.write_text(to_csv(records, columns), encoding="utf-8")
-        except OSError as error:
-            self.app.call_from_thread(self.notify, f"cannot write {path}: {error.strerror}", title="Export",
-                                      severity="error")
+            count = write_export(self.ome, path, [row.to_record() for row in rows], columns, what)
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Export", severity="error", timeout=10)
             return
-        self.app.call_from_thread(self.notify, f"{len(records):,} rows written to {path}", title="Export")
+        self.app.call_from_thread(self.notify, f"{count:,} rows written to {path} (0600)", title="Export")
+
+    @work(thread=True, group="export")
+    def _deliver_export(self, name: str, rows: list, columns, what: str) -> None:
+        try:
+            text = export_for_download(self.ome, name, [row.to_record() for row in rows], columns, what)
+        except OmeError as error:
+            self.app.call_from_thread(self.notify, str(error), title="Export", severity="error", timeout=10)
+            return
+        self.app.call_from_thread(self._hand_to_browser, name, text, len(rows))
+
+    def _hand_to_browser(self, name: str, text: str, count: int) -> None:
+        """The web driver streams it to the browser as a download; nothing is written on the server."""
+        self.app.deliver_text(io.StringIO(text, newline=""), save_filename=name, mime_type="text/csv",
+                              encoding="utf-8")
+        self.notify(f"{count:,} rows sent to your browser as {name}", title="Export")

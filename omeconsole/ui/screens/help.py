@@ -9,6 +9,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
+from omeconsole.ui.screens.export import EXPORT_OVER_SSH
+
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q,f1", "close", "Close", id="help-close", tooltip="Close the help")]
@@ -32,8 +34,14 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Does", ratio=1)
         table.add_column("Id", no_wrap=True, style="dim")
         for binding in self.bindings:
-            table.add_row(self.app.get_key_display(binding), binding.tooltip or binding.description, binding.id)
+            table.add_row(self.app.get_key_display(binding), self._does(binding), binding.id)
         return table
+
+    def _does(self, binding: Binding) -> str:
+        """What the key does here: over SSH export is not offered, and the help says what to use instead."""
+        if binding.id == "export-csv" and getattr(self.app, "remote", False):
+            return f"{binding.tooltip}. {EXPORT_OVER_SSH}"
+        return binding.tooltip or binding.description
 
     def action_close(self) -> None:
         self.dismiss(None)
