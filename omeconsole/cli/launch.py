@@ -7,6 +7,7 @@ import sys
 
 from omeconsole.cli.commands import passphrase_source, store_dir, warn
 from omeconsole.cli.streams import is_terminal
+from omeconsole.core.door_pass import DOOR_PASS_ENV
 from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.services import Console
 from omeconsole.core.store import Store
@@ -33,7 +34,8 @@ def open_console(args) -> int:
         reason = None
     elif args.demo:
         warn(f"the store at {root} already holds a tenant; opening it")
-    ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase())
+    ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase(),
+                                           door_pass=os.environ.get(DOOR_PASS_ENV))
     if not (is_terminal(sys.stdin) and is_terminal(sys.stdout) or _served_in_a_browser()):
         if reason:
             raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")

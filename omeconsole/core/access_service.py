@@ -1,4 +1,8 @@
-"""Elevation requests: request, two-stage approval, deny, end, list, and the check that gates key material."""
+"""Elevation requests: request, two-stage approval, deny, end, list, and the check that gates key material.
+
+With the tenant setting approvals-require-door, approve, deny and end count only when they come
+through that authenticated front door (Console.require_door); a request may be made anywhere.
+"""
 
 from __future__ import annotations
 
@@ -96,12 +100,15 @@ class Elevation(ConsoleService):
     def _decidable(self, request_id: str, action: str) -> AccessRequest:
         self.console.reload_tenant()
         self.console.require_admin(action, request_id)
-        return self._find(self.sweep(), request_id)
+        request = self._find(self.sweep(), request_id)
+        self.console.require_door(action, request.id)
+        return request
 
     def end(self, request_id: str) -> AccessRequest:
         with self.store.writing():
             self.console.reload_tenant()
             request = self._find(self.sweep(), request_id)
+            self.console.require_door("access end", request.id)
             if self.actor.role is not Role.GLOBAL_ADMIN and self.actor.address != request.requester:
                 raise self.console.refuse("access end", request.id, Refused(
                     f"only the requester or a Global Administrator may end {request.id}"))

@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import json
 import os
+import pwd
 import socket
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -70,11 +71,25 @@ def _digest(prev: str, body: dict, key: bytes | None = None) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def default_origin(face: str = "cli") -> str:
-    """Where the action came from: the face, the host and, over SSH, the client address."""
-    ssh = os.environ.get("SSH_CONNECTION", "").split()
-    where = f" from {ssh[0]}" if ssh else ""
-    return f"{face} on {socket.gethostname()}{where}"
+def default_origin(face: str = "cli", door: str | None = None) -> str:
+    """Where the action came from: the face and host; the door that vouched for the person (its own
+    words, from a checked door pass), else the SSH client's address if any; and always the operating
+    system account that ran it, the one fact here that nobody asserts for themselves."""
+    if door:
+        where = f" {door}"
+    else:
+        ssh = os.environ.get("SSH_CONNECTION", "").split()
+        where = f" from {ssh[0]}" if ssh else ""
+    return f"{face} on {socket.gethostname()}{where}; {os_account()}"
+
+
+def os_account() -> str:
+    uid = os.getuid()
+    try:
+        name = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a uid with no name (a container's)
+        name = "(no name)"
+    return f"OS account {name} (uid {uid})"
 
 
 def _storable(text: str) -> str:

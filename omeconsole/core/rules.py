@@ -142,3 +142,14 @@ def front_door_refusal(tenant: Tenant, address: str) -> str | None:
     if tenant.user(address) is None:
         return f"{address} is not a user of {tenant.organization}"
     return None
+
+
+def door_requirement(tenant: Tenant, action: str, door: str | None) -> str | None:
+    """Why ACTION does not count from here (None if it does): with the tenant setting
+    approvals-require-door, deciding an elevation counts only through that authenticated front door,
+    since on the command line `--as` proves nothing beyond the OS account that can read the store."""
+    required = tenant.approvals_require_door
+    if required is None or door == required:
+        return None
+    return (f"{action} counts only through the {required.upper()} door in {tenant.organization} (tenant setting "
+            f"approvals-require-door {required}): connect with ssh and decide it in the console's Key manager")

@@ -19,6 +19,8 @@ from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, seal
 from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, PORTAL_SERVICE, is_service_account
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.dkm.unlocking import has_keyring, unlock
+from omeconsole.core import door_pass as door_passes
+from omeconsole.core.door_pass import DoorPass
 from omeconsole.core.errors import NotFound, Refused, StoreError, UsageError
 from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mailflow import Draft, compose, portal_content, read_portal_content
@@ -32,7 +34,7 @@ from omeconsole.core.records import (
     PortalView, ReportResult, ReportRow, StatusResult, TraceResult, TraceRow, encryption_template_label,
 )
 from omeconsole.core.rules import (
-    Actor, RevocationDecision, can_read, check_revocation, require_global_admin, require_send_as,
+    Actor, RevocationDecision, can_read, check_revocation, door_requirement, require_global_admin, require_send_as,
     sees_all_messages,
 )
 from omeconsole.core.store import Store
@@ -50,10 +52,12 @@ class Console:
     """One acting identity's view of one store."""
 
     def __init__(self, store: Store, actor_address: str | None = None, *, face: str = "cli",
-                 clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None):
+                 clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None,
+                 door_pass: str | None = None):
         self.store = store
         self.clock = clock
         self.origin = default_origin(face)
+        self.door: DoorPass | None = None  # the front door that vouched for this identity, if any
         self._passphrase = passphrase
         self._keyring: Keyring | None = None
         store.audit.key_source = self._chain_key
@@ -69,6 +73,16 @@ class Console:
             raise self.refuse("sign-in", self.actor.address, Refused(
                 f"{self.actor.address} is a service account; service accounts act only inside "
                 "omeconsole's own services and never sign in"))
+        if door_pass is not None:
+            self._admit_through_door(door_pass, face)
+
+    def _admit_through_door(self, text: str, face: str) -> None:
+        """Check the pass a front door started this console with; from now on the record names the door."""
+        try:
+            self.door = door_passes.read(self._unlocked().door_pass_key(), text, self.actor.address, self.clock())
+        except Refused as error:
+            raise self.refuse("sign-in", self.actor.address, error) from None
+        self.origin = default_origin(face, self.door.describe())
 
     @classmethod
     def open(cls, root: Path, actor_address: str | None = None, **kwargs) -> "Console":
@@ -92,7 +106,7 @@ class Console:
         """The unlocked keyring as it is now on disk. Under the exclusive lock, a due rollover happens
         first, audited. Read afresh each time: another process may have rotated it since."""
         if self._keyring is None:
-            self._keyring = unlock(self.store.root, self._passphrase)
+            self._unlocked()
         else:
             self._keyring = self._keyring.reread()
         if self.store.lock.exclusive and self._keyring.rollover_due(self.clock()):
@@ -103,13 +117,22 @@ class Console:
             self._keyring.rotate(self.clock())
         return self._keyring
 
+    def _unlocked(self) -> Keyring:
+        if self._keyring is None:
+            self._keyring = unlock(self.store.root, self._passphrase)
+        return self._keyring
+
     def _chain_key(self) -> bytes | None:
         """The audit chain's key, from the keyring this Console unlocks anyway (one passphrase prompt)."""
-        if self._keyring is None:
-            if not has_keyring(self.store.root):
-                return None
-            self._keyring = unlock(self.store.root, self._passphrase)
-        return self._keyring.audit_chain_key()
+        if self._keyring is None and not has_keyring(self.store.root):
+            return None
+        return self._unlocked().audit_chain_key()
+
+    def require_door(self, action: str, target: str) -> None:
+        """Refused (audited) when the tenant counts this action only through a front door it did not come by."""
+        why = door_requirement(self.tenant, action, self.door.door if self.door else None)
+        if why:
+            raise self.refuse(action, target, Refused(why))
 
     def refuse(self, action: str, target: str, error: Refused) -> Refused:
         self.audit(action, target, "refused", "; ".join(error.reasons) or str(error))

@@ -143,6 +143,7 @@ class Store:
                     users=[User.from_doc(d) for d in db.table("users").all()],
                     templates=[BrandingTemplate.from_doc(d) for d in db.table("templates").all()],
                     native_domains=[d["domain"] for d in db.table("native_domains").all()],
+                    approvals_require_door=_door_setting(settings[0].get("approvals_require_door")),
                 )
             except _DOC_ERRORS as exc:
                 raise StoreDamaged(self.tenant_path, f"a tenant record is malformed ({_describe(exc)})") from None
@@ -156,6 +157,10 @@ class Store:
                 "templates": {str(i): t.to_doc() for i, t in enumerate(tenant.templates, 1)},
                 "native_domains": {str(i): {"domain": d} for i, d in enumerate(tenant.native_domains, 1)},
             })
+
+    def save_tenant_settings(self, tenant: Tenant) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("settings").update(tenant.settings_doc())
 
     def add_user(self, user: User) -> None:
         with open_db(self.tenant_path) as db:
@@ -508,3 +513,9 @@ def default_store_dir() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path("omeconsole", appauthor=False) / "store"
+
+
+def _door_setting(value):
+    if value not in (None, "ssh"):
+        raise ValueError(f"approvals_require_door {value!r} is not \"ssh\" or null")
+    return value

@@ -139,6 +139,7 @@ class Tenant:
     users: list[User] = field(default_factory=list)
     templates: list[BrandingTemplate] = field(default_factory=list)
     native_domains: list[str] = field(default_factory=list)
+    approvals_require_door: str | None = None  # "ssh": elevation decisions count only through that door
 
     @property
     def has_advanced_message_encryption(self) -> bool:
@@ -168,4 +169,5 @@ class Tenant:
         return {
             "organization": self.organization, "accepted_domains": list(self.accepted_domains),
             "license": self.license.value, "premium_encryption": self.premium_encryption,
+            "approvals_require_door": self.approvals_require_door,
         }
