@@ -81,10 +81,10 @@ async def test_unknown_and_outsider_keys_and_passwords_are_refused_and_audited(d
             await connect(server.port, door.keys[name])
     with pytest.raises(asyncssh.PermissionDenied):
         await connect(server.port, password="hunter2", preferred_auth="password,keyboard-interactive")
-    await server.logged("no public key was offered")
     conn = await connect(server.port, door.keys["admin"])  # the server still serves the rightful
     conn.close()
     await conn.wait_closed()
+    server.stop()  # refusals after a host's first are counted for a minute, then written: here, at the stop
     refused = [e for e in ssh_entries(door.cli) if e["Outcome"] == "refused"]
     details = " | ".join(e["Detail"] for e in refused)
     assert "not in this server's authorized-keys file" in details
@@ -198,24 +198,26 @@ async def test_the_keys_file_is_read_at_each_sign_in_and_a_broken_one_refuses_ev
     keys_file.write_text("ssh-ed25519 AAAA-no-identity\n")
     with pytest.raises(asyncssh.PermissionDenied):
         await connect(server.port, door.keys["admin"])
-    logged = await server.logged("refused", "names no identity")
+    code, said = server.stop()  # a host's refusals after its first are written within a minute, or at the stop
+    logged = next(line for line in said.splitlines() if "refused" in line and "names no identity" in line)
     assert str(keys_file) in logged  # the full reason is the operator's; the client is told less
     assert any("not in this server's authorized-keys file" in e["Detail"] for e in ssh_entries(door.cli))
 
 
-async def test_a_hostile_terminal_type_is_shown_never_obeyed(door):
-    """The client names its terminal type; the server records it and prints the record. Escapes in it
-    reach neither the server's output nor anyone who reads the audit log; the console still gets a sane TERM."""
+async def test_a_hostile_terminal_type_is_refused_and_recorded_neutralised_and_cut(door):
+    """The client names its terminal type; anything but a plain name is refused. The reason reaches the
+    client, the server's output and the audit log neutralised and cut to 64 characters, never whole."""
     server = door()
     # ASCII only: the SSH server refuses any other terminal type as a protocol error
     hostile = "xterm\x1b]52;c;cm0gLXJmIH4=\x07\x1b[2J\x1b[1A\x7f" + "x" * 20_000
     console = await open_console(server.port, door.keys["admin"], term_type=hostile)
-    await console.wait_for_text("acting as admin@contoso.com", "Message Trace")
-    await console.close()
-    printed = await server.logged("ssh session", "success")
+    assert await console.ended() == 1
+    assert "is not a plain name" in console.text and "cut from 20,034 characters" in console.text
+    printed = await server.logged("ssh session", "refused")
     assert hidden_characters(printed.rstrip("\n")) == [] and "xterm\\x1b]52;c;" in printed
+    assert len(printed) < 1000 and server.children() == []
     for args in (["audit"], ["audit", "--last", "5"]):
         assert hidden_characters(door.cli(*args).stdout) == []
-    details = [e["Detail"] for e in ssh_entries(door.cli) if e["Action"] == "ssh session"]
-    assert any(hostile[:40] in detail for detail in details)  # the record keeps what was asked, exactly
+    [detail] = [e["Detail"] for e in ssh_entries(door.cli) if e["Action"] == "ssh session"]
+    assert "'xterm\\x1b]52;c;cm0gLXJmIH4=\\x07\\x1b[2J\\x1b[1A\\x7fxxxxx" in detail and "x" * 60 not in detail
     door.cli("audit", "verify")

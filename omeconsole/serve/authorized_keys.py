@@ -10,7 +10,9 @@ restrict the key, and silently ignoring them would grant more than the file says
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,7 +57,9 @@ class AuthorizedKeys:
 
     def _read(self) -> str:
         try:
-            if self.path.stat().st_size > _MAX_FILE_BYTES:
+            info = self.path.stat()
+            _check_guarded(self.path, info)
+            if info.st_size > _MAX_FILE_BYTES:
                 raise StoreError(f"the authorized-keys file {self.path} is larger than 1 MB")
             return self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
@@ -87,3 +91,14 @@ class AuthorizedKeys:
 
     def _error(self, number: int, problem: str) -> OmeError:
         return UsageError(f"{self.path}, line {number}: {problem}")
+
+
+def _check_guarded(path: Path, info: os.stat_result) -> None:
+    """Whoever can write this file decides who signs in, so it is refused unless only the account
+    running the door can (as OpenSSH's StrictModes refuses it)."""
+    if info.st_uid != os.geteuid():
+        raise StoreError(f"the authorized-keys file {path} is owned by uid {info.st_uid}, not by the account "
+                         f"running the door (uid {os.geteuid()}); run: chown {os.geteuid()} {path}")
+    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise StoreError(f"the authorized-keys file {path} can be written by others (mode "
+                         f"{stat.S_IMODE(info.st_mode):04o}); run: chmod 600 {path}")

@@ -15,7 +15,7 @@ from omeconsole.serve.authorized_keys import AuthorizedKeys
 from omeconsole.serve.host_key import load_or_create_host_key
 from omeconsole.serve.listen import parse_listen, shown
 from omeconsole.serve.session import sessions
-from omeconsole.serve.ssh_door import DoorSettings, SshDoor
+from omeconsole.serve.ssh_door import MAX_KEYS_PER_CONNECTION, MAX_UNAUTHENTICATED, DoorSettings, SshDoor
 
 MAX_SESSIONS_CEILING = 1000
 IDLE_RANGE = (timedelta(seconds=1), timedelta(hours=24))
@@ -38,8 +38,9 @@ def serve_ssh(store: Path, listen: str, host_key_path: Path, keys_path: Path, se
               say: Callable[[str], None]) -> int:
     host, port = parse_listen(listen)
     limit, timeout = max_sessions(sessions), idle_timeout(idle)
-    desk = FrontDoorDesk(store)
+    desk = FrontDoorDesk(store, door="ssh")
     organization = desk.organization()
+    desk.check_keyring()
     keys = _keys_summary(desk, keys_path)  # every check before the first change (a new host key)
     host_key, created = load_or_create_host_key(host_key_path)
     door = SshDoor(DoorSettings(store, host, port, host_key, keys_path, limit, timeout), desk)
@@ -62,6 +63,8 @@ async def _serve(door: SshDoor, say: Callable[[str], None]) -> int:
     say(f"Listening on {shown(settings.host, acceptor.get_port())}: at most {sessions(settings.max_sessions)}, "
         f"idle timeout {human_span(settings.idle_timeout)}. Stop with ctrl+c.")
     say(f"Connect with: ssh -p {acceptor.get_port()} {settings.host}")
+    say(f"Before sign-in: at most {MAX_KEYS_PER_CONNECTION} keys per connection and {MAX_UNAUTHENTICATED} "
+        "connections waiting at once; refusals are audited at most twice a minute per host, with a count.")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

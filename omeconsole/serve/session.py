@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from omeconsole.core.door_pass import DOOR_PASS_ENV
 from omeconsole.core.errors import OmeError
 from omeconsole.core.front_door import SESSION, SESSION_END
 from omeconsole.core.timeutil import human_span
@@ -24,16 +25,34 @@ if TYPE_CHECKING:
 # What a console that was stopped (not quit) leaves switched on in the client's terminal.
 TERMINAL_RESET = ("\x1b[<u\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?2004l\x1b[?2048l"
                   "\x1b[?1004l\x1b[?7h\x1b[0m\x1b[?1049l\x1b[?25h")
-_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+_-]{0,63}")
+_TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
 _SERVER_ENV = ("PATH", "PYTHONPATH", "HOME", "TZ", "OMECONSOLE_PASSPHRASE")
+# What a real terminal has. A client may claim 65535x65535: the console would draw (and hold) a
+# screen of four billion cells, so sizes are clamped on the request and on every window change.
+COLUMNS_RANGE, ROWS_RANGE = (20, 500), (10, 200)
 
 
-def console_env(term: str, client_env: dict[str, str], ssh_connection: str) -> dict[str, str]:
+def clamped(columns: int, rows: int) -> tuple[int, int]:
+    return min(max(columns, COLUMNS_RANGE[0]), COLUMNS_RANGE[1]), min(max(rows, ROWS_RANGE[0]), ROWS_RANGE[1])
+
+
+def terminal_type_problem(term: str) -> str | None:
+    """Why the client's terminal type cannot be used (None if it can): the audit log and the
+    server's output get it neutralised and cut, never whole."""
+    if _TERM.fullmatch(term):
+        return None
+    cut = f" (cut from {len(term):,} characters)" if len(term) > 64 else ""
+    return (f"the terminal type '{shown(term[:64])}'{cut} is not a plain name (letters, digits, '-', '.' "
+            "and '+', at most 64 characters); set TERM to one, such as xterm-256color")
+
+
+def console_env(term: str, client_env: dict[str, str], ssh_connection: str, door_pass: str) -> dict[str, str]:
     """The console's environment, built here. Of the client's variables only COLORTERM is read,
-    and only to choose between 256 colours and truecolor; none is passed on."""
+    and only to choose between 256 colours and truecolor; none is passed on. The door's pass
+    tells the console who signed in, and how (core/door_pass.py)."""
     env = {name: os.environ[name] for name in _SERVER_ENV if name in os.environ}
-    env.update(TERM=term if _TERM.fullmatch(term or "") else "xterm-256color", LANG="C.UTF-8",
-               SSH_CONNECTION=ssh_connection, OMECONSOLE_FRONT_DOOR="ssh")
+    env.update(TERM=term, LANG="C.UTF-8", SSH_CONNECTION=ssh_connection, OMECONSOLE_FRONT_DOOR="ssh",
+               **{DOOR_PASS_ENV: door_pass})
     if client_env.get("COLORTERM", "").lower() in ("truecolor", "24bit"):
         env["COLORTERM"] = "truecolor"
     else:
@@ -63,7 +82,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
 
     def pty_requested(self, term_type, term_size, term_modes) -> bool:
         self.term = term_type or "xterm-256color"
-        self.size = (term_size[0] or 80, term_size[1] or 24)
+        self.size = clamped(term_size[0] or 80, term_size[1] or 24)
         return True
 
     def shell_requested(self) -> bool:
@@ -87,7 +106,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
             self._typeahead += data  # typed while the console starts
 
     def terminal_size_changed(self, width, height, pixwidth, pixheight) -> None:
-        self.size = (width or self.size[0], height or self.size[1])
+        self.size = clamped(width or self.size[0], height or self.size[1])
         self.last_input = time.monotonic()
         if self.console:
             self.console.resize(*self.size)
@@ -122,13 +141,20 @@ class ConsoleSession(asyncssh.SSHServerSession):
             await self._serve(identity)
         except OmeError as error:  # the audit log cannot be written: no console without its entry
             self._refuse(f"cannot open a console: {error}")
-        except OSError as error:  # no PTY or process to be had
-            self.ended_by = f"the console could not start: {error.strerror or error}"
-            self._refuse(self.ended_by)
         except asyncio.CancelledError:
             pass
+        except Exception as error:  # noqa: BLE001 - no PTY or process to be had, or anything unforeseen
+            await self._failed_to_start(identity, error)
         finally:
             await asyncio.shield(self._end(identity))
+
+    async def _failed_to_start(self, identity: str | None, error: Exception) -> None:
+        """Whatever stopped the session: the channel closes with one line, and the log names the reason."""
+        why = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
+        self.ended_by = f"the console could not start: {why}"
+        await self.door.record_quietly(identity, SESSION, "failed", f"{self.ended_by} ({shown(str(error))[:200]})",
+                                       self.gate.peer)
+        self._refuse(self.ended_by)
 
     def _refusal(self) -> str | None:
         if self.command is not None:
@@ -136,6 +162,8 @@ class ConsoleSession(asyncssh.SSHServerSession):
                     "(connect without a command: ssh -t ...)")
         if self.term is None:
             return "the console needs a terminal, and this session asked for none: connect with ssh -t"
+        if terminal_type_problem(self.term):
+            return terminal_type_problem(self.term)
         if len(self.door.sessions) >= self.door.settings.max_sessions:
             return (f"this server allows {sessions(self.door.settings.max_sessions)} at once, and all are in use; "
                     "try again later")
@@ -151,7 +179,9 @@ class ConsoleSession(asyncssh.SSHServerSession):
         columns, rows = self.size
         await self.door.record(identity, SESSION, "success",
                                f"console opened on a {columns}x{rows} {self.term} terminal", self.gate.peer)
-        self.console = PtyProcess(self._argv(identity), self._env(), str(self.door.settings.store),
+        door_pass = await asyncio.to_thread(self.door.desk.door_pass, identity, f"key {self.gate.accepted[1]}",
+                                            self.gate.peer)
+        self.console = PtyProcess(self._argv(identity), self._env(door_pass), str(self.door.settings.store),
                                   self._pass_output)
         await self.console.start(columns, rows)
         self.console.write(bytes(self._typeahead))
@@ -169,10 +199,10 @@ class ConsoleSession(asyncssh.SSHServerSession):
     def _argv(self, identity: str) -> list[str]:
         return [sys.executable, "-P", "-m", "omeconsole", "--store", str(self.door.settings.store), "--as", identity]
 
-    def _env(self) -> dict[str, str]:
+    def _env(self, door_pass: str) -> dict[str, str]:
         local = self.gate.conn.get_extra_info("sockname")[:2]
         return console_env(self.term, dict(self.chan.get_environment()),
-                           f"{self.gate.peer_host} {self.gate.peer_port} {local[0]} {local[1]}")
+                           f"{self.gate.peer_host} {self.gate.peer_port} {local[0]} {local[1]}", door_pass)
 
     def _pass_output(self, data: bytes) -> None:
         if not self.chan.is_closing():
@@ -209,7 +239,8 @@ class ConsoleSession(asyncssh.SSHServerSession):
             return
         await self.console.stop()
         lasted = human_span(timedelta(seconds=int(time.monotonic() - self.started)))
-        await self.door.record_quietly(identity, SESSION_END, "success", f"{self.ended_by}; after {lasted}",
+        ended_by = self.ended_by or "the session ended"
+        await self.door.record_quietly(identity, SESSION_END, "success", f"{ended_by}; after {lasted}",
                                        self.gate.peer)
 
 

@@ -19,10 +19,13 @@ from omeconsole.core.front_door import SIGN_IN, FrontDoorDesk
 from omeconsole.core.timeutil import human_span
 from omeconsole.core.untrusted import shown
 from omeconsole.serve.authorized_keys import AuthorizedKeys
+from omeconsole.serve.refusal_tally import RefusalTally
 from omeconsole.serve.session import ConsoleSession
 
 LOGIN_TIMEOUT = 30
 KEEPALIVE_SECONDS = 15  # a client that vanished is noticed within a minute, and its console ended
+MAX_KEYS_PER_CONNECTION = 6  # OpenSSH's MaxAuthTries
+MAX_UNAUTHENTICATED = 10  # connections not yet signed in, at once (OpenSSH's MaxStartups idea)
 
 
 @dataclass(frozen=True)
@@ -44,8 +47,11 @@ class SshDoor:
         self.keys = AuthorizedKeys(settings.authorized_keys)
         self.desk = desk
         self.sessions: set[ConsoleSession] = set()
+        self.unauthenticated = 0  # connections open now that have not signed in
+        self.tally: RefusalTally | None = None  # made on the server's event loop
 
     async def start(self) -> asyncssh.SSHAcceptor:
+        self.tally = RefusalTally(self._record_refusals)
         return await asyncssh.create_server(
             lambda: ConnectionGate(self), self.settings.host, self.settings.port,
             server_host_keys=[self.settings.host_key], encoding=None, line_editor=False,
@@ -71,8 +77,16 @@ class SshDoor:
         except OmeError as error:
             print(shown(f"omeconsole: {error}"), file=sys.stderr, flush=True)
 
+    async def _record_refusals(self, peer_host: str, detail: str, count: int) -> None:
+        await self.record_quietly(None, SIGN_IN, "refused", detail, peer_host)
+
+    def refused_before_sign_in(self, peer_host: str, detail: str) -> None:
+        """Counted, and written at most twice a minute per host (RefusalTally): a flood costs the log little."""
+        self.tally.refused(peer_host, detail)
+
     async def close_sessions(self) -> None:
         await asyncio.gather(*(session.finish("the server was stopped") for session in list(self.sessions)))
+        await self.tally.close()
 
     def banner(self) -> str:
         return (f"omeconsole: sign in with an SSH key listed for you on this server; passwords and "
@@ -92,6 +106,8 @@ class ConnectionGate(asyncssh.SSHServer):
         self.accepted: tuple[str, str] | None = None  # identity, fingerprint of the key last found acceptable
         self.authenticated = False
         self.sessions_opened = 0
+        self.waiting = False  # counted among the door's connections not yet signed in
+        self.dropped = False  # over that count: closed at once
         self.signed_in: asyncio.Future = asyncio.get_running_loop().create_future()
 
     @property
@@ -101,6 +117,19 @@ class ConnectionGate(asyncssh.SSHServer):
     def connection_made(self, conn) -> None:
         self.conn = conn
         self.peer_host, self.peer_port = conn.get_extra_info("peername")[:2]
+        if self.door.unauthenticated >= MAX_UNAUTHENTICATED:
+            self.dropped = True
+            self.door.refused_before_sign_in(self.peer_host, f"connection from {self.peer} dropped: "
+                                             f"{MAX_UNAUTHENTICATED} connections were already waiting to sign in")
+            asyncio.get_running_loop().call_soon(conn.abort)
+            return
+        self.door.unauthenticated += 1
+        self.waiting = True
+
+    def _signed_in_or_gone(self) -> None:
+        if self.waiting:
+            self.waiting = False
+            self.door.unauthenticated -= 1
 
     def begin_auth(self, username: str) -> bool:
         self.username = username
@@ -120,12 +149,19 @@ class ConnectionGate(asyncssh.SSHServer):
         fingerprint = key.get_fingerprint()
         if fingerprint in self.refused:
             return False
+        if len(self.refused) >= MAX_KEYS_PER_CONNECTION:
+            self.door.refused_before_sign_in(self.peer_host, f"connection from {self.peer} closed: more than "
+                                             f"{MAX_KEYS_PER_CONNECTION} keys offered")
+            self.conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
+                                 f"too many keys offered (at most {MAX_KEYS_PER_CONNECTION})")
+            return False
         identity, why, told = await asyncio.to_thread(self._judge, key)
         if why is None:
             self.accepted = (identity, fingerprint)
             return True
         self.refused[fingerprint] = why
-        await self.door.record_quietly(identity, SIGN_IN, "refused", f"key {fingerprint}: {why}", self.peer)
+        who = f" ({identity})" if identity else ""
+        self.door.refused_before_sign_in(self.peer_host, f"key {fingerprint}{who} from {self.peer}: {why}")
         self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {shown(told)}.\r\n")
         return False
 
@@ -143,6 +179,7 @@ class ConnectionGate(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         self.authenticated = True
+        self._signed_in_or_gone()
         asyncio.create_task(self._record_sign_in())
         asyncio.get_running_loop().call_later(LOGIN_TIMEOUT, self._close_if_idle)
 
@@ -166,11 +203,9 @@ class ConnectionGate(asyncssh.SSHServer):
         return ConsoleSession(self)
 
     def connection_lost(self, exc) -> None:
-        if not self.authenticated:
-            asyncio.create_task(self._record_no_sign_in())
-
-    async def _record_no_sign_in(self) -> None:
-        offered = f"{len(self.refused)} refused key(s)" if self.refused else "no public key was offered"
-        await self.door.record_quietly(None, SIGN_IN, "refused",
-                                       f"the connection closed without signing in ({offered}; only public keys "
-                                       f"are accepted); SSH user name {self.username[:64]!r}", self.peer)
+        self._signed_in_or_gone()
+        if not self.authenticated and not self.dropped:
+            offered = f"{len(self.refused)} refused key(s)" if self.refused else "no public key was offered"
+            self.door.refused_before_sign_in(
+                self.peer_host, f"connection from {self.peer} closed without signing in ({offered}; only public "
+                                f"keys are accepted); SSH user name '{shown(self.username[:64])}'")

@@ -1,0 +1,148 @@
+"""The SSH door's bounds: terminal sizes, keys per connection, connections waiting to sign in, the
+refusals' cost to the audit log, the authorized-keys file's guard; and the real OpenSSH client."""
+
+import asyncio
+import os
+import shutil
+
+import asyncssh
+import pytest
+
+from ssh_support import SCREEN_SECONDS, authorized_line, connect, make_key, open_console
+from test_serve_ssh import ADMIN, door, ssh_entries  # noqa: F401 - the fixture
+
+MEMORY_LIMIT_KB = 300 * 1024
+
+
+def _rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return int(next(line for line in status if line.startswith("VmRSS:")).split()[1])
+
+
+async def _read_until(stream, needle: bytes, timeout: float = SCREEN_SECONDS) -> bytes:
+    seen = bytearray()
+
+    async def until():
+        while needle not in seen:
+            data = await stream.read(65536)
+            if not data:
+                raise AssertionError(f"ended before {needle!r}: {bytes(seen[-2000:])!r}")
+            seen.extend(data)
+    await asyncio.wait_for(until(), timeout)
+    return bytes(seen)
+
+
+async def test_terminal_sizes_are_clamped_on_the_request_and_on_every_window_change(door):
+    server = door()
+    conn = await connect(server.port, door.keys["admin"])
+    process = await conn.create_process(term_type="xterm-256color", term_size=(100_000, 65_535), encoding=None)
+    await _read_until(process.stdout, b"Message Trace")
+    [pid] = server.children()
+    process.change_terminal_size(65_535, 65_535)
+    process.stdin.write(b"2")  # the Encryption Report: a full redraw at the new size
+    await _read_until(process.stdout, b"Encryption Report")
+    assert _rss_kb(pid) < MEMORY_LIMIT_KB
+    conn.close()
+    await conn.wait_closed()
+    [opened] = [e["Detail"] for e in ssh_entries(door.cli) if e["Action"] == "ssh session"]
+    assert "console opened on a 500x200 xterm-256color terminal" in opened
+
+
+async def test_a_seventh_key_in_one_connection_ends_it(door, tmp_path):
+    server = door()
+    keys = [tmp_path / f"extra_{n}" for n in range(7)]
+    for path in keys:
+        make_key(path)
+    fingerprints = [asyncssh.read_private_key(path).get_fingerprint() for path in keys]
+    with pytest.raises((asyncssh.PermissionDenied, asyncssh.DisconnectError, asyncssh.ConnectionLost)):
+        await asyncssh.connect("127.0.0.1", server.port, username="demo", client_keys=[str(p) for p in keys],
+                               known_hosts=None, agent_path=None)
+    server.stop()
+    details = " | ".join(e["Detail"] for e in ssh_entries(door.cli))
+    assert all(fingerprint in details for fingerprint in fingerprints[:6])
+    assert fingerprints[6] not in details and "more than 6 keys offered" in details
+
+
+async def test_a_flood_of_bare_connections_costs_the_log_a_few_lines(door):
+    server = door()
+    before = len(ssh_entries(door.cli))
+    waiting = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(10)]
+    for waiting_reader, _ in waiting:  # each is served: the server's version line comes
+        assert (await waiting_reader.readline()).startswith(b"SSH-2.0-")
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    await asyncio.wait_for(reader.read(), SCREEN_SECONDS)  # the eleventh waiting is dropped: EOF
+    for _, held in [*waiting, (reader, writer)]:
+        held.close()
+    for _ in range(50):
+        _, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.close()
+        await writer.wait_closed()
+    conn = await connect(server.port, door.keys["admin"])  # and nobody who signs in is kept out by them
+    conn.close()
+    server.stop()
+    refused = [e for e in ssh_entries(door.cli)[before:] if e["Outcome"] == "refused"]
+    assert 1 <= len(refused) <= 3, refused
+    said = " | ".join(e["Detail"] for e in refused)
+    assert "closed without signing in" in said and "were already waiting to sign in" in said
+    assert any(f"{n} more refusal(s)" in said for n in range(50, 62))
+
+
+def test_an_authorized_keys_file_others_can_write_is_refused(door, tmp_path):
+    keys_file = tmp_path / "authorized_keys"
+    keys_file.chmod(0o664)
+    result = door.cli("serve", "ssh", "--listen", "127.0.0.1:0", "--host-key", tmp_path / "host_key",
+                      "--authorized-keys", keys_file, check=1)
+    assert result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "can be written by others (mode 0664)" in result.stderr
+
+
+async def test_a_keys_file_made_writable_while_serving_refuses_every_key(door, tmp_path):
+    server = door()
+    (tmp_path / "authorized_keys").chmod(0o620)
+    with pytest.raises(asyncssh.PermissionDenied):
+        await connect(server.port, door.keys["admin"])
+    code, said = server.stop()
+    assert "can be written by others" in said
+
+
+@pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")
+async def test_the_real_openssh_client_signs_in_and_draws_the_console(door, tmp_path):
+    server = door()
+    client = await asyncio.create_subprocess_exec(
+        "ssh", "-tt", "-p", str(server.port), "-i", str(door.keys["admin"]), "-o", "BatchMode=yes",
+        "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+        "-o", "LogLevel=ERROR", "-F", "/dev/null", "demo@127.0.0.1",
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "TERM": "xterm-256color", "HOME": str(tmp_path)})
+    try:
+        await _read_until(client.stdout, b"Message Trace")
+    finally:
+        client.kill()
+        await client.wait()
+    entries = ssh_entries(door.cli)
+    assert any(e["Action"] == "ssh sign-in" and e["Outcome"] == "success" and e["Actor"] == ADMIN for e in entries)
+
+
+async def test_with_approvals_requiring_the_door_an_approve_over_ssh_counts(door, tmp_path):
+    """The whole workflow over SSH: the CLI's approve is refused, the console's over the door counts."""
+    alex = "alex.wilber@contoso.com"
+    key = make_key(tmp_path / "alex_key")
+    with open(tmp_path / "authorized_keys", "a") as keys_file:
+        keys_file.write(authorized_line(alex, key) + "\n")
+    door.cli("tenant", "set", "--approvals-require-door", "ssh")
+    door.cli("access", "request", "--reason", "Ticket 13: a garbled portal body", "--duration", "1h")
+    door.cli("access", "approve", "AR-0001", "--as", alex, check=1)
+    server = door()
+    console = await open_console(server.port, tmp_path / "alex_key")
+    await console.wait_for_text("acting as alex.wilber@contoso.com", "Message Trace")
+    console.type("4")
+    await console.wait_for_text("AR-0001", "pending")
+    console.type("a")
+    await console.wait_for_text("Approve this access request?")
+    console.type("y")
+    await console.wait_for_text("AR-0001 is now")
+    await console.close()
+    decisions = [e for e in door.cli.json("audit") if e["Target"] == "AR-0001" and e["Action"] == "access approve"]
+    assert [d["Outcome"] for d in decisions] == ["refused", "success"]
+    assert "over the SSH door from 127.0.0.1:" in decisions[1]["Origin"] and "key SHA256:" in decisions[1]["Origin"]
+    assert decisions[0]["Origin"].startswith("cli on ")
