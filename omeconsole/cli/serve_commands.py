@@ -34,11 +34,12 @@ def cmd_serve(args) -> int:
         return serve_ssh(store_dir(args), args.listen, _config_file(args.host_key, HOST_KEY_FILE),
                          _config_file(args.authorized_keys, AUTHORIZED_KEYS_FILE), args.max_sessions,
                          args.idle_timeout, _say)
-    from omeconsole.serve.web import check_web_listen, serve_web
+    from omeconsole.serve.web import check_web_listen, check_web_sessions, serve_web
 
     host, port = check_web_listen(args.listen, args.allow_remote)
+    limit = check_web_sessions(args.max_sessions)
     ome = console(args)  # the identity every browser tab acts as, checked before serving
-    return serve_web(store_dir(args), ome.actor.address, ome.actor.label, host, port, _say)
+    return serve_web(store_dir(args), ome.actor.address, ome.actor.label, host, port, limit, _say)
 
 
 HANDLERS = {"serve": cmd_serve}

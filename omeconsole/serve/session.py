@@ -18,6 +18,7 @@ from omeconsole.core.front_door import SESSION, SESSION_END
 from omeconsole.core.timeutil import human_span
 from omeconsole.core.untrusted import shown
 from omeconsole.serve.pty_process import PtyProcess
+from omeconsole.serve.terminal_size import clamped  # on the request and on every window change
 
 if TYPE_CHECKING:
     from omeconsole.serve.ssh_door import ConnectionGate
@@ -27,13 +28,6 @@ TERMINAL_RESET = ("\x1b[<u\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016
                   "\x1b[?1004l\x1b[?7h\x1b[0m\x1b[?1049l\x1b[?25h")
 _TERM = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
 _SERVER_ENV = ("PATH", "PYTHONPATH", "HOME", "TZ", "OMECONSOLE_PASSPHRASE")
-# What a real terminal has. A client may claim 65535x65535: the console would draw (and hold) a
-# screen of four billion cells, so sizes are clamped on the request and on every window change.
-COLUMNS_RANGE, ROWS_RANGE = (20, 500), (10, 200)
-
-
-def clamped(columns: int, rows: int) -> tuple[int, int]:
-    return min(max(columns, COLUMNS_RANGE[0]), COLUMNS_RANGE[1]), min(max(rows, ROWS_RANGE[0]), ROWS_RANGE[1])
 
 
 def terminal_type_problem(term: str) -> str | None:
@@ -139,21 +133,18 @@ class ConsoleSession(asyncssh.SSHServerSession):
                 self._refuse(refusal)
                 return
             await self._serve(identity)
-        except OmeError as error:  # the audit log cannot be written: no console without its entry
-            self._refuse(f"cannot open a console: {error}")
         except asyncio.CancelledError:
             pass
-        except Exception as error:  # noqa: BLE001 - no PTY or process to be had, or anything unforeseen
+        except Exception as error:  # noqa: BLE001 - no audit entry, keyring, PTY or process to be had, or worse
             await self._failed_to_start(identity, error)
         finally:
             await asyncio.shield(self._end(identity))
 
     async def _failed_to_start(self, identity: str | None, error: Exception) -> None:
-        """Whatever stopped the session: the channel closes with one line, and the log names the reason."""
-        why = error.strerror if isinstance(error, OSError) and error.strerror else type(error).__name__
-        self.ended_by = f"the console could not start: {why}"
-        await self.door.record_quietly(identity, SESSION, "failed", f"{self.ended_by} ({shown(str(error))[:200]})",
-                                       self.gate.peer)
+        """Whatever stopped the session: the channel closes with one line, and the log names the reason
+        (when the audit log itself is what failed, the server's error output does)."""
+        self.ended_by = f"cannot open a console: {_reason(error)}"
+        await self.door.record_quietly(identity, SESSION, "failed", shown(self.ended_by)[:300], self.gate.peer)
         self._refuse(self.ended_by)
 
     def _refusal(self) -> str | None:
@@ -177,10 +168,10 @@ class ConsoleSession(asyncssh.SSHServerSession):
     async def _serve(self, identity: str) -> None:
         self.door.sessions.add(self)
         columns, rows = self.size
-        await self.door.record(identity, SESSION, "success",
-                               f"console opened on a {columns}x{rows} {self.term} terminal", self.gate.peer)
         door_pass = await asyncio.to_thread(self.door.desk.door_pass, identity, f"key {self.gate.accepted[1]}",
                                             self.gate.peer)
+        await self.door.record(identity, SESSION, "success",
+                               f"console opened on a {columns}x{rows} {self.term} terminal", self.gate.peer)
         self.console = PtyProcess(self._argv(identity), self._env(door_pass), str(self.door.settings.store),
                                   self._pass_output)
         await self.console.start(columns, rows)
@@ -242,6 +233,16 @@ class ConsoleSession(asyncssh.SSHServerSession):
         ended_by = self.ended_by or "the session ended"
         await self.door.record_quietly(identity, SESSION_END, "success", f"{ended_by}; after {lasted}",
                                        self.gate.peer)
+
+
+def _reason(error: Exception) -> str:
+    """One line for what stopped a console from starting: an OmeError says it whole; anything else
+    by its kind (and the system's words for an OSError), never a traceback."""
+    if isinstance(error, OmeError):
+        return str(error)
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    return f"{type(error).__name__}: {error}"
 
 
 def sessions(count: int) -> str:
