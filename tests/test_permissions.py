@@ -22,7 +22,7 @@ from omeconsole.core.keys_service import KeyManager
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.services import Console
 from omeconsole.core.tenant import Role
-from omeconsole.core.tenant_service import TenantAdmin
+from omeconsole.core.tenant_service import TenantAdmin, TenantDirectory
 
 ADMIN, HELPDESK = "admin@contoso.com", "lynne.robbins@contoso.com"
 SENDER, OTHER_USER = "megan.bowen@contoso.com", "diego.siciliani@contoso.com"
@@ -52,6 +52,11 @@ ACTIONS = {
     "user add": (lambda c, f: TenantAdmin(c).add_user("new.person@contoso.com", Role.USER), ADMINS),
     "template add": (lambda c, f: TenantAdmin(c).add_template("Permission Table"), ADMINS),
     "native-domain add": (lambda c, f: TenantAdmin(c).set_native_domain("tailspin.example", True), ADMINS),
+    "user list": (lambda c, f: TenantDirectory(c).users(), USERS),
+    "template list": (lambda c, f: TenantDirectory(c).templates(), USERS),
+    "native-domain list": (lambda c, f: TenantDirectory(c).native_domains(), USERS),
+    "tenant show": (lambda c, f: TenantDirectory(c).settings(), USERS),
+    "tenant set": (lambda c, f: TenantAdmin(c).set_approvals_door("ssh"), ADMINS),
     "import": (lambda c, f: TraceImport(c).import_file(FIXTURES / "messagetrace-ps51.csv"), ADMINS),
     "reindex": (lambda c, f: c.reindex(), ADMINS),
     "audit": (lambda c, f: c.audit_entries(), OVERSEERS),

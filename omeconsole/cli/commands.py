@@ -19,7 +19,7 @@ from omeconsole.core.import_service import TraceImport
 from omeconsole.core.query import TraceQuery
 from omeconsole.core.services import MAX_BODY_BYTES, Console
 from omeconsole.core.setup import initialize
-from omeconsole.core.tenant_service import TenantAdmin
+from omeconsole.core.tenant_service import TenantAdmin, TenantDirectory
 from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.store import default_store_dir
 from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
@@ -111,7 +111,7 @@ def cmd_user(args) -> int:
         else:
             emit(f"Added {user.address} as {user.role.value}")
         return 0
-    records = [{"Address": u.address, "Role": u.role.value} for u in app.tenant.users]
+    records = [{"Address": u.address, "Role": u.role.value} for u in TenantDirectory(app).users()]
     emit_records(args, records, ("Address", "Role"))
     return 0
 
@@ -122,7 +122,7 @@ def cmd_template(args) -> int:
         template = TenantAdmin(app).add_template(args.name, args.expiry_days)
         records = [template]
     else:
-        records = app.tenant.templates
+        records = TenantDirectory(app).templates()
     rows = [{"Identity": t.name, "ExternalMailExpiryInDays": t.expiry_days, "OTPEnabled": t.otp_enabled,
              "SocialIdSignIn": t.social_id_sign_in, "IsDefault": t.name == DEFAULT_TEMPLATE} for t in records]
     if args.subcommand == "add" and not wants_json(args):
@@ -140,7 +140,7 @@ def cmd_native_domain(args) -> int:
         emit(f"{domain}: recipients there now get the {'native' if args.subcommand == 'add' else 'link-based'} "
              "experience in new messages")
         return 0
-    emit_records(args, [{"Domain": d} for d in app.tenant.native_domains], ("Domain",))
+    emit_records(args, [{"Domain": d} for d in TenantDirectory(app).native_domains()], ("Domain",))
     return 0
 
 
@@ -311,8 +311,20 @@ def cmd_import(args) -> int:
     return 0
 
 
+def cmd_tenant(args) -> int:
+    app = console(args)
+    if args.subcommand == "set":
+        door = None if args.approvals_require_door == "off" else args.approvals_require_door
+        TenantAdmin(app).set_approvals_door(door)
+    tenant = TenantDirectory(app).settings()
+    record = {"Organization": tenant.organization, **_tenant_record(tenant),
+              "ApprovalsRequireDoor": tenant.approvals_require_door or "off"}
+    emit(render.as_json(record) if wants_json(args) else render.as_list(record))
+    return 0
+
+
 HANDLERS = {
-    "init": cmd_init, "user": cmd_user, "template": cmd_template, "native-domain": cmd_native_domain,
+    "tenant": cmd_tenant, "init": cmd_init, "user": cmd_user, "template": cmd_template, "native-domain": cmd_native_domain,
     "demo": cmd_demo, "reindex": cmd_reindex, "send": cmd_send, "trace": cmd_trace, "trace-detail": cmd_trace_detail,
     "report": cmd_report, "status": cmd_status, "revoke": cmd_revoke, "portal": cmd_portal, "import": cmd_import,
 }

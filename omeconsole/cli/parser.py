@@ -59,11 +59,15 @@ def _serve_commands(command) -> None:
                      help="consoles open at once; more are refused with a message (default 8)")
     ssh.add_argument("--idle-timeout", default="15m", metavar="DURATION",
                      help="close a session after this long without input, e.g. 30m, 1h, 90s (default 15m)")
-    web = serve("web", "serve the console in a browser (textual-serve); no sign-in of its own, so loopback only")
+    web = serve("web", "serve the console in a browser (textual-serve) as the --as identity, to whoever has the URL "
+                       "it prints (a new token each start); loopback only")
     web.add_argument("--listen", default="127.0.0.1:8000", metavar="HOST:PORT",
                      help="where to listen (default 127.0.0.1:8000)")
     web.add_argument("--allow-remote", action="store_true",
-                     help="listen on an address other machines can reach (anyone who reaches it acts as --as)")
+                     help="listen on an address other machines can reach (plain HTTP: whoever reads the URL on the "
+                          "way acts as --as)")
+    web.add_argument("--max-sessions", type=_int, default=4, metavar="N",
+                     help="consoles open at once, 1 to 100; a tab over it is told why (default 4)")
 
 
 def _tenant_commands(command) -> None:
@@ -98,6 +102,14 @@ def _tenant_commands(command) -> None:
     for action in ("add", "remove"):
         native.add_parser(action, parents=[_common()], help=f"{action} a domain").add_argument("domain")
     native.add_parser("list", parents=[_common()], help="list native domains")
+
+    settings = command("tenant", "the tenant's settings").add_subparsers(
+        dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
+    settings.add_parser("show", parents=[_common()], help="show the tenant's settings")
+    change = settings.add_parser("set", parents=[_common()], help="change a setting (Global Administrator)")
+    change.add_argument("--approvals-require-door", required=True, choices=("ssh", "off"),
+                        help="ssh: approving, denying or ending an elevation counts only through the SSH door "
+                             "(on the command line, --as proves nothing); off: from anywhere (the default)")
 
     demo = command("demo", "create the Contoso demo tenant in a new store")
     demo.add_argument("--messages", type=_int, default=300, help="how many messages (default 300)")

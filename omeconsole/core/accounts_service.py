@@ -56,7 +56,9 @@ class ConnectedAccounts(ConsoleService):
         with self.store.writing():
             self.console.reload_tenant()
             if self.tenant.user(mailbox) is None:
-                raise NotFound(f"{mailbox} is not a mailbox of {self.tenant.organization}")
+                why = f"{mailbox} is not a mailbox of {self.tenant.organization}"
+                self.console.audit("accounts add", mailbox, "refused", why)
+                raise NotFound(why)
             if not self._may_manage(mailbox):
                 raise self.console.refuse("accounts add", mailbox, Refused(
                     f"only {mailbox} or a Global Administrator may connect accounts to that mailbox"))
@@ -81,14 +83,17 @@ class ConnectedAccounts(ConsoleService):
             return accounts
         return [a for a in accounts if a.mailbox == self.actor.address]
 
-    def _doc(self, account_id: str, action: str) -> dict:
-        """The account, if this identity may see it; a user's attempt at another's is audited."""
+    def _doc(self, account_id: str, action: str, *, acting: bool = False) -> dict:
+        """The account, if this identity may see it. A user's attempt at another's is audited, and so is an
+        `acting` one (a change or a key use) at one that is not there; an overseer's look that finds nothing
+        is an answer, not a refusal."""
         self.console.require_reader(action, account_id)
         wanted = account_id.strip().upper()
         doc = next((a for a in self.store.accounts() if a["id"] == wanted), None)
         if doc is None or not (sees_all_messages(self.actor) or doc["mailbox"] == self.actor.address):
-            if not sees_all_messages(self.actor):
-                self.console.audit(action, wanted[:40], "refused", "no such account among this identity's own")
+            if acting or not sees_all_messages(self.actor):
+                whose = "" if sees_all_messages(self.actor) else " among this identity's own"
+                self.console.audit(action, wanted[:40], "refused", f"no such account{whose}")
             raise NotFound(f"no connected account {account_id!r}; see 'omeconsole accounts list'")
         return doc
 
@@ -100,7 +105,7 @@ class ConnectedAccounts(ConsoleService):
         """(account, elevation ID, credential): only under an active elevation, audited."""
         with self.store.writing():
             self.console.reload_tenant()
-            doc = self._doc(account_id, "accounts reveal")
+            doc = self._doc(account_id, "accounts reveal", acting=True)
             elevation = Elevation(self.console).require_active("accounts reveal", doc["id"])
             self.console.audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
             plaintext = open_sealed(self.console.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"], doc["wrapped"])
@@ -109,7 +114,7 @@ class ConnectedAccounts(ConsoleService):
     def remove(self, account_id: str) -> ConnectedAccount:
         with self.store.writing():
             self.console.reload_tenant()
-            doc = self._doc(account_id, "accounts remove")
+            doc = self._doc(account_id, "accounts remove", acting=True)
             if not self._may_manage(doc["mailbox"]):
                 raise self.console.refuse("accounts remove", doc["id"], Refused(
                     f"only {doc['mailbox']} or a Global Administrator may remove {doc['id']}"))

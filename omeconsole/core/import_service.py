@@ -23,6 +23,7 @@ class TraceImport(ConsoleService):
     """import FILE: the rows of a trace export, merged into the store."""
 
     def import_file(self, path: Path) -> ImportResult:
+        self.console.require_admin("import", str(path))  # before the file: a refusal never hangs on its content
         parsed = read_trace_export(Path(path))
         with self.store.writing():
             self.console.reload_tenant()
@@ -30,13 +31,12 @@ class TraceImport(ConsoleService):
             merge = _Merge(self.store, self.console.clock())
             for row in parsed.rows:
                 merge.add(row)
+            if merge.touched or merge.refused:  # a file whose every row was refused is a refused import
+                self.console.audit("import", str(path), "success" if merge.touched else "refused",
+                                   _audit_detail(parsed, merge))
             if merge.touched:
-                self.console.audit("import", str(path), "success",
-                                   f"{parsed.format}: {merge.added} row(s) added, {merge.new_messages} new "
-                                   f"message(s), {merge.present} already present, "
-                                   f"{len(parsed.errors) + len(merge.errors)} rejected")
                 self.store.put_messages(list(merge.touched.values()))
-        errors = sorted(parsed.errors + merge.errors, key=_where_order)
+        errors = sorted(parsed.errors + merge.errors + merge.refused, key=_where_order)
         return ImportResult(str(path), parsed.format, len(parsed.rows), merge.added, merge.present,
                             merge.new_messages, errors)
 
@@ -48,7 +48,8 @@ class _Merge:
         self.store, self.now = store, now
         self.seen: dict[str, Message] = {}
         self.touched: dict[str, Message] = {}
-        self.errors: list[str] = []
+        self.errors: list[str] = []  # rows whose own content is bad
+        self.refused: list[str] = []  # rows refused because of what the store holds
         self.added = self.present = self.new_messages = 0
 
     def add(self, row: TraceRow) -> None:
@@ -59,7 +60,7 @@ class _Merge:
         message = self._message_for(row)
         refusal = _mail_flow_refusal(message, row)
         if refusal:
-            self.errors.append(f"{row.where}: {refusal}")
+            self.refused.append(f"{row.where}: {refusal}")
         elif message.recipient(row.recipient):
             self.present += 1
         else:
@@ -74,6 +75,16 @@ class _Merge:
             self.new_messages += 1
         self.seen[row.message_id] = message
         return message
+
+
+def _audit_detail(parsed, merge: _Merge) -> str:
+    detail = (f"{parsed.format}: {merge.added} row(s) added, {merge.new_messages} new message(s), "
+              f"{merge.present} already present, {len(parsed.errors) + len(merge.errors) + len(merge.refused)} "
+              "rejected")
+    if merge.refused:
+        detail += (f"; {len(merge.refused)} of them would have rewritten this store's mail flow, the first: "
+                   f"{merge.refused[0]}")
+    return detail
 
 
 def _mail_flow_refusal(message: Message, row: TraceRow) -> str | None:

@@ -12,7 +12,7 @@ from omeconsole.core.addresses import normalize_address
 from omeconsole.core.dkm import group
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, PORTAL_CONTENT, open_sealed, rewrap
 from omeconsole.core.dkm.keyring import DESTROYED, MAX_ROTATION_DAYS, Keyring, KeyVersion
-from omeconsole.core.errors import Refused, UsageError
+from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.mailflow import read_portal_content
 from omeconsole.core.message_id import normalize_message_id
 from omeconsole.core.query import TraceQuery
@@ -109,24 +109,28 @@ class KeyManager(ConsoleService):
         return moved
 
     def destroy_below(self, below: int) -> list[int]:
+        target = f"key versions below {below}"
         with self.store.writing():
-            keyring = self._admin("keys destroy", f"key versions below {below}")
-            if below > keyring.primary.version:
-                raise Refused(f"version {keyring.primary.version} is the primary; --below may be at most "
-                              f"{keyring.primary.version}")
+            keyring = self._admin("keys destroy", target)
             doomed = [v.version for v in keyring.versions if v.version < below and v.state != DESTROYED]
-            if not doomed:
-                raise Refused(f"no key version below {below} is left to destroy")
-            counts = self.count_wrapped()
-            in_use = {v: counts[v] for v in doomed if counts[v]}
-            if in_use:
-                busy = ", ".join(f"version {v} wraps {n} data key(s)" for v, n in sorted(in_use.items()))
-                raise self.console.refuse("keys destroy", f"key versions below {below}", Refused(
-                    f"cannot destroy: {busy}; run 'omeconsole keys rewrap' first"))
+            problem = self._destroy_problem(keyring, below, doomed)
+            if problem:
+                raise self.console.refuse("keys destroy", target, Refused(problem))
             self.console.audit("keys destroy", f"key versions {', '.join(map(str, doomed))}", "success",
                                 "destroyed for good: nothing is wrapped under them")
             keyring.destroy(doomed, self.console.clock())
         return doomed
+
+    def _destroy_problem(self, keyring: Keyring, below: int, doomed: list[int]) -> str | None:
+        """Why `keys destroy --below` may not go ahead: above the primary, nothing left, or keys still in use."""
+        if below > keyring.primary.version:
+            primary = keyring.primary.version
+            return f"version {primary} is the primary; --below may be at most {primary}"
+        if not doomed:
+            return f"no key version below {below} is left to destroy"
+        counts = self.count_wrapped()
+        busy = ", ".join(f"version {v} wraps {counts[v]} data key(s)" for v in sorted(doomed) if counts[v])
+        return f"cannot destroy: {busy}; run 'omeconsole keys rewrap' first" if busy else None
 
     def purge_expired(self) -> list[str]:
         """Destroy the content keys of expired messages, which keep them until this is run."""
@@ -150,7 +154,7 @@ class KeyManager(ConsoleService):
         with self.store.writing():
             self.console.reload_tenant()
             elevation = Elevation(self.console).require_active("keys decrypt", canonical)
-            message = self.console.load(canonical)
+            message = self._elevated_load(canonical)
             wrapped = self.store.get_data_key(canonical)
             if message.sealed_content is None or wrapped is None:
                 why = "it was revoked" if message.revocation else "it holds no portal copy or its key was purged"
@@ -160,6 +164,15 @@ class KeyManager(ConsoleService):
             plaintext = open_sealed(self.console.keyring(), PORTAL_CONTENT, canonical, message.sealed_content,
                                     wrapped)
         return elevation.id, read_portal_content(plaintext)["body"]
+
+    def _elevated_load(self, canonical: str):
+        """The message to decrypt. Only an elevated admin gets this far, and load() audits a missing
+        message only for plain users, so the refusal is audited here."""
+        try:
+            return self.console.load(canonical, "keys decrypt")
+        except NotFound as error:
+            self.console.audit("keys decrypt", canonical, "refused", str(error))
+            raise
 
     # -- the DKM security group --------------------------------------------------------
 
@@ -172,7 +185,8 @@ class KeyManager(ConsoleService):
         address = normalize_address(address, "member")
         with self.store.writing():
             if group.is_service_account(address):
-                raise Refused(f"{address} is already a member of the DKM security group")
+                raise self.console.refuse("keys group add", address, Refused(
+                    f"{address} is already a member of the DKM security group"))
             raise self.console.refuse("keys group add", address, Refused(
                 f"{address} is a person; the DKM security group holds service accounts only. "
                 "For troubleshooting, request a time-bound elevation with 'omeconsole access request'"))
