@@ -35,7 +35,7 @@ def open_console(args) -> int:
     elif args.demo:
         warn(f"the store at {root} already holds a tenant; opening it")
     ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase(),
-                                           door_pass=os.environ.get(DOOR_PASS_ENV))
+                                           door_pass=os.environ.get(DOOR_PASS_ENV) or None)
     if not (is_terminal(sys.stdin) and is_terminal(sys.stdout) or _served_in_a_browser()):
         if reason:
             raise StoreError(f"{reason} Run 'omeconsole --demo' or 'omeconsole init ...'")

@@ -36,7 +36,8 @@ class _Window:
 
 
 class RefusalTally:
-    """Refusals before sign-in, written to the audit log at most once per peer host and minute, with a count."""
+    """Refusals before sign-in, written to the audit log at most twice per peer host and minute: the
+    first at once, the rest of the minute as one entry with their count."""
 
     def __init__(self, record: Record, window: float = 60.0):
         self._record = record

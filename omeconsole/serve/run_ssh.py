@@ -70,8 +70,8 @@ async def _serve(door: SshDoor, say: Callable[[str], None]) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     await stop.wait()
+    acceptor.close()  # no new connection, then every open one ends and is counted
     await door.close_sessions()
-    acceptor.close()
     await acceptor.wait_closed()
     say("Stopped; every session's console has ended.")
     return 0

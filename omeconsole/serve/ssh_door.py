@@ -47,7 +47,7 @@ class SshDoor:
         self.keys = AuthorizedKeys(settings.authorized_keys)
         self.desk = desk
         self.sessions: set[ConsoleSession] = set()
-        self.unauthenticated = 0  # connections open now that have not signed in
+        self.signing_in: set[ConnectionGate] = set()  # connections open now that have not signed in
         self.tally: RefusalTally | None = None  # made on the server's event loop
 
     async def start(self) -> asyncssh.SSHAcceptor:
@@ -85,7 +85,10 @@ class SshDoor:
         self.tally.refused(peer_host, detail)
 
     async def close_sessions(self) -> None:
+        """Stopping (after the listener closed): every console ends, every connection still signing in
+        is cut and counted, and then what the tally holds is written."""
         await asyncio.gather(*(session.finish("the server was stopped") for session in list(self.sessions)))
+        await asyncio.gather(*(gate.cut() for gate in list(self.signing_in)), return_exceptions=True)
         await self.tally.close()
 
     def banner(self) -> str:
@@ -106,9 +109,9 @@ class ConnectionGate(asyncssh.SSHServer):
         self.accepted: tuple[str, str] | None = None  # identity, fingerprint of the key last found acceptable
         self.authenticated = False
         self.sessions_opened = 0
-        self.waiting = False  # counted among the door's connections not yet signed in
-        self.dropped = False  # over that count: closed at once
+        self.dropped = False  # over the door's count of connections signing in: closed at once
         self.signed_in: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.gone: asyncio.Future = asyncio.get_running_loop().create_future()
 
     @property
     def peer(self) -> str:
@@ -117,19 +120,18 @@ class ConnectionGate(asyncssh.SSHServer):
     def connection_made(self, conn) -> None:
         self.conn = conn
         self.peer_host, self.peer_port = conn.get_extra_info("peername")[:2]
-        if self.door.unauthenticated >= MAX_UNAUTHENTICATED:
+        if len(self.door.signing_in) >= MAX_UNAUTHENTICATED:
             self.dropped = True
             self.door.refused_before_sign_in(self.peer_host, f"connection from {self.peer} dropped: "
                                              f"{MAX_UNAUTHENTICATED} connections were already waiting to sign in")
             asyncio.get_running_loop().call_soon(conn.abort)
             return
-        self.door.unauthenticated += 1
-        self.waiting = True
+        self.door.signing_in.add(self)
 
-    def _signed_in_or_gone(self) -> None:
-        if self.waiting:
-            self.waiting = False
-            self.door.unauthenticated -= 1
+    async def cut(self) -> None:
+        """Close this connection (the server is stopping), and wait until its end is counted."""
+        self.conn.abort()
+        await asyncio.wait_for(asyncio.shield(self.gone), LOGIN_TIMEOUT)
 
     def begin_auth(self, username: str) -> bool:
         self.username = username
@@ -179,7 +181,7 @@ class ConnectionGate(asyncssh.SSHServer):
 
     def auth_completed(self) -> None:
         self.authenticated = True
-        self._signed_in_or_gone()
+        self.door.signing_in.discard(self)
         asyncio.create_task(self._record_sign_in())
         asyncio.get_running_loop().call_later(LOGIN_TIMEOUT, self._close_if_idle)
 
@@ -203,9 +205,11 @@ class ConnectionGate(asyncssh.SSHServer):
         return ConsoleSession(self)
 
     def connection_lost(self, exc) -> None:
-        self._signed_in_or_gone()
+        self.door.signing_in.discard(self)
         if not self.authenticated and not self.dropped:
             offered = f"{len(self.refused)} refused key(s)" if self.refused else "no public key was offered"
             self.door.refused_before_sign_in(
                 self.peer_host, f"connection from {self.peer} closed without signing in ({offered}; only public "
                                 f"keys are accepted); SSH user name '{shown(self.username[:64])}'")
+        if not self.gone.done():
+            self.gone.set_result(None)
