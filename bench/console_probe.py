@@ -100,11 +100,11 @@ async def lookup(app, message_id: str) -> tuple[float, float]:
 
 
 async def probe(store: str, message_id: str, second_id: str) -> dict:
-    from omeconsole.core.services import Console
+    from omeconsole.core.context import Console
     from omeconsole.ui.app import OmeConsoleApp
     from omeconsole.ui.screens.lookup import LookupScreen
     from omeconsole.ui.widgets.paged_table import PagedTable
-    from omeconsole.ui.widgets.trace_pane import TracePane
+    from omeconsole.ui.panes.message_trace import TracePane
 
     app = OmeConsoleApp(store, Console.open(store, face="console"))
     result = {}

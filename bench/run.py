@@ -78,7 +78,7 @@ def build(size: int, cache: Path) -> tuple[Path, Path, float | None]:
 def samples(store: Path, count: int) -> dict:
     """Message IDs to look up, revocable ones to revoke, and a sender with about 2,000 rows."""
     sys.path.insert(0, str(HERE.parent))
-    from omeconsole.core.services import Console
+    from omeconsole.core.context import Console
 
     console = Console.open(store)
     ids, revocable, rows_by_sender = [], [], {}

@@ -61,7 +61,7 @@ def _prune(directory: Path) -> None:
 
 def one_line(error: BaseException, report: Path | None) -> str:
     """What the person reads: what failed, and where the full report is."""
-    from omeconsole.core.untrusted import shown
+    from omeconsole.core.text.untrusted import shown
 
     what = " ".join(shown(str(error)).split())[:200] or "no message"
     if report is None:

@@ -5,11 +5,11 @@ for each one the rules turned down."""
 import sys
 from pathlib import Path
 
-from omeconsole.core.access_service import Elevation
+from omeconsole.core.dkm.elevated_access import Elevation
 from omeconsole.core.errors import Refused
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.model import Protection
-from omeconsole.core.services import Console
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.mail.model import Protection
+from omeconsole.core.context import Console
 
 
 def say(outcome: str, kind: str, detail) -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from omeconsole.core.demo import create_demo
+from omeconsole.core.demo.contoso import create_demo
 
 # Hypothesis, for every test module: HYPOTHESIS_PROFILE=long runs ten times the examples (see README).
 settings.register_profile("ci", max_examples=150, deadline=None,
@@ -129,7 +129,7 @@ def clock() -> Clock:
 @pytest.fixture
 def as_user(demo_store, clock):
     """Console.open on the demo store as ADDRESS, on the shared injected clock."""
-    from omeconsole.core.services import Console
+    from omeconsole.core.context import Console
 
     return lambda address=None: Console.open(demo_store, address, clock=clock)
 

@@ -8,10 +8,10 @@ import random
 import sys
 from pathlib import Path
 
-from omeconsole.core.import_service import TraceImport
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.model import Protection
-from omeconsole.core.services import Console
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.mail.model import Protection
+from omeconsole.core.context import Console
 
 ROW = ('"outlook.office365.com","6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","False","contoso.onmicrosoft.com",'
        '"{mid}","11/20/2026 3:04:05 PM","megan.bowen@contoso.com","{to}","Imported {n}","Delivered","203.0.113.7",'

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from conftest import CLI, FIXTURES  # noqa: F401  (FIXTURES: the real shapes the imports copy)
-from omeconsole.core.model import Protection
-from omeconsole.core.services import Console
+from omeconsole.core.mail.model import Protection
+from omeconsole.core.context import Console
 from ui_support import fixed_clock
 
 MEGAN = "megan.bowen@contoso.com"

@@ -176,7 +176,7 @@ class PtyTerminal:
     """A program on a fresh PTY here, as its terminal shows it (a pyte screen), every byte it wrote kept."""
 
     def __init__(self, argv: list[str], env: dict[str, str], cwd: str, columns: int = 110, rows: int = 30):
-        from omeconsole.serve.pty_process import PtyProcess
+        from omeconsole.serve.ssh.pty_process import PtyProcess
 
         self.size = (columns, rows)
         self.screen = pyte.Screen(columns, rows)

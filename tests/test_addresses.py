@@ -1,6 +1,6 @@
 import pytest
 
-from omeconsole.core.addresses import normalize_address, normalize_domain, parse_patterns
+from omeconsole.core.text.addresses import normalize_address, normalize_domain, parse_patterns
 from omeconsole.core.errors import UsageError
 
 

@@ -36,7 +36,7 @@ def test_the_revocation_decision_is_made_in_one_place():
     """Only rules.py calls the conditions; faces and services go through check_revocation."""
     callers = [p for p in (ROOT / "omeconsole").rglob("*.py")
                if "check_revocation(" in p.read_text() and p.name != "rules.py"]
-    assert [p.relative_to(ROOT).as_posix() for p in callers] == ["omeconsole/core/services.py"]
+    assert [p.relative_to(ROOT).as_posix() for p in callers] == ["omeconsole/core/context.py"]
     assert all("_message_reasons" not in p.read_text() for p in (ROOT / "omeconsole").rglob("*.py")
                if p.name != "rules.py")
 
@@ -64,7 +64,7 @@ def test_commands_that_do_not_draw_never_import_textual(demo_store):
 
 def test_the_ssh_server_itself_never_loads_textual():
     """Only each session's console process draws; the server stays small and quick to start."""
-    code = ("import sys, omeconsole.serve.run_ssh, omeconsole.serve.web;"
+    code = ("import sys, omeconsole.serve.ssh.run, omeconsole.serve.web.door;"
             "print('TEXTUAL:', any(m.startswith('textual') for m in sys.modules))")
     result = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert result.stdout.splitlines()[-1] == "TEXTUAL: False", result.stderr

@@ -5,9 +5,9 @@ import os
 
 import pytest
 
-from omeconsole.core.audit import AuditLog
+from omeconsole.core.audit.log import AuditLog
 from omeconsole.core.errors import Refused, StoreDamaged, StoreError
-from omeconsole.core.services import Console
+from omeconsole.core.context import Console
 
 from audit_forgery import rechained
 from test_cli_tenant import assert_one_line_error
@@ -112,10 +112,10 @@ def test_a_torn_last_entry_stops_further_changes(log):
 
 @pytest.mark.parametrize("action", ["revoke", "send", "rotate", "request"])
 def test_when_the_audit_log_cannot_be_written_nothing_happens(demo_store, monkeypatch, action):
-    from omeconsole.core.access_service import Elevation
-    from omeconsole.core.dkm.access import parse_duration
-    from omeconsole.core.keys_service import KeyManager
-    from omeconsole.core.model import Protection
+    from omeconsole.core.dkm.elevated_access import Elevation
+    from omeconsole.core.dkm.access_request import parse_duration
+    from omeconsole.core.dkm.key_manager import KeyManager
+    from omeconsole.core.mail.model import Protection
 
     app = Console.open(demo_store)
     message = next(m for m in app.store.iter_messages() if app.decide(m).allowed)

@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from omeconsole.core.demo import CASE_SUBJECTS
-from omeconsole.core.records import REPORT_PROPERTIES, TRACE_PROPERTIES
+from omeconsole.core.demo.contoso import CASE_SUBJECTS
+from omeconsole.core.message_trace.records import REPORT_PROPERTIES, TRACE_PROPERTIES
 
 from test_cli_tenant import assert_one_line_error
 
@@ -255,9 +255,9 @@ def test_audit_lists_who_did_what(demo_cli):
 
 
 def test_report_filters_and_summary(demo_store):
-    from omeconsole.core.model import EncryptionMethod
-    from omeconsole.core.report import summarize
-    from omeconsole.core.services import Console
+    from omeconsole.core.mail.model import EncryptionMethod
+    from omeconsole.core.encryption_report.summary import summarize
+    from omeconsole.core.context import Console
 
     app = Console.open(demo_store)
     result = app.report()

@@ -9,10 +9,10 @@ import sys
 from collections import Counter
 
 from conftest import ROOT, clean_env
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.audit_service import AuditTrail
-from omeconsole.core.dkm.access import parse_duration
-from omeconsole.core.services import Console
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.dkm.access_request import parse_duration
+from omeconsole.core.context import Console
 from ssh_support import LocalConsole
 
 ADMIN, SECOND, THIRD = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.dkm.access import parse_duration
-from omeconsole.core.services import Console
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.access_request import parse_duration
+from omeconsole.core.context import Console
 from omeconsole.ui.screens.confirm_access import ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.console_screen import ConsoleScreen
@@ -16,9 +16,9 @@ from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.widgets.details_pane import MessageDetails
-from omeconsole.ui.widgets.report_pane import ReportPane
-from omeconsole.ui.widgets.trace_pane import TracePane
+from omeconsole.ui.panes.details import MessageDetails
+from omeconsole.ui.panes.encryption_report import ReportPane
+from omeconsole.ui.panes.message_trace import TracePane
 from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of
 
 SIZE = (120, 40)

@@ -10,15 +10,15 @@ from textual.drivers.headless_driver import HeadlessDriver
 from textual.widgets import Input, Select
 
 from omeconsole.core.errors import Refused, StoreError, UsageError
-from omeconsole.core.export_file import MAX_ROWS, suggested_path, typed_path, write_export
-from omeconsole.core.records import TRACE_PROPERTIES
-from omeconsole.core.services import Console
+from omeconsole.core.message_trace.export_file import MAX_ROWS, suggested_path, typed_path, write_export
+from omeconsole.core.message_trace.records import TRACE_PROPERTIES
+from omeconsole.core.context import Console
 from omeconsole.ui.commands import ConsoleCommands
 from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.export import ExportScreen
 from omeconsole.ui.screens.help import HelpScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.widgets.trace_pane import ROW_LIMIT, TracePane
+from omeconsole.ui.panes.message_trace import ROW_LIMIT, TracePane
 from ui_support import capture_notifications, console_app, fixed_clock, footer_key, settle, text_of
 
 SIZE = (120, 40)
@@ -227,7 +227,7 @@ def test_typed_paths_and_the_suggestion(ui_store, out, monkeypatch):
 
 def test_the_open_itself_never_follows_a_link_nor_overwrites(out):
     """Should a name appear between the check and the write, the open still refuses it."""
-    from omeconsole.core import export_file
+    from omeconsole.core.message_trace import export_file
 
     (out / "taken.csv").write_text("keep me")
     (out / "link.csv").symlink_to(out / "planted.csv")

@@ -4,8 +4,8 @@ here failed before: the selection was the last row the cursor had touched, where
 
 from __future__ import annotations
 
-from omeconsole.core.demo import CASE_SUBJECTS
-from omeconsole.core.services import Console
+from omeconsole.core.demo.contoso import CASE_SUBJECTS
+from omeconsole.core.context import Console
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
 from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle

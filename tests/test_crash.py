@@ -15,9 +15,9 @@ import time
 from collections import Counter
 
 from conftest import ROOT, clean_env
-from omeconsole.core.audit_service import AuditTrail
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.services import Console
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.context import Console
 
 KILLS = int(os.environ.get("OMECONSOLE_CRASH_KILLS", "200"))
 RECIPIENT = "bob.kelly@gmail.com"

@@ -13,8 +13,8 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import OMECONSOLE, clean_env
 from omeconsole.cli import main
-from omeconsole.core.services import Console
-from omeconsole.core.timeutil import format_iso, load_iso
+from omeconsole.core.context import Console
+from omeconsole.core.text.times import format_iso, load_iso
 from test_cli_tenant import assert_one_line_error
 
 MEGAN = "megan.bowen@contoso.com"
@@ -71,8 +71,8 @@ def test_import_rejects_each_row_dated_before_1990_or_ahead_with_its_place(demo_
 def plant_a_message_as_earlier_versions_wrote_it(store, monkeypatch) -> str:
     """An earlier version let `send --received 0999-06-01` through and wrote '999-06-01T...' (strftime does not
     pad the year), filing it under the index partition 'days/999-06-01T'. Do exactly that again here."""
-    import omeconsole.core.model as model
-    import omeconsole.core.services as services
+    import omeconsole.core.mail.model as model
+    import omeconsole.core.context as services
 
     with monkeypatch.context() as patch:
         patch.setattr(model, "format_iso", lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ") if m else None)

@@ -3,9 +3,9 @@
 from collections import Counter
 from datetime import timedelta
 
-from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
-from omeconsole.core.services import Console
-from omeconsole.core.tenant import DEFAULT_TEMPLATE, Experience
+from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
+from omeconsole.core.context import Console
+from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, Experience
 
 
 def test_the_demo_covers_every_case(demo_store):
@@ -30,7 +30,7 @@ def test_the_demo_covers_every_case(demo_store):
 
 
 def test_the_same_seed_gives_the_same_messages(tmp_path):
-    from omeconsole.core.demo import create_demo
+    from omeconsole.core.demo.contoso import create_demo
 
     ids = []
     for name in ("a", "b"):

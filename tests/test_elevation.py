@@ -4,11 +4,11 @@ from datetime import timedelta
 
 import pytest
 
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.accounts_service import ConnectedAccounts
-from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
+from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.errors import NotFound, Refused, UsageError
-from omeconsole.core.keys_service import KeyManager
+from omeconsole.core.dkm.key_manager import KeyManager
 
 from conftest import CLI
 from test_cli_tenant import assert_one_line_error

@@ -17,21 +17,21 @@ import sys
 import pytest
 
 from conftest import FIXTURES, ROOT, Clock, clean_env
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.accounts_service import ConnectedAccounts
-from omeconsole.core.audit import AuditLog
-from omeconsole.core.audit_service import AuditTrail
-from omeconsole.core.demo import CASE_SUBJECTS
-from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
+from omeconsole.core.audit.log import AuditLog
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.demo.contoso import CASE_SUBJECTS
+from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import OmeError
-from omeconsole.core.import_service import TraceImport
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.model import Protection
-from omeconsole.core.query import TraceQuery
-from omeconsole.core.services import Console
-from omeconsole.core.tenant import Role
-from omeconsole.core.tenant_service import TenantAdmin
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.mail.model import Protection
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.context import Console
+from omeconsole.core.tenant.model import Role
+from omeconsole.core.tenant.admin import TenantAdmin
 
 ADMIN, SECOND, THIRD = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"
 CLOCK = Clock()
@@ -90,7 +90,7 @@ def visible(root) -> dict:
 
 
 def _patterns(address):
-    from omeconsole.core.addresses import parse_patterns
+    from omeconsole.core.text.addresses import parse_patterns
 
     return parse_patterns([address])
 

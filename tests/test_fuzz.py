@@ -15,16 +15,16 @@ from pathlib import Path
 from hypothesis import given, settings, strategies as st
 
 from conftest import FIXTURES
-from omeconsole.core.addresses import normalize_address, parse_patterns
-from omeconsole.core.csvexport import to_csv
-from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.text.addresses import normalize_address, parse_patterns
+from omeconsole.core.text.csv_cells import to_csv
+from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.errors import OmeError
-from omeconsole.core.import_service import TraceImport
-from omeconsole.core.importers import RowError, parse_export_date, read_trace_export
-from omeconsole.core.message_id import normalize_message_id
-from omeconsole.core.query import TraceQuery
-from omeconsole.core.services import Console
-from omeconsole.core.timeutil import parse_iso, parse_span
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.message_trace.import_formats import RowError, parse_export_date, read_trace_export
+from omeconsole.core.text.message_ids import normalize_message_id
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.context import Console
+from omeconsole.core.text.times import parse_iso, parse_span
 
 FEW = settings(max_examples=max(settings().max_examples // 5, 20))  # the examples that touch a whole store
 

@@ -25,27 +25,27 @@ from hostile import (
     plant_everything, raw_controls, subject,
 )
 from omeconsole.cli import render
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.audit import AuditEntry
-from omeconsole.core.demo import build_tenant
-from omeconsole.core.dkm.access import AccessRequest
-from omeconsole.core.model import (
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.audit.log import AuditEntry
+from omeconsole.core.demo.contoso import build_tenant
+from omeconsole.core.dkm.access_request import AccessRequest
+from omeconsole.core.mail.model import (
     EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent, TraceStatus,
 )
-from omeconsole.core.records import PortalView, ReportRow, StatusResult, TraceRow
+from omeconsole.core.message_trace.records import PortalView, ReportRow, StatusResult, TraceRow
 from omeconsole.core.rules import Actor, check_revocation
-from omeconsole.core.services import Console
-from omeconsole.core.tenant import Experience, Role
-from omeconsole.core.untrusted import json_text, shown
+from omeconsole.core.context import Console
+from omeconsole.core.tenant.model import Experience, Role
+from omeconsole.core.text.untrusted import json_text, shown
 from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.console_screen import identity_line
 from omeconsole.ui.screens.portal import portal_text
 from omeconsole.ui.widgets.charts import bar_chart
-from omeconsole.ui.widgets.details_pane import MessageDetails, render_audit, render_details
-from omeconsole.ui.widgets.keys_pane import audit_cells, request_cells
-from omeconsole.ui.widgets.report_pane import report_cells
-from omeconsole.ui.widgets.trace_pane import trace_cells
+from omeconsole.ui.panes.details import MessageDetails, render_audit, render_details
+from omeconsole.ui.panes.key_manager import audit_cells, request_cells
+from omeconsole.ui.panes.encryption_report import report_cells
+from omeconsole.ui.panes.message_trace import trace_cells
 from ui_support import capture_notifications, console_app, copy_store, fixed_clock, settle, text_of
 
 SIZE = (120, 40)

@@ -4,12 +4,12 @@
 import pytest
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.importers import (
+from omeconsole.core.message_trace.import_formats import (
     FORMAT_ENHANCED, FORMAT_GRAPH, FORMAT_POWERSHELL, parse_export_date, read_trace_export,
 )
 
 from conftest import FIXTURES, utc
-from omeconsole.core.services import Console
+from omeconsole.core.context import Console
 from test_cli_tenant import assert_one_line_error
 
 PS_ID = "<DM6PR11MB4321A1B2C3D4E5F6@dm6pr11mb4321.namprd11.prod.outlook.com>"
@@ -150,7 +150,7 @@ def test_import_errors_change_nothing(demo_cli, demo_store, tmp_path):
 def test_an_import_never_grafts_recipients_onto_a_message_of_the_mail_flow(demo_cli, demo_store, tmp_path):
     """The red team's row: the Message ID of a real message (its domain in capitals), another sender and
     subject. It once added a recipient without a word, and the sender lost Remove external access."""
-    from omeconsole.core.demo import CASE_SUBJECTS
+    from omeconsole.core.demo.contoso import CASE_SUBJECTS
     from ui_support import case_id
 
     real = case_id(demo_store, "revocable")  # megan.bowen -> bob.kelly@gmail.com, one link-based recipient

@@ -8,8 +8,8 @@ import pytest
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, open_sealed, rewrap, seal
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import Refused, StoreDamaged, StoreError
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.model import Protection
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.mail.model import Protection
 
 from conftest import utc
 from test_cli_tenant import assert_one_line_error

@@ -1,7 +1,7 @@
 import pytest
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.message_id import normalize_message_id
+from omeconsole.core.text.message_ids import normalize_message_id
 
 CANONICAL = "<BY5PR19MB3384A1B2C3D4E5F6@by5pr19mb3384.namprd19.prod.outlook.com>"
 

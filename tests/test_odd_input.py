@@ -34,8 +34,8 @@ def test_a_lone_surrogate_in_a_graph_subject_is_one_rejected_row(demo_store, dem
 
 def test_a_change_that_fails_after_its_entry_is_recorded_as_failed(demo_store, monkeypatch):
     """Whatever stops a change after its audit entry (here: an error nobody foresaw), a failed entry follows."""
-    from omeconsole.core.services import Console
-    from omeconsole.core.store import Store
+    from omeconsole.core.context import Console
+    from omeconsole.core.store.store import Store
 
     def broken(self, messages, data_keys=None):
         raise ValueError("an error nobody foresaw")

@@ -9,20 +9,20 @@ from datetime import timedelta
 import pytest
 
 from conftest import FIXTURES, Clock
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.accounts_service import ConnectedAccounts
-from omeconsole.core.audit import AuditLog
-from omeconsole.core.audit_service import AuditTrail
-from omeconsole.core.demo import CASE_SUBJECTS
-from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
+from omeconsole.core.audit.log import AuditLog
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.demo.contoso import CASE_SUBJECTS
+from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.dkm.group import PORTAL_SERVICE
 from omeconsole.core.errors import NotFound, Refused
-from omeconsole.core.import_service import TraceImport
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.query import TraceQuery
-from omeconsole.core.services import Console
-from omeconsole.core.tenant import Role
-from omeconsole.core.tenant_service import TenantAdmin, TenantDirectory
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.context import Console
+from omeconsole.core.tenant.model import Role
+from omeconsole.core.tenant.admin import TenantAdmin, TenantDirectory
 
 ADMIN, HELPDESK = "admin@contoso.com", "lynne.robbins@contoso.com"
 SENDER, OTHER_USER = "megan.bowen@contoso.com", "diego.siciliani@contoso.com"

@@ -6,9 +6,9 @@ nor is a Global Administrator's or helpdesk's look-up that finds nothing (an ans
 
 import pytest
 
-from omeconsole.core.audit import AuditLog
+from omeconsole.core.audit.log import AuditLog
 from omeconsole.core.dkm.group import PORTAL_SERVICE
-from omeconsole.core.store import Store
+from omeconsole.core.store.store import Store
 from test_cli_tenant import assert_one_line_error
 
 ADMIN, HELPDESK = "admin@contoso.com", "lynne.robbins@contoso.com"

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from omeconsole.core.demo import build_tenant
-from omeconsole.core.mailflow import Draft, compose
-from omeconsole.core.model import EncryptionMethod, Protection, Revocation
+from omeconsole.core.demo.contoso import build_tenant
+from omeconsole.core.mail.flow import Draft, compose
+from omeconsole.core.mail.model import EncryptionMethod, Protection, Revocation
 from omeconsole.core.rules import Actor, can_read, check_revocation
-from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
+from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
 
 from conftest import utc
 

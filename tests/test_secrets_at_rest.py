@@ -55,7 +55,7 @@ def test_screenshots_and_snapshots_show_no_message_body_or_key(demo_cli: CLI):
     """What the README and the snapshot tests publish: the portal preview shown is of a revoked message."""
     from conftest import ROOT
 
-    from omeconsole.core.demo import BODY
+    from omeconsole.core.demo.contoso import BODY
 
     fragments = [BODY.split("{n}")[0].split("\n\n")[1][:40], "BEGIN OPENSSH PRIVATE KEY", "PRIVATE KEY"]
     files = [*(ROOT / "screenshots").iterdir(), *(ROOT / "tests" / "__snapshots__").rglob("*.svg")]

@@ -3,10 +3,10 @@
 import pytest
 
 from omeconsole.core.errors import OmeError, StoreError, UsageError
-from omeconsole.serve.authorized_keys import AuthorizedKeys
-from omeconsole.serve.host_key import load_or_create_host_key
+from omeconsole.serve.ssh.authorized_keys import AuthorizedKeys
+from omeconsole.serve.ssh.host_key import load_or_create_host_key
 from omeconsole.serve.listen import is_loopback, parse_listen
-from omeconsole.serve.run_ssh import idle_timeout, max_sessions
+from omeconsole.serve.ssh.run import idle_timeout, max_sessions
 from ssh_support import make_key
 from test_cli_tenant import assert_one_line_error
 

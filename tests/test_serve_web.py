@@ -91,7 +91,7 @@ def test_the_door_checks_its_address_and_its_cap(demo_cli):
 
 
 def test_each_start_makes_a_new_token_of_256_bits():
-    from omeconsole.serve.web_key import DoorKey
+    from omeconsole.serve.web.door_key import DoorKey
 
     first, second = DoorKey("127.0.0.1", 8000), DoorKey("127.0.0.1", 8000)
     assert first.token != second.token and len(first.token) >= 43  # 32 bytes, URL-safe base64

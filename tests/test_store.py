@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from omeconsole.core import storage
+from omeconsole.core.store import files as storage
 from omeconsole.core.errors import StoreError
-from omeconsole.core.services import Console
+from omeconsole.core.context import Console
 
 from conftest import ROOT, clean_env
 
@@ -127,7 +127,7 @@ def test_a_missing_store_says_how_to_make_one(cli):
 
 def test_the_store_lock_serialises_writers(demo_store):
     """Two processes that each send 15 messages: all 30 land, each with its own audit entry."""
-    code = ("import sys; from omeconsole.core.services import Console; app = Console.open(sys.argv[1]);\n"
+    code = ("import sys; from omeconsole.core.context import Console; app = Console.open(sys.argv[1]);\n"
             "[app.send(sender='lee.gu@contoso.com', recipients=['bob.kelly@gmail.com'], subject=f'p{i}', body='b')"
             " for i in range(15)]")
     procs = [subprocess.Popen([sys.executable, "-P", "-c", code, str(demo_store)], env=clean_env())
@@ -142,7 +142,7 @@ def test_the_store_lock_serialises_writers(demo_store):
 def test_a_revocation_cut_short_is_finished_by_the_next_change(demo_store, monkeypatch):
     """A crash between recording a revocation and destroying its content key: no reader sees the key
     as held, and the next writer destroys it."""
-    from omeconsole.core.store import Store
+    from omeconsole.core.store.store import Store
 
     app = Console.open(demo_store)
     message = next(m for m in app.store.iter_messages() if app.decide(m).allowed)

@@ -9,16 +9,16 @@ from datetime import timedelta
 
 import pytest
 
-from omeconsole.core.addresses import AddressPattern
-from omeconsole.core.demo import ADMINS, HELPDESK, LINK_BASED, NATIVE_EXTERNAL, USERS, create_demo
+from omeconsole.core.text.addresses import AddressPattern
+from omeconsole.core.demo.contoso import ADMINS, HELPDESK, LINK_BASED, NATIVE_EXTERNAL, USERS, create_demo
 from omeconsole.core.errors import Refused
-from omeconsole.core.import_service import TraceImport
-from omeconsole.core.model import Protection, TraceStatus
-from omeconsole.core.query import TraceQuery
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.mail.model import Protection, TraceStatus
+from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.rules import can_read
-from omeconsole.core.services import Console
-from omeconsole.core.store import Store
-from omeconsole.core.trace_index import TraceIndex
+from omeconsole.core.context import Console
+from omeconsole.core.store.store import Store
+from omeconsole.core.store.trace_index import TraceIndex
 
 from conftest import Clock, utc
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.dkm.access import parse_duration
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.door_pass import DoorPass, issue, issue_for_store
 from omeconsole.core.errors import Refused
-from omeconsole.core.services import Console
+from omeconsole.core.context import Console
 
 from test_cli_tenant import assert_one_line_error
 

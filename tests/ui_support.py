@@ -7,8 +7,8 @@ from pathlib import Path
 
 from textual.widgets._footer import FooterKey
 
-from omeconsole.core.demo import CASE_SUBJECTS
-from omeconsole.core.services import Console
+from omeconsole.core.demo.contoso import CASE_SUBJECTS
+from omeconsole.core.context import Console
 from omeconsole.ui.headless import NOW, console_app, fixed_clock, make_demo, settle  # noqa: F401
 
 

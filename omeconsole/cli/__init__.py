@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
 def check_utf8(argv: list[str]) -> list[str]:
     """Arguments that were not UTF-8 reach Python as lone surrogates; say which one, once, here."""
     from omeconsole.core.errors import UsageError
-    from omeconsole.core.untrusted import shown
+    from omeconsole.core.text.untrusted import shown
 
     for number, arg in enumerate(argv, start=1):
         try:
@@ -61,7 +61,7 @@ def check_utf8(argv: list[str]) -> list[str]:
 
 
 def _fail(message: str) -> None:
-    from omeconsole.core.untrusted import shown
+    from omeconsole.core.text.untrusted import shown
 
     if sys.stderr is None:  # closed: the exit status is all that can be said
         return

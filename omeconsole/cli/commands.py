@@ -10,22 +10,22 @@ from pathlib import Path
 
 from omeconsole.cli import render
 from omeconsole.cli.streams import is_terminal, read_bounded, stdin_line, write_out
-from omeconsole.core.addresses import parse_patterns
+from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.errors import UsageError
-from omeconsole.core.records import (
+from omeconsole.core.message_trace.records import (
     DETAIL_PROPERTIES, REPORT_PROPERTIES, TRACE_PROPERTIES, event_record,
 )
-from omeconsole.core.import_service import TraceImport
-from omeconsole.core.query import TraceQuery
-from omeconsole.core.services import MAX_BODY_BYTES, Console
-from omeconsole.core.setup import initialize
-from omeconsole.core.tenant_service import TenantAdmin, TenantDirectory
-from omeconsole.core.model import EncryptionMethod, Protection, TraceStatus
-from omeconsole.core.store import default_store_dir
-from omeconsole.core.tenant import DEFAULT_TEMPLATE, License, Role
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.context import MAX_BODY_BYTES, Console
+from omeconsole.core.tenant.setup import initialize
+from omeconsole.core.tenant.admin import TenantAdmin, TenantDirectory
+from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
+from omeconsole.core.store.store import default_store_dir
+from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
 from omeconsole.core.dkm.master import check_new_passphrase
-from omeconsole.core.timeutil import format_iso, parse_iso
-from omeconsole.core.untrusted import shown
+from omeconsole.core.text.times import format_iso, parse_iso
+from omeconsole.core.text.untrusted import shown
 
 _TRACE_LIMITS = {"Subject": 40}
 
@@ -145,7 +145,7 @@ def cmd_native_domain(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from omeconsole.core.demo import create_demo
+    from omeconsole.core.demo.contoso import create_demo
 
     root = store_dir(args)
     progress = _progress_bar() if args.messages >= 20_000 and is_terminal(sys.stderr) else None

@@ -8,12 +8,12 @@ from pathlib import Path
 from omeconsole.cli import render
 from omeconsole.cli.commands import console, emit, emit_records, wants_json, warn
 from omeconsole.cli.streams import is_terminal, stdin_line
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.accounts_service import ConnectedAccounts
-from omeconsole.core.audit_service import AuditTrail
-from omeconsole.core.dkm.access import parse_duration
-from omeconsole.core.keys_service import KeyManager
-from omeconsole.core.timeutil import format_iso
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.dkm.access_request import parse_duration
+from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.text.times import format_iso
 
 ACCESS_COLUMNS = ("Id", "Requester", "Reason", "Duration", "State", "TimeLeft", "Created", "ApprovedBy", "DeniedBy",
                   "GrantedAt", "EndsAt", "EndedBy")

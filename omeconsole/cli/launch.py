@@ -9,8 +9,8 @@ from omeconsole.cli.commands import passphrase_source, store_dir, warn
 from omeconsole.cli.streams import is_terminal
 from omeconsole.core.door_pass import DOOR_PASS_ENV
 from omeconsole.core.errors import StoreError, UsageError
-from omeconsole.core.services import Console
-from omeconsole.core.store import Store
+from omeconsole.core.context import Console
+from omeconsole.core.store.store import Store
 
 
 def empty_store_reason(root) -> str | None:

@@ -6,8 +6,8 @@ control character or escape sequence in a subject prints as `\x1b[2J`, never cle
 
 from __future__ import annotations
 
-from omeconsole.core.csvexport import to_csv
-from omeconsole.core.untrusted import json_text, shown
+from omeconsole.core.text.csv_cells import to_csv
+from omeconsole.core.text.untrusted import json_text, shown
 
 
 def as_json(data) -> str:

@@ -29,12 +29,12 @@ def cmd_serve(args) -> int:
     if args.subcommand == "ssh":
         if getattr(args, "as_address", None):
             raise UsageError("serve ssh takes each session's identity from the authorized-keys file, not --as")
-        from omeconsole.serve.run_ssh import serve_ssh
+        from omeconsole.serve.ssh.run import serve_ssh
 
         return serve_ssh(store_dir(args), args.listen, _config_file(args.host_key, HOST_KEY_FILE),
                          _config_file(args.authorized_keys, AUTHORIZED_KEYS_FILE), args.max_sessions,
                          args.idle_timeout, _say)
-    from omeconsole.serve.web import check_web_listen, check_web_sessions, serve_web
+    from omeconsole.serve.web.door import check_web_listen, check_web_sessions, serve_web
 
     host, port = check_web_listen(args.listen, args.allow_remote)
     limit = check_web_sessions(args.max_sessions)

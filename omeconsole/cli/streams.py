@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from omeconsole.core.errors import OmeError, UsageError
-from omeconsole.core.reading import read_at_most
+from omeconsole.core.text.reading import read_at_most
 
 MAX_LINE = 4096  # a passphrase or a password on standard input
 

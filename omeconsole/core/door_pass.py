@@ -22,7 +22,7 @@ from pathlib import Path
 
 from omeconsole.core.dkm.unlocking import env_passphrase, unlock
 from omeconsole.core.errors import Refused
-from omeconsole.core.timeutil import format_iso, load_iso
+from omeconsole.core.text.times import format_iso, load_iso
 
 DOOR_PASS_ENV = "OMECONSOLE_DOOR_PASS"
 LIFETIME = timedelta(minutes=2)

@@ -8,12 +8,12 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from omeconsole.core.audit import AuditEntry, os_account
+from omeconsole.core.audit.log import AuditEntry, os_account
 from omeconsole.core.dkm.unlocking import env_passphrase, unlock
 from omeconsole.core.door_pass import DoorPass, issue
 from omeconsole.core.rules import front_door_refusal
-from omeconsole.core.store import Store
-from omeconsole.core.timeutil import utcnow
+from omeconsole.core.store.store import Store
+from omeconsole.core.text.times import utcnow
 
 SIGN_IN = "ssh sign-in"
 SESSION = "ssh session"

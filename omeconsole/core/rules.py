@@ -11,9 +11,9 @@ from datetime import datetime
 
 from omeconsole.core.dkm.group import is_service_account
 from omeconsole.core.errors import Refused
-from omeconsole.core.model import Message
-from omeconsole.core.tenant import Role, Tenant
-from omeconsole.core.timeutil import format_iso
+from omeconsole.core.mail.model import Message
+from omeconsole.core.tenant.model import Role, Tenant
+from omeconsole.core.text.times import format_iso
 
 
 @dataclass(frozen=True)

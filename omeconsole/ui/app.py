@@ -11,10 +11,10 @@ from textual.app import App
 from textual.binding import Binding
 
 from omeconsole.core.errors import OmeError
-from omeconsole.core.untrusted import shown
+from omeconsole.core.text.untrusted import shown
 from omeconsole.crash_report import one_line, write_report
-from omeconsole.core.services import Console
-from omeconsole.core.timeutil import utcnow
+from omeconsole.core.context import Console
+from omeconsole.core.text.times import utcnow
 from omeconsole.ui.commands import ConsoleCommands
 from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.help import HelpScreen
@@ -92,7 +92,7 @@ class OmeConsoleApp(App):
 
     @work(thread=True, exclusive=True, group="demo")
     def _create_demo(self) -> None:
-        from omeconsole.core.demo import create_demo
+        from omeconsole.core.demo.contoso import create_demo
 
         try:
             create_demo(self.store_dir, now=self.clock())

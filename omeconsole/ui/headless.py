@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from omeconsole.core.services import Console
+from omeconsole.core.context import Console
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -19,7 +19,7 @@ def fixed_clock() -> datetime:
 
 
 def make_demo(root: Path, messages: int = 120, seed: int = 11) -> Path:
-    from omeconsole.core.demo import create_demo
+    from omeconsole.core.demo.contoso import create_demo
 
     create_demo(root, messages=messages, seed=seed, now=NOW)
     return root

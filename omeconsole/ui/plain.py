@@ -4,14 +4,14 @@ Textual parses a plain `str` as markup in a DataTable cell, a Static, a Label, a
 cell or a toast: a subject `[@click=app.screenshot(...)]Invoice[/]` would become a live action,
 and `[/x]` would crash the widget. So no string made from data is ever handed to a widget: it
 goes through `plain` (one line) or `paragraph` (a body), which make literal Text of what
-`omeconsole.core.untrusted.shown` returns.
+`omeconsole.core.text.untrusted.shown` returns.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 
-from omeconsole.core.untrusted import shown
+from omeconsole.core.text.untrusted import shown
 
 CELL_LIMIT = 400  # characters a table cell keeps: no column is wider, and a 100 KB subject stays quick
 

@@ -12,10 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from omeconsole.core.access_service import Elevation
-from omeconsole.core.demo import CASE_SUBJECTS
-from omeconsole.core.dkm.access import parse_duration
-from omeconsole.core.services import Console
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.demo.contoso import CASE_SUBJECTS
+from omeconsole.core.dkm.access_request import parse_duration
+from omeconsole.core.context import Console
 from omeconsole.ui.headless import console_app, fixed_clock, make_demo, settle
 
 SIZE = (120, 40)

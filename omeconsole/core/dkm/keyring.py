@@ -24,8 +24,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from omeconsole.core.dkm.master import KdfSettings, create_key_file, load_key_file
 from omeconsole.core.errors import StoreDamaged, StoreError
-from omeconsole.core.storage import open_db
-from omeconsole.core.timeutil import format_iso, load_iso
+from omeconsole.core.store.files import open_db
+from omeconsole.core.text.times import format_iso, load_iso
 
 KEYRING_FILE = "keyring.json"
 DEFAULT_ROTATION_DAYS = 30

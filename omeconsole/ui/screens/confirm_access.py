@@ -11,8 +11,8 @@ from enum import Enum
 
 from rich.text import Text
 
-from omeconsole.core.dkm.access import APPROVAL_STAGES, AccessRequest
-from omeconsole.core.timeutil import format_iso, human_span
+from omeconsole.core.dkm.access_request import APPROVAL_STAGES, AccessRequest
+from omeconsole.core.text.times import format_iso, human_span
 from omeconsole.ui.plain import paragraph, plain
 from omeconsole.ui.screens.confirm import ConfirmScreen
 

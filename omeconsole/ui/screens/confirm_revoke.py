@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from omeconsole.core.model import Message
-from omeconsole.core.tenant import Experience
+from omeconsole.core.mail.model import Message
+from omeconsole.core.tenant.model import Experience
 from omeconsole.ui.plain import plain
 from omeconsole.ui.screens.confirm import ConfirmScreen
 

@@ -14,24 +14,24 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
-from omeconsole.core.access_service import Elevation
+from omeconsole.core.dkm.elevated_access import Elevation
 from omeconsole.core.errors import NotFound, OmeError
-from omeconsole.core.export_file import export_for_download, suggested_name, suggested_path, write_export
+from omeconsole.core.message_trace.export_file import export_for_download, suggested_name, suggested_path, write_export
 from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.tenant import Role
-from omeconsole.core.timeutil import human_span
-from omeconsole.core.untrusted import shown
+from omeconsole.core.tenant.model import Role
+from omeconsole.core.text.times import human_span
+from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.export import EXPORT_OVER_SSH, RESULT_EXPORTS, ExportScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.request_access import AccessAsked, RequestAccessScreen
-from omeconsole.ui.widgets.details_pane import DetailsPane, MessageDetails
+from omeconsole.ui.panes.details import DetailsPane, MessageDetails
 from omeconsole.ui.widgets.footer import ConsoleFooter
-from omeconsole.ui.widgets.keys_pane import KeysPane
+from omeconsole.ui.panes.key_manager import KeysPane
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.widgets.report_pane import ReportPane
-from omeconsole.ui.widgets.trace_pane import TracePane
+from omeconsole.ui.panes.encryption_report import ReportPane
+from omeconsole.ui.panes.message_trace import TracePane
 
 ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
                Role.USER: "User: your sent mail"}

@@ -12,8 +12,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.export_file import typed_path
-from omeconsole.core.records import REPORT_PROPERTIES, TRACE_PROPERTIES
+from omeconsole.core.message_trace.export_file import typed_path
+from omeconsole.core.message_trace.records import REPORT_PROPERTIES, TRACE_PROPERTIES
 from omeconsole.ui.plain import paragraph, plain
 
 # pane: (file name part, what the person calls it, the CSV columns)

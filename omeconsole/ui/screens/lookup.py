@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.message_id import normalize_message_id
+from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.ui.plain import plain
 
 

@@ -11,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
-from omeconsole.core.model import Message
-from omeconsole.core.records import PortalView
+from omeconsole.core.mail.model import Message
+from omeconsole.core.message_trace.records import PortalView
 from omeconsole.ui.plain import paragraph, plain
 
 

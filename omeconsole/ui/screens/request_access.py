@@ -15,9 +15,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
-from omeconsole.core.dkm.access import MAX_DURATION, MIN_DURATION, check_reason, parse_duration
+from omeconsole.core.dkm.access_request import MAX_DURATION, MIN_DURATION, check_reason, parse_duration
 from omeconsole.core.errors import UsageError
-from omeconsole.core.timeutil import human_span
+from omeconsole.core.text.times import human_span
 from omeconsole.ui.plain import plain
 
 NOTE = (f"Two other Global Administrators approve it in turn. It lasts {human_span(MIN_DURATION)} to "

@@ -1,0 +1,119 @@
+"""Verifying the audit log, and signed checkpoints of its head that an admin keeps elsewhere.
+
+A checkpoint is the head's sequence number and hash, signed with an Ed25519 key derived
+from the master key. Kept outside the store, it makes truncation detectable: a log that
+no longer holds that entry, or holds a different one, fails `audit verify --checkpoint`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from omeconsole.core.audit.log import KEYED
+from omeconsole.core.dkm.keyring import Keyring, b64, unb64
+from omeconsole.core.errors import UsageError
+from omeconsole.core.text.reading import parse_json, read_at_most
+from omeconsole.core.context import ConsoleService
+from omeconsole.core.text.times import format_iso
+
+CHECKPOINT_FORMAT = "omeconsole-audit-checkpoint/1"
+MAX_CHECKPOINT = 65536  # bytes; a real one is about 400
+_SIGNED_FIELDS = ("format", "organization", "sequence", "hash", "time", "public_key")
+
+
+def _signed_bytes(checkpoint: dict) -> bytes:
+    return json.dumps({k: checkpoint[k] for k in _SIGNED_FIELDS}, sort_keys=True, separators=(",", ":")).encode()
+
+
+@dataclass(frozen=True)
+class Verification:
+    entries: int
+    head: str | None
+    problem: str | None
+    checkpoint: str | None = None  # what the checkpoint check found, when one was given
+    keyed_from: int | None = None  # the entry where the HMAC chain begins (None: not keyed yet)
+
+    @property
+    def ok(self) -> bool:
+        return self.problem is None
+
+    def to_record(self) -> dict:
+        return {"Verified": self.ok, "Entries": self.entries, "Head": self.head, "Problem": self.problem,
+                "Checkpoint": self.checkpoint, "KeyedFrom": self.keyed_from}
+
+
+class AuditTrail(ConsoleService):
+
+    def verify(self, checkpoint_path: Path | None = None) -> Verification:
+        self.console.require_overseer("the audit log")
+        checkpoint = _read_checkpoint(checkpoint_path) if checkpoint_path else None
+        key = self.store.audit.chain_key()  # keyed entries are verified against their HMAC, never skipped
+        with self.store.reading():
+            entries, problem = self.store.audit.walk(key)
+            public_key = Keyring.metadata(self.store.root).settings.get("checkpoint_public_key")
+        head = entries[-1].hash if entries else None
+        keyed_from = next((e.seq for e in entries if e.chain == KEYED), None)
+        if checkpoint is None:
+            return Verification(len(entries), head, problem, keyed_from=keyed_from)
+        found = _check_checkpoint(checkpoint, entries, public_key)
+        return Verification(len(entries), head, problem or found, found or "matches", keyed_from)
+
+    def checkpoint(self) -> dict:
+        """Sign the head. The audit entry recording the checkpoint is the head it signs."""
+        with self.store.writing():
+            self.console.reload_tenant()
+            self.console.require_admin("audit checkpoint", "audit log")
+            keyring = self.console.keyring()
+            entry = self.console.audit("audit checkpoint", "audit log", "success",
+                                        "signed head handed to the admin to keep outside the store")
+            checkpoint = {"format": CHECKPOINT_FORMAT, "organization": self.tenant.organization,
+                          "sequence": entry.seq, "hash": entry.hash, "time": format_iso(self.console.clock()),
+                          "public_key": keyring.checkpoint_public_key()}
+            checkpoint["signature"] = b64(keyring.checkpoint_signing_key().sign(_signed_bytes(checkpoint)))
+        return checkpoint
+
+
+def _read_checkpoint(path: Path) -> dict:
+    try:
+        checkpoint = parse_json(read_at_most(path, MAX_CHECKPOINT, "checkpoint file").decode("utf-8"))
+        if not isinstance(checkpoint, dict) or checkpoint.get("format") != CHECKPOINT_FORMAT:
+            raise ValueError("not an omeconsole audit checkpoint")
+        _check_fields(checkpoint)
+        _signed_bytes(checkpoint), unb64(checkpoint["signature"]), unb64(checkpoint["public_key"])
+        return checkpoint
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise UsageError(f"{path} is not an audit checkpoint ({exc})") from None
+
+
+def _check_fields(checkpoint: dict) -> None:
+    """Every field of the shape checkpoint() writes: text, and a whole sequence number from 1."""
+    for name in (*_SIGNED_FIELDS, "signature"):
+        if name not in checkpoint:
+            raise KeyError(name)
+        wanted = int if name == "sequence" else str
+        value = checkpoint[name]
+        if type(value) is not wanted or (name == "sequence" and value < 1):
+            raise ValueError(f"its {name} is not {'a whole number from 1' if wanted is int else 'text'}")
+
+
+def _check_checkpoint(checkpoint: dict, entries, public_key: str | None) -> str | None:
+    """None when the log still holds the signed head; otherwise what is wrong."""
+    try:
+        key = Ed25519PublicKey.from_public_bytes(unb64(checkpoint["public_key"]))
+        key.verify(unb64(checkpoint["signature"]), _signed_bytes(checkpoint))
+    except (InvalidSignature, ValueError):
+        return "the checkpoint's signature is not valid: the checkpoint was altered"
+    if checkpoint["public_key"] != public_key:
+        return "the checkpoint was not signed by this store's key"
+    sequence = int(checkpoint["sequence"])
+    if len(entries) < sequence:
+        return (f"the log was truncated: the checkpoint signed entry {sequence}, "
+                f"the log now ends at entry {len(entries)}")
+    if entries[sequence - 1].hash != checkpoint["hash"]:
+        return f"entry {sequence} is not the one the checkpoint signed: the log was rewritten"
+    return None

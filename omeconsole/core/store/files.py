@@ -1,0 +1,220 @@
+"""Durable files: an atomic TinyDB storage, the store lock, and strict JSON reading.
+
+Every write goes to a temporary file in the same directory, is fsynced, and replaces
+the old file with os.replace; the directory is fsynced too. A crash leaves either the
+old file or the new one, never a torn one. A file that does not parse, or does not
+have the shape omeconsole writes, raises StoreDamaged and is never rewritten.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import json
+import os
+import secrets
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+
+from tinydb import TinyDB
+from tinydb.storages import Storage
+
+from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.text.reading import parse_json
+
+FILE_MODE = 0o600
+
+
+def read_json(path: Path):
+    """The parsed file, None when it does not exist, StoreDamaged when it does not parse."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
+    if not raw.strip():
+        raise StoreDamaged(path, "the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise StoreDamaged(path, f"not UTF-8 text (byte {exc.start})") from None
+    try:
+        return parse_json(text)
+    except ValueError as exc:
+        raise StoreDamaged(path, str(exc)) from None
+
+
+_staging = threading.local()
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Replace path with data, durably: temp file, fsync, os.replace, fsync of the directory.
+    Inside all_or_nothing() the replace waits until every file of the change is written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+        try:
+            _write_all(fd, data)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        staged = getattr(_staging, "files", None)
+        if staged is not None:
+            staged.append((tmp, path))
+            return
+        os.replace(tmp, path)
+    except OSError as exc:
+        _remove_quietly(tmp)
+        raise StoreError(f"cannot write store file {path}: {exc.strerror or exc}; nothing was changed") from None
+    fsync_directory(path.parent)
+
+
+@contextmanager
+def all_or_nothing():
+    """The files written inside land together or not at all: each is written out in full first (so
+    a full disk fails the change before any file is replaced), then all are moved into place, in
+    order. A file written inside must not be opened again inside: reading it from disk still gives
+    the old one (one open_db may write it more than once; its last write lands)."""
+    if getattr(_staging, "files", None) is not None:
+        yield
+        return
+    staged: list[tuple[Path, Path]] = []
+    _staging.files = staged
+    try:
+        yield
+    except BaseException:
+        for tmp, _ in staged:
+            _remove_quietly(tmp)
+        raise
+    finally:
+        _staging.files = None
+    try:
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        raise StoreError(f"cannot move a written file into place ({exc.strerror or exc})") from None
+    for directory in {path.parent for _, path in staged}:
+        fsync_directory(directory)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(path: Path) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def dump_json(data) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+class AtomicJSONStorage(Storage):
+    """TinyDB storage: reads the file once per open, validates its shape, writes atomically."""
+
+    def __init__(self, path: str):
+        super().__init__()
+        self.path = Path(path)
+        self._data = None
+        self._loaded = False
+
+    def read(self):
+        if not self._loaded:
+            self._data = _check_tables(self.path, read_json(self.path))
+            self._loaded = True
+        return self._data
+
+    def write(self, data) -> None:
+        write_atomic(self.path, dump_json(data))
+        self._data, self._loaded = data, True
+
+    def close(self) -> None:
+        self._data, self._loaded = None, False
+
+
+def _check_tables(path: Path, data):
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        raise StoreDamaged(path, "expected an object of TinyDB tables at the top level")
+    for name, table in data.items():
+        if not isinstance(table, dict):
+            raise StoreDamaged(path, f"table {name!r} is not an object of documents")
+        for doc_id, doc in table.items():
+            if not doc_id.isdigit() or not isinstance(doc, dict):
+                raise StoreDamaged(path, f"table {name!r} has a malformed document {doc_id!r}")
+    return data
+
+
+@contextmanager
+def open_db(path: Path):
+    """A TinyDB on one store file, for the length of one locked operation."""
+    db = TinyDB(str(path), storage=AtomicJSONStorage)
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+class StoreLock:
+    """One lock for the whole store: shared for reads, exclusive around each read-modify-write."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._fd: int | None = None
+        self._exclusive = False
+        self._threads = threading.RLock()  # the console's workers share one Store
+
+    @property
+    def exclusive(self) -> bool:
+        """Whether this process holds the lock exclusively right now."""
+        return self._fd is not None and self._exclusive
+
+    @contextmanager
+    def hold(self, exclusive: bool):
+        with self._threads, self._hold(exclusive):
+            yield
+
+    @contextmanager
+    def _hold(self, exclusive: bool):
+        if self._fd is not None:  # re-entrant within one thread
+            if exclusive and not self._exclusive:
+                raise RuntimeError("cannot upgrade a shared store lock to exclusive")
+            yield
+            return
+        self._fd = self._open()
+        self._exclusive = exclusive
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def _open(self) -> int:
+        try:
+            return os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
+        except OSError as exc:
+            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
+                try:
+                    return os.open(self.path, os.O_RDONLY)
+                except OSError:
+                    pass
+            raise StoreError(f"cannot open the store lock {self.path}: {exc.strerror}") from None

@@ -1,0 +1,193 @@
+"""The trace index: message summaries filed three ways, so a search reads a few small files.
+
+A summary is a message's stored document without its trace events and sealed content:
+enough for the Message Trace, the Encryption Report and the revocation rules.
+
+    index/days/YYYY-MM-DD.json     the messages received that UTC day
+    index/senders/XX.json          by a hash of the sender address
+    index/recipients/XX.json       by a hash of each recipient address
+    index/pending.json             Message IDs whose summaries are being changed
+
+The message shards stay the truth. A change writes pending.json (the IDs, and every
+partition their old and new summaries touch) before the shards, then the partitions,
+then removes it. A crash in between leaves pending.json behind: readers take those
+messages from the shards, and the next change repairs the partitions it names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.store.files import dump_json, read_json, write_atomic
+from omeconsole.core.text.times import day_key
+
+ADDRESS_PARTITIONS = 256
+DAYS, SENDERS, RECIPIENTS = "days", "senders", "recipients"
+Summary = dict  # a Message document without events and content
+
+
+def summary_of(doc: dict) -> Summary:
+    """A message document as the index keeps it."""
+    summary = {k: v for k, v in doc.items() if k != "content"}
+    summary["recipients"] = [{k: v for k, v in r.items() if k != "events"} for r in doc["recipients"]]
+    return summary
+
+
+def address_bucket(address: str) -> str:
+    return f"{hashlib.sha256(address.encode('utf-8')).digest()[0] % ADDRESS_PARTITIONS:02x}"
+
+
+def partitions_of(summary: Summary) -> set[str]:
+    """Every partition a summary is filed under."""
+    keys = {f"{DAYS}/{summary['received'][:10]}", f"{SENDERS}/{address_bucket(summary['sender'])}"}
+    keys.update(f"{RECIPIENTS}/{address_bucket(r['address'])}" for r in summary["recipients"])
+    return keys
+
+
+class TraceIndex:
+    def __init__(self, root: Path):
+        self.dir = Path(root) / "index"
+        self.pending_path = self.dir / "pending.json"
+
+    # -- files --------------------------------------------------------------------------
+
+    def create(self) -> None:
+        for sub in (DAYS, SENDERS, RECIPIENTS):
+            (self.dir / sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+
+    def _path(self, key: str) -> Path:
+        return self.dir / f"{key}.json"
+
+    def read(self, key: str) -> dict[str, Summary]:
+        path = self._path(key)
+        data = read_json(path)
+        if data is None:
+            return {}
+        entries = data.get("entries") if isinstance(data, dict) else None
+        if not isinstance(entries, dict) or not all(isinstance(s, dict) for s in entries.values()):
+            raise StoreDamaged(path, "it is not a trace index partition; 'omeconsole reindex' rebuilds the "
+                                     "index from the messages")
+        return entries
+
+    def write(self, key: str, entries: dict[str, Summary]) -> None:
+        path = self._path(key)
+        if entries:
+            write_atomic(path, dump_json({"entries": entries}))
+        elif path.exists():
+            try:
+                os.unlink(path)
+            except OSError as exc:
+                raise StoreError(f"cannot remove the empty index partition {path}: {exc.strerror}") from None
+
+    def write_text(self, key: str, entries: list[str]) -> None:
+        """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
+        write_atomic(self._path(key), f'{{"entries":{{{",".join(entries)}}}}}'.encode("utf-8"))
+
+    # -- the pending journal ------------------------------------------------------------
+
+    def pending(self) -> dict[str, list[str]]:
+        """Message ID -> the partitions its summaries touch, for a change that did not finish."""
+        data = read_json(self.pending_path)
+        if data is None:
+            return {}
+        if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
+            raise StoreDamaged(self.pending_path, "it is not the trace index's pending journal")
+        return data
+
+    def begin(self, touched: dict[str, set[str]]) -> None:
+        merged = self.pending()
+        for message_id, keys in touched.items():
+            merged[message_id] = sorted(set(merged.get(message_id, [])) | keys)
+        write_atomic(self.pending_path, dump_json(merged))
+
+    def finish(self) -> None:
+        try:
+            os.unlink(self.pending_path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            raise StoreError(f"cannot remove {self.pending_path}: {exc.strerror}") from None
+
+    # -- changing -----------------------------------------------------------------------
+
+    def apply(self, keys: Iterable[str], message_ids: set[str], current: dict[str, Summary]) -> None:
+        """Rewrite each partition: drop these messages, then file their current summaries."""
+        filed: dict[str, list[str]] = defaultdict(list)
+        for message_id, summary in current.items():
+            for key in partitions_of(summary):
+                filed[key].append(message_id)
+        for key in sorted(set(keys)):
+            entries = self.read(key)
+            for message_id in message_ids:
+                entries.pop(message_id, None)
+            entries.update((message_id, current[message_id]) for message_id in filed.get(key, ()))
+            self.write(key, entries)
+
+    def repair(self, truth: Callable[[Iterable[str]], dict[str, Summary]]) -> None:
+        """Finish a change a crash interrupted, from the shards' truth."""
+        pending = self.pending()
+        if not pending:
+            return
+        keys = {key for touched in pending.values() for key in touched}
+        self.apply(keys, set(pending), truth(pending))
+        self.finish()
+
+    def write_all(self, summaries: Iterable[Summary]) -> None:
+        """Replace the whole index with these summaries (reindex, and the demo's bulk load)."""
+        partitions: dict[str, dict[str, Summary]] = defaultdict(dict)
+        for summary in summaries:
+            for key in partitions_of(summary):
+                partitions[key][summary["message_id"]] = summary
+        for sub in (DAYS, SENDERS, RECIPIENTS):
+            for old in (self.dir / sub).glob("*.json"):
+                if f"{sub}/{old.stem}" not in partitions:
+                    self.write(f"{sub}/{old.stem}", {})
+        for key, entries in partitions.items():
+            self.write(key, entries)
+        self.finish()
+
+    # -- searching ----------------------------------------------------------------------
+
+    def plan(self, query: TraceQuery, also_days: Iterable[str] = ()) -> list[str]:
+        """The fewest partitions that hold every message the query can match, newest day first.
+        also_days: days that may hold messages although their partition file does not exist yet."""
+        if _exact(query.senders):
+            return sorted({f"{SENDERS}/{address_bucket(p.address)}" for p in query.senders})
+        if _exact(query.recipients):
+            return sorted({f"{RECIPIENTS}/{address_bucket(p.address)}" for p in query.recipients})
+        return [f"{DAYS}/{day}" for day in self.days(query.start, query.end, also_days)]
+
+    def days(self, start: datetime | None, end: datetime | None, also: Iterable[str] = ()) -> list[str]:
+        first = day_key(start) if start else ""
+        last = day_key(end) if end else "9999"
+        stems = {p.stem for p in (self.dir / DAYS).glob("*.json")} | set(also)
+        return sorted((stem for stem in stems if first <= stem <= last), reverse=True)
+
+    def search(self, query: TraceQuery, truth: Callable[[Iterable[str]], dict[str, Summary]]):
+        """(key, summaries) per partition the query needs, in order. Summaries of messages a crash
+        left pending come from the shards, filed where they belong now (on a day that may have no
+        partition file yet)."""
+        pending = self.pending()
+        fixed = truth(pending) if pending else {}
+        for key in self.plan(query, also_days={s["received"][:10] for s in fixed.values()}):
+            entries = self.read(key)
+            for message_id in pending:
+                entries.pop(message_id, None)
+            entries.update({mid: s for mid, s in fixed.items() if key in partitions_of(s)})
+            yield key, entries
+
+
+def _exact(patterns) -> bool:
+    return bool(patterns) and all(p.address for p in patterns)
+
+
+def searches_by_day(query: TraceQuery) -> bool:
+    """Whether a search reads day partitions, newest first (so it may stop at a row limit)."""
+    return not (_exact(query.senders) or _exact(query.recipients))

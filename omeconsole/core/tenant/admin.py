@@ -1,0 +1,117 @@
+"""Tenant administration: users and roles, branding templates, native domains.
+
+Reading them needs a tenant identity; changing them, a Global Administrator. Every refusal
+(by role, or by what the tenant already holds) is audited before it is raised.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from omeconsole.core.text.addresses import normalize_address, normalize_domain
+from omeconsole.core.errors import Refused, UsageError
+from omeconsole.core.context import ConsoleService
+from omeconsole.core.tenant.model import (
+    DEFAULT_TEMPLATE, BrandingTemplate, Role, User, validate_expiry_days, validate_template_name,
+)
+
+
+class TenantDirectory(ConsoleService):
+    """The tenant's users, templates and native domains, for its users only: an outsider is refused, audited."""
+
+    def _read(self, action: str):
+        self.console.require_reader(action)
+        with self.store.reading():
+            self.console.reload_tenant()
+        return self.tenant
+
+    def users(self) -> list[User]:
+        return list(self._read("user list").users)
+
+    def templates(self) -> list[BrandingTemplate]:
+        return list(self._read("template list").templates)
+
+    def native_domains(self) -> list[str]:
+        return list(self._read("native-domain list").native_domains)
+
+    def settings(self):
+        return self._read("tenant show")
+
+
+class TenantAdmin(ConsoleService):
+    """Changes to the tenant: Global Administrators only, each audited, and each refusal too."""
+
+    @contextmanager
+    def _changing_tenant(self, action: str, target: str):
+        """The exclusive lock, the freshest tenant, the admin check; the tenant reloaded after."""
+        with self.store.writing():
+            self.console.reload_tenant()
+            self.console.require_admin(action, target)
+            yield
+            self.console.reload_tenant()
+
+    def add_user(self, address: str, role: Role) -> User:
+        address = normalize_address(address, "user address")
+        with self._changing_tenant("user add", address):
+            if not self.tenant.is_internal(address):
+                why = f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})"
+                self.console.audit("user add", address, "refused", why)
+                raise UsageError(why)
+            if self.tenant.user(address):
+                raise self.console.refuse("user add", address, Refused(
+                    f"{address} is already a user ({self.tenant.user(address).role.value})"))
+            user = User(address, role)
+            self.console.audit("user add", address, "success", f"role {role.value}")
+            self.store.add_user(user)
+        return user
+
+    def add_template(self, name: str, expiry_days: int = 0) -> BrandingTemplate:
+        name = validate_template_name(name)
+        expiry_days = validate_expiry_days(expiry_days)
+        with self._changing_tenant("template add", name):
+            existing = self.tenant.template(name)
+            if existing and existing.is_default:
+                raise self.console.refuse("template add", name, Refused(
+                    f"\"{DEFAULT_TEMPLATE}\" is the default template; it always exists and "
+                    "ExternalMailExpiryInDays cannot be set on it"))
+            if existing:
+                raise self.console.refuse("template add", name, Refused(
+                    f"a branding template named \"{existing.name}\" already exists"))
+            template = BrandingTemplate(name, expiry_days)
+            self.console.audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
+            self.store.add_template(template)
+        return template
+
+    def set_native_domain(self, domain: str, native: bool) -> str:
+        domain = normalize_domain(domain)
+        action = "native-domain add" if native else "native-domain remove"
+        with self._changing_tenant(action, domain):
+            problem = self._native_domain_problem(domain, native)
+            if problem:
+                raise self.console.refuse(action, domain, Refused(problem))
+            self.console.audit(action, domain, "success", "recipients there now get the "
+                               + ("native" if native else "link-based") + " experience in new messages")
+            if native:
+                self.store.add_native_domain(domain)
+            else:
+                self.store.remove_native_domain(domain)
+        return domain
+
+    def _native_domain_problem(self, domain: str, native: bool) -> str | None:
+        if domain in self.tenant.accepted_domains:
+            return f"{domain} is one of the tenant's accepted domains; it is always native"
+        if native == (domain in self.tenant.native_domains):
+            return f"{domain} is {'already' if native else 'not'} marked as another Microsoft 365 tenant"
+        return None
+
+    def set_approvals_door(self, door: str | None) -> str | None:
+        """approvals-require-door: "ssh" (elevation decisions count only through the SSH door) or None (off)."""
+        if door not in (None, "ssh"):
+            raise UsageError(f"--approvals-require-door is ssh or off; {door!r} is neither")
+        with self._changing_tenant("tenant set", "approvals-require-door"):
+            before = self.tenant.approvals_require_door
+            self.console.audit("tenant set", "approvals-require-door", "success",
+                               f"{before or 'off'} -> {door or 'off'}")
+            self.tenant.approvals_require_door = door
+            self.store.save_tenant_settings(self.tenant)
+        return door

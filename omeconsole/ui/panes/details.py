@@ -1,0 +1,167 @@
+"""The Details pane: everything about one message, and the status check with every reason."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Button, Static
+
+from omeconsole.core.audit.log import AuditEntry
+from omeconsole.core.message_trace.records import StatusResult, encryption_template_label
+from omeconsole.core.text.times import format_iso, short_time
+from omeconsole.core.text.untrusted import shown
+from omeconsole.ui.plain import plain
+
+
+@dataclass(frozen=True)
+class MessageDetails:
+    """What the Details pane shows; loaded in a worker, rendered on the UI thread."""
+
+    status: StatusResult
+    audit: list[AuditEntry] | None  # None: this identity may not read the audit log
+    audit_loading: bool = False  # the status shows at once; the audit entries follow from a worker
+
+
+def _section(title: str) -> Text:
+    return Text(f"\n{title}", style="bold cyan")
+
+
+def _fields(pairs: list[tuple[str, str]]) -> Text:
+    """Label and value lines: plain Text draws several times faster than a Rich grid."""
+    width = max(len(key) for key, _ in pairs) + 2
+    text = Text()
+    for n, (key, value) in enumerate(pairs):
+        text.append(("\n" if n else "") + key.ljust(width), style="dim")
+        text.append(shown(value))
+    return text
+
+
+def status_block(details: MessageDetails) -> Group:
+    decision = details.status.decision
+    verdict = Text()
+    verdict.append("IsRevocable ", style="dim")
+    verdict.append(str(decision.is_revocable), style="bold green" if decision.is_revocable else "bold red")
+    verdict.append("   Revoked ", style="dim")
+    verdict.append(str(decision.revoked), style="bold red" if decision.revoked else "bold")
+    verdict.append("   Content key ", style="dim")
+    verdict.append(details.status.content_key, style="red" if details.status.content_key == "destroyed" else "")
+    lines = [verdict]
+    for reason in decision.reasons:
+        lines.append(plain(f"  • {reason}", style="yellow"))
+    if decision.allowed:
+        lines.append(Text(f"  You may revoke it (as {decision.acting_as}): press r", style="green"))
+    elif decision.is_revocable:
+        for reason in decision.actor_reasons:
+            lines.append(plain(f"  You may not revoke it: {reason}", style="yellow"))
+    return Group(*lines)
+
+
+def render_details(details: MessageDetails) -> Group:
+    message = details.status.message
+    title = plain(message.subject, style="bold")
+    parts = [title, _section("Status check (Get-OMEMessageStatus)"), status_block(details)]
+    if message.revocation:
+        r = message.revocation
+        parts.append(plain(f"  Revoked {format_iso(r.revoked_at)} by {r.revoked_by} as {r.as_role}", style="red"))
+    parts += [_section("Trace"), _recipients(details), _section("More information"), _fields([
+        ("Message ID", message.message_id), ("Message Trace ID", message.trace_id),
+        ("Received", format_iso(message.received)), ("Sender", message.sender), ("Size", f"{message.size:,} bytes"),
+        ("From IP", message.from_ip or ""), ("To IP", ", ".join(sorted({r.to_ip for r in message.recipients
+                                                                          if r.to_ip})) or ""),
+    ]), _section("Encryption"), _fields(_encryption(message)), _section("Events"), _events(message)]
+    return Group(*parts)
+
+
+def render_audit(details: MessageDetails) -> Group | Text:
+    """The Audit section, drawn apart: it arrives after the rest, and redrawing it alone is cheap."""
+    if details.audit is None:
+        return Text("")
+    if details.audit_loading:
+        return Group(_section("Audit"), Text("  reading the audit log…", style="dim"))
+    return Group(_section("Audit"), _audit(details.audit))
+
+
+def _recipients(details: MessageDetails) -> Table:
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    for column in ("Recipient", "Status", "Experience", "To IP"):
+        table.add_column(column, no_wrap=column != "Recipient", overflow="fold")
+    for r in details.status.message.recipients:
+        experience = r.experience.value if r.experience else "—"
+        table.add_row(plain(r.address), plain(r.status.value),
+                      plain(experience, style="cyan" if experience == "link-based" else ""), plain(r.to_ip or ""))
+    return table
+
+
+def _encryption(message) -> list[tuple[str, str]]:
+    if message.protection is None:
+        return [("Record", "none: imported from a trace export")]
+    if not message.is_encrypted:
+        return [("Protection", "not encrypted")]
+    expiry = format_iso(message.expires_at) if message.expires_at else "never"
+    return [("Protection", message.protection.title), ("Method", message.method.title if message.method else ""),
+            ("Template", encryption_template_label(message) if message.has_custom_template
+             else f"{message.template} (default)"), ("Link-based expiry", expiry)]
+
+
+def _events(message) -> Table:
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    for column in ("Date", "Recipient", "Event", "Detail"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("Date", "Event"))
+    for r in message.recipients:
+        for event in r.events:
+            table.add_row(plain(short_time(event.date, seconds=True)), plain(r.address), plain(event.event),
+                          plain(event.detail))
+    return table
+
+
+def _audit(entries: list[AuditEntry]) -> Table | Text:
+    if not entries:
+        return Text("  no audit entries for this message", style="dim")
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    for column in ("Time", "Actor", "Action", "Outcome", "Detail"):
+        table.add_column(column, overflow="fold", no_wrap=column in ("Time", "Outcome"))
+    for e in entries:
+        table.add_row(plain(e.time.replace("T", " ").rstrip("Z")), plain(e.actor), plain(e.action),
+                      plain(e.outcome, style="green" if e.outcome == "success" else "red"), plain(e.detail))
+    return table
+
+
+NOTHING_SELECTED = Text("Nothing is selected. Highlight a message in the Message Trace or the Encryption Report, "
+                        "or press ctrl+l to look up a Message ID.", style="dim")
+
+
+class DetailsPane(VerticalScroll):
+    """Shows MessageDetails; empty until a message is selected. Its buttons run the same actions as the keys."""
+
+    def compose(self):
+        with Horizontal(id="details-actions"):
+            yield Button("Revoke message (r)", id="details-revoke", compact=True)
+            yield Button("Portal preview (p)", id="details-portal", compact=True)
+            yield Button("Copy Message ID (c)", id="details-copy", compact=True)
+        yield Static(NOTHING_SELECTED, id="details-body")
+        yield Static("", id="details-audit")
+
+    def on_mount(self) -> None:
+        self.query_one("#details-actions").display = False
+
+    def clear(self) -> None:
+        """Nothing is selected: no message, and no buttons to act on one."""
+        self.query_one("#details-actions").display = False
+        self.query_one("#details-body", Static).update(NOTHING_SELECTED)
+        self.query_one("#details-audit", Static).update("")
+
+    def show(self, details: MessageDetails, sender_view: bool) -> None:
+        self.query_one("#details-actions").display = True
+        revoke = self.query_one("#details-revoke", Button)
+        revoke.label = "Remove external access (r)" if sender_view else "Revoke message (r)"
+        revoke.variant = "error" if details.status.decision.allowed else "default"
+        self.query_one("#details-body", Static).update(render_details(details))
+        self.show_audit(details)
+        self.scroll_home(animate=False)
+
+    def show_audit(self, details: MessageDetails) -> None:
+        self.query_one("#details-audit", Static).update(render_audit(details))

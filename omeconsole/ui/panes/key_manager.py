@@ -1,0 +1,131 @@
+"""The Key manager pane: key versions and the next rollover, access requests, the audit log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Label, Static
+
+from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.audit.trail import AuditTrail, Verification
+from omeconsole.core.dkm.access_request import AccessRequest
+from omeconsole.core.errors import OmeError, Refused
+from omeconsole.core.dkm.key_manager import KeyManager, KeyringStatus
+from omeconsole.core.text.times import day_key, format_iso
+from omeconsole.core.text.untrusted import shown
+from omeconsole.ui.plain import cell, plain
+
+STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim", "active": "bold green",
+               "denied": "red", "ended": "dim", "expired": "dim"}
+
+
+def request_cells(request: AccessRequest, now) -> tuple:
+    """Id, Requester, State, Time left, Approved by, Reason: a row of the access requests table."""
+    record = request.to_record(now)
+    return (cell(request.id), cell(request.requester),
+            cell(record["State"], STATE_STYLE.get(request.state(now), "bold yellow")), cell(record["TimeLeft"]),
+            cell(", ".join(record["ApprovedBy"])), cell(request.reason))
+
+
+def audit_cells(entry) -> tuple:
+    """Time, Actor, Action, Outcome, Target: a row of the audit log table."""
+    return (cell(entry.time.replace("T", " ").rstrip("Z")), cell(entry.actor), cell(entry.action),
+            cell(entry.outcome, "green" if entry.outcome == "success" else "red"), cell(entry.target))
+
+
+@dataclass(frozen=True)
+class KeyManagerView:
+    keyring: KeyringStatus
+    requests: list[AccessRequest]
+    verification: Verification
+    audit: list
+
+
+class KeysPane(VerticalScroll):
+    """Stacked sections, so the pane reads the same at 80 columns and at 200."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.requests: dict[str, AccessRequest] = {}  # by Id, as the access requests table shows them
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading the key manager…", id="keyring-summary")
+        yield Label("Key versions", classes="box-title")
+        yield DataTable(id="key-versions", cursor_type="row")
+        yield Label("Access requests (a approve · d deny · e end early)", classes="box-title")
+        yield DataTable(id="access-requests", cursor_type="row")
+        yield Label("Audit log (newest first)", classes="box-title", id="audit-title")
+        yield DataTable(id="audit-log", cursor_type="row", zebra_stripes=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#key-versions", DataTable).add_columns("Version", "Created", "State", "Data keys")
+        self.query_one("#access-requests", DataTable).add_columns("Id", "Requester", "State", "Time left",
+                                                                  "Approved by", "Reason")
+        audit = self.query_one("#audit-log", DataTable)
+        for label, width in (("Time", 19), ("Actor", 26), ("Action", 14), ("Outcome", 8), ("Target", None)):
+            audit.add_column(label, width=width)
+
+    def reload(self) -> None:
+        self._load()
+
+    @work(thread=True, exclusive=True, group="keys")
+    def _load(self) -> None:
+        console = self.app.ome
+        try:
+            view = KeyManagerView(KeyManager(console).status(), Elevation(console).list(),
+                                  AuditTrail(console).verify(), console.audit_entries()[-200:])
+        except Refused as refused:
+            self.app.call_from_thread(self._refused, str(refused))
+            return
+        except OmeError as error:
+            self.app.call_from_thread(self.app.notify, str(error), title="Key manager", severity="error")
+            return
+        self.app.call_from_thread(self._show, view)
+
+    def _refused(self, why: str) -> None:
+        self.query_one("#keyring-summary", Static).update(plain(f"The key manager is not open to you: {why}",
+                                                                style="yellow"))
+
+    @property
+    def selected_request(self) -> AccessRequest | None:
+        """The access request on the highlighted row, as the table shows it."""
+        table = self.query_one("#access-requests", DataTable)
+        if not table.row_count:
+            return None
+        return self.requests.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _show(self, view: KeyManagerView) -> None:
+        now = self.app.ome.clock()
+        status = view.keyring
+        verified = view.verification
+        summary = Text()
+        summary.append("Keyring ", style="bold")
+        summary.append(f"protected by {'a passphrase' if status.protection == 'passphrase' else 'a key file'}"
+                       f" · rotation every {status.rotation_days} days · next rollover "
+                       f"{format_iso(status.next_rollover)}\n")
+        summary.append("Audit log ", style="bold")
+        if verified.ok:
+            keyed = f"keyed from entry {verified.keyed_from}" if verified.keyed_from else "not keyed yet"
+            summary.append(f"verified: {verified.entries} entries, chain intact, {keyed}", style="green")
+        else:
+            summary.append(f"NOT verified: {shown(verified.problem)}", style="bold red")
+        self.query_one("#keyring-summary", Static).update(summary)
+        versions = self.query_one("#key-versions", DataTable)
+        versions.clear()
+        for v in reversed(status.versions):
+            versions.add_row(str(v.version), day_key(v.created), Text(v.state, style=STATE_STYLE[v.state]),
+                             f"{status.wrapped.get(v.version, 0):,}")
+        requests = self.query_one("#access-requests", DataTable)
+        requests.clear()
+        self.requests = {r.id: r for r in view.requests}
+        for r in view.requests:
+            requests.add_row(*request_cells(r, now), key=r.id)
+        audit = self.query_one("#audit-log", DataTable)
+        audit.clear()
+        for e in reversed(view.audit):
+            audit.add_row(*audit_cells(e))
+        self.app.refresh_bindings()

@@ -1,0 +1,127 @@
+"""The Message Trace pane: the Get-MessageTrace search form and its results, one row per recipient."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Grid, Vertical
+from textual.widgets import Button, Input, Label, Select
+
+from omeconsole.core.text.addresses import parse_patterns
+from omeconsole.core.errors import OmeError, UsageError
+from omeconsole.core.mail.model import TraceStatus
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.message_trace.records import TraceResult, TraceRow
+from omeconsole.core.rules import sees_all_messages
+from omeconsole.core.text.times import parse_iso, short_time
+from omeconsole.ui.plain import cell
+from omeconsole.ui.widgets.paged_table import PagedTable
+
+RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"),
+          ("Custom range", "custom")]
+RANGE_SPANS = {"48h": timedelta(hours=48), "7d": timedelta(days=7), "10d": timedelta(days=10),
+               "90d": timedelta(days=90)}
+SUBJECT_FILTERS = [("contains", "contains"), ("starts with", "startswith"), ("ends with", "endswith")]
+ROW_LIMIT = 50_000  # the newest rows a search shows; a narrower search shows older ones
+COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Status", 14))
+
+
+def trace_cells(row: TraceRow) -> tuple:
+    return (cell(short_time(row.message.received)), cell(row.message.sender), cell(row.recipient.address),
+            cell(row.message.subject), cell(row.recipient.status.value))
+
+
+class TracePane(Vertical):
+    """Search form above, paged results below. Searching runs in a worker."""
+
+    def compose(self) -> ComposeResult:
+        with Grid(id="trace-form"):
+            yield Label("Sender")
+            yield Input(placeholder="address or *@domain", id="sender", compact=True)
+            yield Label("Recipient")
+            yield Input(placeholder="address or *@domain", id="recipient", compact=True)
+            yield Label("Date range")
+            yield Select(RANGES, value="10d", allow_blank=False, id="range", compact=True)
+            yield Label("Status")
+            yield Select([("Any status", "")] + [(s.value, s.value) for s in TraceStatus], value="",
+                         allow_blank=False, id="status", compact=True)
+            yield Label("Start", classes="custom")
+            yield Input(placeholder="2026-11-01 (UTC)", id="start", compact=True, classes="custom")
+            yield Label("End", classes="custom")
+            yield Input(placeholder="2026-11-20T18:00", id="end", compact=True, classes="custom")
+            yield Label("Message ID")
+            yield Input(placeholder="paste it in any shape", id="message-id", compact=True)
+            yield Label("Subject")
+            yield Input(placeholder="text", id="subject", compact=True)
+            yield Label("Subject is")
+            yield Select(SUBJECT_FILTERS, value="contains", allow_blank=False, id="subject-filter", compact=True)
+            yield Label("")
+            yield Button("Search", id="search", variant="primary", compact=True)
+        yield PagedTable(COLUMNS, trace_cells, empty="No messages match this search.", id="trace-results")
+
+    def on_mount(self) -> None:
+        self._show_custom(False)
+        self.call_after_refresh(self.search)  # the first frame is drawn before the search competes with it
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select.id == "range":
+            self._show_custom(event.value == "custom")
+
+    def _show_custom(self, shown: bool) -> None:
+        for widget in self.query(".custom"):
+            widget.display = shown
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.search()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "search":
+            event.stop()
+            self.search()
+
+    def build_query(self) -> TraceQuery:
+        """The form as a TraceQuery; a UsageError names the field that is wrong."""
+        value = lambda widget_id: self.query_one(f"#{widget_id}").value  # noqa: E731
+        start = end = None
+        if value("range") == "custom":
+            start = parse_iso(value("start"), "Start") if value("start").strip() else None
+            end = parse_iso(value("end"), "End") if value("end").strip() else None
+            if start and end and start > end:
+                raise UsageError("Start is after End")
+        else:
+            start = self.app.ome.clock() - RANGE_SPANS[value("range")]
+        return TraceQuery(
+            senders=parse_patterns([value("sender")]), recipients=parse_patterns([value("recipient")]),
+            start=start, end=end, statuses=[TraceStatus(value("status"))] if value("status") else [],
+            message_id=value("message-id").strip() or None, subject=value("subject").strip() or None,
+            subject_filter=value("subject-filter"),
+            encrypted_only=not sees_all_messages(self.app.ome.actor),
+        )
+
+    def search(self, message_id: str | None = None) -> None:
+        if message_id is not None:
+            self.query_one("#message-id", Input).value = message_id
+            self.query_one("#range", Select).value = "90d"
+        try:
+            query = self.build_query()
+        except UsageError as error:
+            self.app.notify(str(error), title="Message Trace", severity="error")
+            return
+        self.query_one(PagedTable).show_loading("Searching…")
+        self._run_search(query)
+
+    @work(thread=True, exclusive=True, group="trace")
+    def _run_search(self, query: TraceQuery) -> None:
+        try:
+            result = self.app.ome.trace(query, limit=ROW_LIMIT)
+        except OmeError as error:
+            self.app.call_from_thread(self.app.notify, str(error), title="Message Trace", severity="error")
+            result = TraceResult([])
+        self.app.call_from_thread(self._show, result)
+
+    def _show(self, result: TraceResult) -> None:
+        note = f"the newest {result.limit:,} rows; narrow the search for older ones" if result.truncated else ""
+        self.query_one(PagedTable).set_records(result.rows, note=note)
