@@ -100,13 +100,13 @@ async def lookup(app, message_id: str) -> tuple[float, float]:
 
 
 async def probe(store: str, message_id: str, second_id: str) -> dict:
-    from omeconsole.core.context import Console
+    from omeconsole.core.context import Context
     from omeconsole.ui.app import OmeConsoleApp
     from omeconsole.ui.screens.lookup import LookupScreen
     from omeconsole.ui.widgets.paged_table import PagedTable
     from omeconsole.ui.panes.message_trace import TracePane
 
-    app = OmeConsoleApp(store, Console.open(store, face="console"))
+    app = OmeConsoleApp(store, Context.open(store, face="console"))
     result = {}
     async with app.run_test(size=(120, 40)):
         await until(lambda: app.main is not None and app.main.is_mounted)

@@ -78,9 +78,9 @@ def build(size: int, cache: Path) -> tuple[Path, Path, float | None]:
 def samples(store: Path, count: int) -> dict:
     """Message IDs to look up, revocable ones to revoke, and a sender with about 2,000 rows."""
     sys.path.insert(0, str(HERE.parent))
-    from omeconsole.core.context import Console
+    from omeconsole.core.context import Context
 
-    console = Console.open(store)
+    console = Context.open(store)
     ids, revocable, rows_by_sender = [], [], {}
     for partition in sorted((store / "index" / "senders").glob("*.json")):
         for summary in json.loads(partition.read_text())["entries"].values():

@@ -129,9 +129,9 @@ def clock() -> Clock:
 @pytest.fixture
 def as_user(demo_store, clock):
     """Console.open on the demo store as ADDRESS, on the shared injected clock."""
-    from omeconsole.core.context import Console
+    from omeconsole.core.context import Context
 
-    return lambda address=None: Console.open(demo_store, address, clock=clock)
+    return lambda address=None: Context.open(demo_store, address, clock=clock)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,9 @@ from pathlib import Path
 from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.mail.model import Protection
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.ome.revocation import set_ome_message_revocation
 
 ROW = ('"outlook.office365.com","6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b","False","contoso.onmicrosoft.com",'
        '"{mid}","11/20/2026 3:04:05 PM","megan.bowen@contoso.com","{to}","Imported {n}","Delivered","203.0.113.7",'
@@ -26,26 +28,26 @@ def ack(kind: str, detail) -> None:
 
 def main(store: Path, worker: int, seed: int) -> None:
     rng = random.Random(seed)
-    app = Console.open(store)
+    app = Context.open(store)
     keys = KeyManager(app)
     mine: list[str] = []
     for n in range(seed * 1000, seed * 1000 + 1000):
         kind = rng.choices(["send", "revoke", "rotate", "rewrap", "import"], [5, 3, 1, 1, 2])[0]
         if kind == "send" or (kind == "revoke" and not mine):
-            message = app.send(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"],
+            message = send_message(app, sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"],
                                subject=f"Crash {worker}-{n}", body=f"secret body {n}",
                                protection=Protection.DO_NOT_FORWARD, template="Contoso Secure")
             mine.append(message.message_id)
             ack("send", f"{message.message_id} {n}")
         elif kind == "revoke":
             message_id = mine.pop(rng.randrange(len(mine)))
-            app.revoke(message_id)
+            set_ome_message_revocation(app, message_id)
             ack("revoke", message_id)
         elif kind == "rotate":
             ack("rotate", keys.rotate().version)
         elif kind == "rewrap":
             keys.rewrap()
-            ack("rewrap", Console.open(store).keyring().primary.version)
+            ack("rewrap", Context.open(store).keyring().primary.version)
         else:
             ids = [f"<CRASH{seed}X{n}Y{i}@crash.example>" for i in range(2)]
             path = store.parent / f"import-{seed}-{n}.csv"

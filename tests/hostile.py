@@ -21,8 +21,9 @@ from pathlib import Path
 
 from conftest import CLI, FIXTURES  # noqa: F401  (FIXTURES: the real shapes the imports copy)
 from omeconsole.core.mail.model import Protection
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from ui_support import fixed_clock
+from omeconsole.core.mail.send import send_message
 
 MEGAN = "megan.bowen@contoso.com"
 ALEX = "alex.wilber@contoso.com"
@@ -105,7 +106,7 @@ def _send(store: Path, cli: CLI, planted: Planted, work: Path) -> None:
     body = work / "body.txt"
     body.write_text("Dear Bob,\n\tIndented\n" + "\n".join(CORPUS.values()) + "\n" + NUL + "\n" + BIG,
                     encoding="utf-8")
-    megan = Console.open(store, MEGAN, clock=fixed_clock)
+    megan = Context.open(store, MEGAN, clock=fixed_clock)
     for name in CORPUS:
         text = subject(name, planted.plant_dir)
         if name in ("fake-status", "csi-wipe"):  # through the real CLI, arguments and all
@@ -114,7 +115,7 @@ def _send(store: Path, cli: CLI, planted: Planted, work: Path) -> None:
                          "Contoso Secure", "--received", RECEIVED, "--json")
             planted.sent[name] = json.loads(result.stdout)["MessageId"]
         else:
-            planted.sent[name] = megan.send(
+            planted.sent[name] = send_message(megan,
                 sender=MEGAN, recipients=["bob.kelly@gmail.com"], subject=text.replace("\r", ""),
                 body=body.read_text(encoding="utf-8"), protection=Protection.ENCRYPT_ONLY,
                 template="Contoso Secure").message_id

@@ -7,10 +7,13 @@ import pytest
 
 from omeconsole.core.audit.log import AuditLog
 from omeconsole.core.errors import Refused, StoreDamaged, StoreError
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 
 from audit_forgery import rechained
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.ome.revocation import set_ome_message_revocation
 
 
 def _append(log, n):
@@ -112,19 +115,19 @@ def test_a_torn_last_entry_stops_further_changes(log):
 
 @pytest.mark.parametrize("action", ["revoke", "send", "rotate", "request"])
 def test_when_the_audit_log_cannot_be_written_nothing_happens(demo_store, monkeypatch, action):
-    from omeconsole.core.dkm.elevated_access import Elevation
+    from omeconsole.core.dkm.elevated_access import ElevatedAccess
     from omeconsole.core.dkm.access_request import parse_duration
     from omeconsole.core.dkm.key_manager import KeyManager
     from omeconsole.core.mail.model import Protection
 
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     message = next(m for m in app.store.iter_messages() if app.decide(m).allowed)
     run = {
-        "revoke": lambda: app.revoke(message.message_id),
-        "send": lambda: app.send(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="s",
+        "revoke": lambda: set_ome_message_revocation(app, message.message_id),
+        "send": lambda: send_message(app, sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="s",
                                  body="b", protection=Protection.ENCRYPT_ONLY, template="Contoso Secure"),
         "rotate": lambda: KeyManager(app).rotate(),
-        "request": lambda: Elevation(app).request("Ticket 1: failing closed", parse_duration("1h")),
+        "request": lambda: ElevatedAccess(app).request("Ticket 1: failing closed", parse_duration("1h")),
     }[action]
     before = {p: p.read_bytes() for p in demo_store.rglob("*") if p.is_file() and p.name != "store.lock"}
     real_write = os.write
@@ -143,11 +146,11 @@ def test_when_the_audit_log_cannot_be_written_nothing_happens(demo_store, monkey
 
 
 def test_refused_revokes_are_audited_with_their_reasons(demo_store):
-    app = Console.open(demo_store, "lynne.robbins@contoso.com")
+    app = Context.open(demo_store, "lynne.robbins@contoso.com")
     message = next(m for m in app.store.iter_messages() if app.decide(m).is_revocable)
     with pytest.raises(Refused):
-        app.revoke(message.message_id)
-    last = Console.open(demo_store).audit_entries()[-1]
+        set_ome_message_revocation(app, message.message_id)
+    last = AuditTrail(Context.open(demo_store)).entries()[-1]
     assert (last.actor, last.action, last.outcome) == ("lynne.robbins@contoso.com", "revoke", "refused")
     assert "helpdesk" in last.detail and last.target == message.message_id
 

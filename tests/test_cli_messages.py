@@ -6,9 +6,11 @@ import io
 import pytest
 
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
-from omeconsole.core.message_trace.records import REPORT_PROPERTIES, TRACE_PROPERTIES
+from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
+from omeconsole.core.message_trace.records import TRACE_PROPERTIES
 
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.encryption_report.report import get_encryption_report
 
 HELPDESK = "lynne.robbins@contoso.com"
 
@@ -257,14 +259,14 @@ def test_audit_lists_who_did_what(demo_cli):
 def test_report_filters_and_summary(demo_store):
     from omeconsole.core.mail.model import EncryptionMethod
     from omeconsole.core.encryption_report.summary import summarize
-    from omeconsole.core.context import Console
+    from omeconsole.core.context import Context
 
-    app = Console.open(demo_store)
-    result = app.report()
+    app = Context.open(demo_store)
+    result = get_encryption_report(app)
     rows = result.rows
-    by_policy = app.report(method=EncryptionMethod.POLICY).rows
+    by_policy = get_encryption_report(app, method=EncryptionMethod.POLICY).rows
     assert by_policy and all(r.message.method is EncryptionMethod.POLICY for r in by_policy)
-    secure = app.report(template="Contoso Secure").rows
+    secure = get_encryption_report(app, template="Contoso Secure").rows
     assert secure and {r.to_record()["EncryptionTemplate"] for r in secure} == {"Contoso Secure"}
     summary = summarize(rows)
     assert result.summary == summary  # counted as the rows streamed past, the same as counted after

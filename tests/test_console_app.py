@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.dkm.access_request import parse_duration
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.ui.screens.confirm_access import ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.console_screen import ConsoleScreen
@@ -20,6 +20,8 @@ from omeconsole.ui.panes.details import MessageDetails
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.panes.message_trace import TracePane
 from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of
+from omeconsole.core.ome.status import get_ome_message_status
+from omeconsole.ui.panes import encryption_report as report_pane
 
 SIZE = (120, 40)
 
@@ -120,7 +122,7 @@ async def test_revoke_is_dimmed_for_a_helpdesk_identity(ui_store):
         app.run_console_action("revoke")
         await settle(app, pilot)
         assert any("helpdesk role" in n for n in seen)
-        assert not Console.open(ui_store).status(case_id(ui_store, "revocable")).decision.revoked
+        assert not get_ome_message_status(Context.open(ui_store), case_id(ui_store, "revocable")).decision.revoked
 
 
 async def test_the_full_revoke_flow(ui_store):
@@ -146,7 +148,7 @@ async def test_the_full_revoke_flow(ui_store):
         assert [(e.action, e.outcome) for e in details.audit][-1] == ("revoke", "success")
         assert any("was successfully revoked" in n for n in seen)
         assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
-    assert Console.open(ui_store).status(message_id).decision.revoked
+    assert get_ome_message_status(Context.open(ui_store), message_id).decision.revoked
 
 
 async def test_cancelling_the_confirmation_changes_nothing(ui_store):
@@ -159,7 +161,7 @@ async def test_cancelling_the_confirmation_changes_nothing(ui_store):
         await settle(app, pilot)
         await pilot.press("escape")
         await settle(app, pilot)
-    assert not Console.open(ui_store).status(message_id).decision.revoked
+    assert not get_ome_message_status(Context.open(ui_store), message_id).decision.revoked
 
 
 async def test_the_sender_removes_external_access(ui_store):
@@ -196,7 +198,7 @@ async def test_work_asked_for_before_the_hidden_panes_mount_is_done_once_they_ar
         monkeypatch.setattr(ConsoleScreen, "lazy_panes_mounted", property(lambda self: next(not_yet, True)))
         message_id = case_id(ui_store, "mixed")
         app.main._pane_shown("report")
-        app.main._show_details(MessageDetails(app.ome.status(message_id), [], audit_loading=True))
+        app.main._show_details(MessageDetails(get_ome_message_status(app.context, message_id), [], audit_loading=True))
         app.main._show_audit(message_id, [])
         assert app.main.details is None or app.main.details.status.message.message_id != message_id
         await settle(app, pilot)
@@ -207,13 +209,13 @@ async def test_work_asked_for_before_the_hidden_panes_mount_is_done_once_they_ar
 
 async def test_a_loading_report_says_so_until_it_arrives_even_when_redrawn(ui_store, monkeypatch):
     release = threading.Event()
-    real_report = Console.report
+    real_report = report_pane.get_encryption_report
 
-    def slow_report(self, *args, **kwargs):
+    def slow_report(*args, **kwargs):
         release.wait(30)
-        return real_report(self, *args, **kwargs)
+        return real_report(*args, **kwargs)
 
-    monkeypatch.setattr(Console, "report", slow_report)
+    monkeypatch.setattr(report_pane, "get_encryption_report", slow_report)
     app = console_app(ui_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -327,7 +329,7 @@ async def test_the_report_pane_summarises_and_filters(ui_store):
 
 
 async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
-    Elevation(Console.open(ui_store, clock=fixed_clock)).request("INC-1: troubleshooting the portal",
+    ElevatedAccess(Context.open(ui_store, clock=fixed_clock)).request("INC-1: troubleshooting the portal",
                                                                   parse_duration("1h"))
     app = console_app(ui_store, "alex.wilber@contoso.com")
     async with app.run_test(size=SIZE) as pilot:
@@ -347,10 +349,10 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
         for needle in ("AR-0001", "admin@contoso.com", "INC-1: troubleshooting the portal", "1h",
                        "pending (stage 1 of 2); 0 of 2 approvals", "nobody yet", "a different Global Administrator"):
             assert needle in asked, needle
-        assert Elevation(Console.open(ui_store, clock=fixed_clock)).list()[0].approvals == []
+        assert ElevatedAccess(Context.open(ui_store, clock=fixed_clock)).list()[0].approvals == []
         await pilot.press("y")
         await settle(app, pilot)
-    [request] = Elevation(Console.open(ui_store, clock=fixed_clock)).list()
+    [request] = ElevatedAccess(Context.open(ui_store, clock=fixed_clock)).list()
     assert [a.by for a in request.approvals] == ["alex.wilber@contoso.com"]
 
 
@@ -359,10 +361,10 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
     ("d", "deny", ["Denying ends the request"]),
 ])
 async def test_approve_and_deny_ask_first_and_cancel_changes_nothing(ui_store, key, decision, needles):
-    requester = Elevation(Console.open(ui_store, clock=fixed_clock))
+    requester = ElevatedAccess(Context.open(ui_store, clock=fixed_clock))
     request = requester.request("INC-2: a reason long enough to need the whole dialog " + "x" * 200,
                                 parse_duration("1h"))
-    Elevation(Console.open(ui_store, "alex.wilber@contoso.com", clock=fixed_clock)).approve(request.id)
+    ElevatedAccess(Context.open(ui_store, "alex.wilber@contoso.com", clock=fixed_clock)).approve(request.id)
     app = console_app(ui_store, "isaiah.langer@contoso.com")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -378,15 +380,15 @@ async def test_approve_and_deny_ask_first_and_cancel_changes_nothing(ui_store, k
             assert all(needle in asked for needle in needles), asked
             await pilot.press(answer)
             await settle(app, pilot)
-            state = Elevation(Console.open(ui_store, clock=fixed_clock)).list()[0].state(fixed_clock())
+            state = ElevatedAccess(Context.open(ui_store, clock=fixed_clock)).list()[0].state(fixed_clock())
             assert state == ("pending" if answer == "n" else {"approve": "active", "deny": "denied"}[decision])
 
 
 async def test_ending_an_elevation_asks_first(ui_store):
-    admin = Elevation(Console.open(ui_store, clock=fixed_clock))
+    admin = ElevatedAccess(Context.open(ui_store, clock=fixed_clock))
     request = admin.request("INC-3: ending it early from the console", parse_duration("2h"))
     for approver in ("alex.wilber@contoso.com", "isaiah.langer@contoso.com"):
-        Elevation(Console.open(ui_store, approver, clock=fixed_clock)).approve(request.id)
+        ElevatedAccess(Context.open(ui_store, approver, clock=fixed_clock)).approve(request.id)
     app = console_app(ui_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
@@ -509,6 +511,6 @@ async def test_the_key_manager_asks_for_elevated_access(ui_store):
         await pilot.press("enter")
         await app.workers.wait_for_complete()
         await settle(app, pilot)
-    [request] = Elevation(Console.open(ui_store, clock=fixed_clock)).list()
+    [request] = ElevatedAccess(Context.open(ui_store, clock=fixed_clock)).list()
     assert (request.requester, request.reason, request.duration) == (
         "admin@contoso.com", "INC-7: the portal shows a garbled body", parse_duration("90m"))

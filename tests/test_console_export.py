@@ -12,7 +12,7 @@ from textual.widgets import Input, Select
 from omeconsole.core.errors import Refused, StoreError, UsageError
 from omeconsole.core.message_trace.export_file import MAX_ROWS, suggested_path, typed_path, write_export
 from omeconsole.core.message_trace.records import TRACE_PROPERTIES
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.ui.commands import ConsoleCommands
 from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.export import ExportScreen
@@ -34,7 +34,7 @@ def out(tmp_path, monkeypatch) -> Path:
 
 
 def audit_entries(store: Path) -> list:
-    return Console.open(store, clock=fixed_clock).store.audit.entries()
+    return Context.open(store, clock=fixed_clock).store.audit.entries()
 
 
 def listing(directory: Path) -> dict[str, int]:
@@ -175,7 +175,7 @@ async def test_in_the_browser_the_csv_is_delivered_as_a_download_never_written(u
 
 def test_an_export_is_bounded_by_the_rows_the_console_keeps(ui_store, out):
     assert ROW_LIMIT <= MAX_ROWS
-    ome = Console.open(ui_store, clock=fixed_clock)
+    ome = Context.open(ui_store, clock=fixed_clock)
     with pytest.raises(UsageError, match="at most 50,000 rows"):
         write_export(ome, out / "big.csv", [{}] * (MAX_ROWS + 1), TRACE_PROPERTIES, "Message Trace")
     assert listing(out) == {}
@@ -183,7 +183,7 @@ def test_an_export_is_bounded_by_the_rows_the_console_keeps(ui_store, out):
 
 def test_nothing_is_ever_written_under_the_store_whatever_its_name(ui_store, out):
     (out / "store-link").symlink_to(ui_store)  # the store under another name
-    ome = Console.open(ui_store, clock=fixed_clock)
+    ome = Context.open(ui_store, clock=fixed_clock)
     before = listing(ui_store)
     for path in (ui_store / "index" / "x.csv", out / "store-link" / "x.csv", out / "store-link" / "messages" / "x.csv"):
         with pytest.raises(Refused, match="inside the store directory"):
@@ -195,7 +195,7 @@ def test_nothing_is_ever_written_under_the_store_whatever_its_name(ui_store, out
 
 
 def test_a_write_that_fails_after_its_entry_is_audited_as_failed_and_leaves_no_file(ui_store, out, monkeypatch):
-    ome = Console.open(ui_store, clock=fixed_clock)
+    ome = Context.open(ui_store, clock=fixed_clock)
 
     fsync = os.fsync
 

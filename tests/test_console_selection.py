@@ -5,10 +5,13 @@ here failed before: the selection was the last row the cursor had touched, where
 from __future__ import annotations
 
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
 from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 SIZE = (120, 40)
 MESSAGE_KEYS = ("revoke", "copy_message_id", "portal")
@@ -101,7 +104,7 @@ async def test_a_reload_selects_the_row_now_highlighted(ui_store):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         before = selected_id(app)
-        newer = Console.open(ui_store, clock=fixed_clock).send(
+        newer = send_message(Context.open(ui_store, clock=fixed_clock),
             sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="Arrived meanwhile",
             body="b", received=fixed_clock())  # another process: the newest row now
         await pilot.press("f5")
@@ -117,7 +120,7 @@ async def test_a_reload_sees_a_revoke_made_elsewhere(ui_store):
         await settle(app, pilot)
         await search(app, pilot, subject=CASE_SUBJECTS["revocable"], range="90d")
         assert app.main.check_action("revoke", ()) is True
-        Console.open(ui_store, clock=fixed_clock).revoke(revocable)
+        set_ome_message_revocation(Context.open(ui_store, clock=fixed_clock), revocable)
         await pilot.press("f5")
         await settle(app, pilot)
         assert app.main.selected().status.decision.revoked and app.main.check_action("revoke", ()) is None
@@ -132,7 +135,7 @@ async def test_a_confirmation_opens_only_for_the_message_still_on_screen(ui_stor
         seen = capture_notifications(app)
         elsewhere = case_id(ui_store, "revocable")
         assert highlighted_id(app) != elsewhere
-        app.main._confirm(app.ome.status(elsewhere))  # what the worker hands back, after the row moved
+        app.main._confirm(get_ome_message_status(app.context, elsewhere))  # what the worker hands back, after the row moved
         await settle(app, pilot)
         assert app.screen is app.main and any("The selection changed" in note for note in seen)
 

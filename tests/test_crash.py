@@ -17,7 +17,9 @@ from collections import Counter
 from conftest import ROOT, clean_env
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.dkm.key_manager import KeyManager
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
+from omeconsole.core.ome.portal import open_in_portal
+from omeconsole.core.ome.status import get_ome_message_status
 
 KILLS = int(os.environ.get("OMECONSOLE_CRASH_KILLS", "200"))
 RECIPIENT = "bob.kelly@gmail.com"
@@ -66,7 +68,7 @@ def kill_at_random(store, acked: Acknowledged, rng: random.Random, round_number:
 
 
 def check_everything_acknowledged_is_there(store, acked: Acknowledged) -> None:
-    app = Console.open(store)
+    app = Context.open(store)
     stored = {m.message_id: m for m in app.store.iter_messages()}  # one pass, not a lookup per message
     held = set(app.store.with_data_keys(list(acked.sent))) - app.store.keys_awaiting_destruction()
     for message_id in acked.sent:
@@ -76,15 +78,15 @@ def check_everything_acknowledged_is_there(store, acked: Acknowledged) -> None:
             assert revoked, message_id
     assert acked.imported <= set(stored)
     for message_id in list(acked.sent)[-2:] + list(acked.imported)[-2:]:
-        assert app.status(message_id).message.message_id == message_id  # and through the service
+        assert get_ome_message_status(app, message_id).message.message_id == message_id  # and through the service
     keyring = app.keyring()
     assert keyring.primary.version >= acked.primary_at_least
     wrapped = KeyManager(app).count_wrapped()
     assert not [v for v in wrapped if v < acked.rewrapped_to], (wrapped, acked.rewrapped_to)
-    recipient = Console.open(store, RECIPIENT)
+    recipient = Context.open(store, RECIPIENT)
     live = [m for m in acked.sent if m not in acked.revoked][-3:]
     for message_id in live:
-        view = recipient.portal(message_id, RECIPIENT)
+        view = open_in_portal(recipient, message_id, RECIPIENT)
         assert view.state == "revoked" or view.body == f"secret body {acked.sent[message_id]}"
     verification = AuditTrail(app).verify()
     assert verification.ok, verification.to_record()

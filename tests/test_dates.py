@@ -13,9 +13,10 @@ from hypothesis import given, settings, strategies as st
 
 from conftest import OMECONSOLE, clean_env
 from omeconsole.cli import main
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.text.times import format_iso, load_iso
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.mail.send import send_message
 
 MEGAN = "megan.bowen@contoso.com"
 
@@ -72,13 +73,13 @@ def plant_a_message_as_earlier_versions_wrote_it(store, monkeypatch) -> str:
     """An earlier version let `send --received 0999-06-01` through and wrote '999-06-01T...' (strftime does not
     pad the year), filing it under the index partition 'days/999-06-01T'. Do exactly that again here."""
     import omeconsole.core.mail.model as model
-    import omeconsole.core.context as services
+    import omeconsole.core.mail.send as services
 
     with monkeypatch.context() as patch:
         patch.setattr(model, "format_iso", lambda m: m.strftime("%Y-%m-%dT%H:%M:%SZ") if m else None)
         patch.setattr(services, "received_problem", lambda received, now: None)
-        message = Console.open(store).send(sender=MEGAN, recipients=["bob.kelly@gmail.com"], subject="From 999",
-                                           body="b", received=datetime(999, 6, 1, tzinfo=timezone.utc))
+        message = send_message(Context.open(store), sender=MEGAN, recipients=["bob.kelly@gmail.com"], subject="From 999",
+                               body="b", received=datetime(999, 6, 1, tzinfo=timezone.utc))
     assert (store / "index" / "days" / "999-06-01T.json").exists()
     return message.message_id
 

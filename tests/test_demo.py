@@ -4,12 +4,12 @@ from collections import Counter
 from datetime import timedelta
 
 from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, Experience
 
 
 def test_the_demo_covers_every_case(demo_store):
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     messages = list(app.store.iter_messages())
     assert len(messages) == 120
     recipients = [r for m in messages for r in m.recipients]
@@ -35,5 +35,5 @@ def test_the_same_seed_gives_the_same_messages(tmp_path):
     ids = []
     for name in ("a", "b"):
         create_demo(tmp_path / name, messages=30, seed=5)
-        ids.append(sorted(m.message_id for m in Console.open(tmp_path / name).store.iter_messages()))
+        ids.append(sorted(m.message_id for m in Context.open(tmp_path / name).store.iter_messages()))
     assert ids[0] == ids[1]

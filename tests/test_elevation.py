@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import pytest
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.errors import NotFound, Refused, UsageError
@@ -12,6 +12,7 @@ from omeconsole.core.dkm.key_manager import KeyManager
 
 from conftest import CLI
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.audit.trail import AuditTrail
 
 ADMIN, ALEX, ISAIAH = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"
 HELPDESK, MEGAN = "lynne.robbins@contoso.com", "megan.bowen@contoso.com"
@@ -20,7 +21,7 @@ REASON = "Ticket 4411: the portal shows a garbled body"
 
 @pytest.fixture
 def elevation(as_user):
-    return lambda address=ADMIN: Elevation(as_user(address))
+    return lambda address=ADMIN: ElevatedAccess(as_user(address))
 
 
 @pytest.fixture
@@ -50,7 +51,7 @@ def test_two_stages_by_two_different_admins_grant_an_elevation(elevation, as_use
     assert done.state(as_user().clock()) == "active" and done.ends_at == done.granted_at + timedelta(hours=2)
     elevation_id, body = KeyManager(as_user()).decrypt(some_message.message_id)
     assert elevation_id == request.id and "Please find the details below" in body
-    actions = [(e.action, e.outcome) for e in as_user().audit_entries()[-6:]]
+    actions = [(e.action, e.outcome) for e in AuditTrail(as_user()).entries()[-6:]]
     assert actions == [("access approve", "refused"), ("access approve", "success"), ("access approve", "refused"),
                        ("keys decrypt", "refused"), ("access approve", "success"), ("keys decrypt", "success")]
 
@@ -68,10 +69,10 @@ def test_a_pending_request_expires_after_12_hours(elevation, as_user, clock):
         elevation(ALEX).approve(request.id)
     [listed] = elevation(HELPDESK).list()
     assert listed.state(clock()) == "expired"
-    expiries = [e for e in as_user().audit_entries() if e.action == "access expire"]
+    expiries = [e for e in AuditTrail(as_user()).entries() if e.action == "access expire"]
     assert len(expiries) == 1 and "pending request expired" in expiries[0].detail
     elevation().list()
-    assert len([e for e in as_user().audit_entries() if e.action == "access expire"]) == 1
+    assert len([e for e in AuditTrail(as_user()).entries() if e.action == "access expire"]) == 1
 
 
 def test_a_granted_elevation_ends_by_itself(elevation, as_user, clock, some_message):
@@ -80,7 +81,7 @@ def test_a_granted_elevation_ends_by_itself(elevation, as_user, clock, some_mess
     clock.advance(minutes=30)
     with pytest.raises(Refused, match=f"{request.id} is expired"):
         KeyManager(as_user()).decrypt(some_message.message_id)
-    entries = as_user().audit_entries()
+    entries = AuditTrail(as_user()).entries()
     assert [e.action for e in entries[-2:]] == ["access expire", "keys decrypt"]
     assert entries[-1].outcome == "refused"
 

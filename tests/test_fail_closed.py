@@ -17,7 +17,7 @@ import sys
 import pytest
 
 from conftest import FIXTURES, ROOT, Clock, clean_env
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.audit.log import AuditLog
 from omeconsole.core.audit.trail import AuditTrail
@@ -29,29 +29,33 @@ from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.mail.model import Protection
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.tenant.model import Role
 from omeconsole.core.tenant.admin import TenantAdmin
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 ADMIN, SECOND, THIRD = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"
 CLOCK = Clock()
 
 CHANGES = {
-    "send": lambda root, f: Console.open(root, clock=CLOCK).send(
+    "send": lambda root, f: send_message(Context.open(root, clock=CLOCK),
         sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com", "adele.vance@contoso.com"],
         subject="Full disk", body="b", protection=Protection.ENCRYPT_ONLY, template="Contoso Secure"),
-    "revoke": lambda root, f: Console.open(root, clock=CLOCK).revoke(f["revocable"]),
-    "keys rotate": lambda root, f: KeyManager(Console.open(root, clock=CLOCK)).rotate(),
-    "keys rewrap": lambda root, f: KeyManager(Console.open(root, clock=CLOCK)).rewrap(),
-    "keys policy": lambda root, f: KeyManager(Console.open(root, clock=CLOCK)).set_rotation_days(45),
-    "access request": lambda root, f: Elevation(Console.open(root, clock=CLOCK)).request(
+    "revoke": lambda root, f: set_ome_message_revocation(Context.open(root, clock=CLOCK), f["revocable"]),
+    "keys rotate": lambda root, f: KeyManager(Context.open(root, clock=CLOCK)).rotate(),
+    "keys rewrap": lambda root, f: KeyManager(Context.open(root, clock=CLOCK)).rewrap(),
+    "keys policy": lambda root, f: KeyManager(Context.open(root, clock=CLOCK)).set_rotation_days(45),
+    "access request": lambda root, f: ElevatedAccess(Context.open(root, clock=CLOCK)).request(
         "Ticket 12: the disk is full", parse_duration("1h")),
-    "access approve": lambda root, f: Elevation(Console.open(root, THIRD, clock=CLOCK)).approve(f["pending"]),
-    "import": lambda root, f: TraceImport(Console.open(root, clock=CLOCK)).import_file(
+    "access approve": lambda root, f: ElevatedAccess(Context.open(root, THIRD, clock=CLOCK)).approve(f["pending"]),
+    "import": lambda root, f: TraceImport(Context.open(root, clock=CLOCK)).import_file(
         FIXTURES / "messagetrace-en-gb.csv"),
-    "template add": lambda root, f: TenantAdmin(Console.open(root, clock=CLOCK)).add_template("Full Disk"),
-    "user add": lambda root, f: TenantAdmin(Console.open(root, clock=CLOCK)).add_user("new@contoso.com", Role.USER),
-    "accounts add": lambda root, f: ConnectedAccounts(Console.open(root, clock=CLOCK)).add(
+    "template add": lambda root, f: TenantAdmin(Context.open(root, clock=CLOCK)).add_template("Full Disk"),
+    "user add": lambda root, f: TenantAdmin(Context.open(root, clock=CLOCK)).add_user("new@contoso.com", Role.USER),
+    "accounts add": lambda root, f: ConnectedAccounts(Context.open(root, clock=CLOCK)).add(
         "megan.bowen@contoso.com", "gmail", "megan@gmail.com", "app password"),
 }
 
@@ -61,29 +65,29 @@ def base(demo_template, tmp_path_factory):
     """The demo after one rotation (so a rewrap has keys to move), with a request pending."""
     root = tmp_path_factory.mktemp("fail-closed") / "store"
     shutil.copytree(demo_template, root)
-    app = Console.open(root, clock=CLOCK)
+    app = Context.open(root, clock=CLOCK)
     KeyManager(app).rotate()
-    pending = Elevation(Console.open(root, SECOND, clock=CLOCK)).request("Ticket 13: pending", parse_duration("1h"))
+    pending = ElevatedAccess(Context.open(root, SECOND, clock=CLOCK)).request("Ticket 13: pending", parse_duration("1h"))
     revocable = next(m.message_id for m in app.store.iter_messages() if m.subject == CASE_SUBJECTS["revocable"])
     return root, {"pending": pending.id, "revocable": revocable}
 
 
 def visible(root) -> dict:
     """What anyone could see, without the random parts (a new message's ID)."""
-    app = Console.open(root, clock=CLOCK)
+    app = Context.open(root, clock=CLOCK)
     messages = []
     for m in app.store.iter_messages():
-        status = app.status(m.message_id)
+        status = get_ome_message_status(app, m.message_id)
         messages.append((m.sender, m.subject, str(m.received), tuple(sorted((r.address, r.status.value)
                          for r in m.recipients)), status.decision.revoked, status.content_key))
     keys = KeyManager(app).status().to_record()
     return {
         "messages": sorted(messages),
-        "trace rows": len(app.trace(TraceQuery()).rows),
-        "megan's rows": len(app.trace(TraceQuery(senders=_patterns("megan.bowen@contoso.com"))).rows),
+        "trace rows": len(get_message_trace(app, TraceQuery()).rows),
+        "megan's rows": len(get_message_trace(app, TraceQuery(senders=_patterns("megan.bowen@contoso.com"))).rows),
         "key versions": [(v.version, v.state) for v in Keyring.metadata(root).versions],
         "wrapped": sorted(KeyManager(app).count_wrapped().items()), "rotation": keys["RotationPeriodDays"],
-        "requests": sorted((r.id, r.requester, tuple(a.by for a in r.approvals)) for r in Elevation(app).list()),
+        "requests": sorted((r.id, r.requester, tuple(a.by for a in r.approvals)) for r in ElevatedAccess(app).list()),
         "accounts": sorted((a.id, a.mailbox, a.login) for a in ConnectedAccounts(app).list()),
         "tenant": (sorted(u.address for u in app.tenant.users), sorted(t.name for t in app.tenant.templates)),
     }
@@ -149,7 +153,7 @@ def test_a_full_disk_at_any_write_refuses_the_change_or_completes_it_whole(base,
             assert now == before or (change == "keys rewrap" and _rewrap_part_way(now, before)), (change, n)
         else:
             assert now == done, (change, n)
-        assert AuditTrail(Console.open(root, clock=CLOCK)).verify().ok
+        assert AuditTrail(Context.open(root, clock=CLOCK)).verify().ok
         new = AuditLog(root).entries()[entries:]
         if refused and not persistent and any(e.outcome == "success" for e in new):  # recorded, then stopped
             assert new[-1].outcome == "failed", [e.outcome for e in new]

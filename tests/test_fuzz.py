@@ -23,8 +23,11 @@ from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.message_trace.import_formats import RowError, parse_export_date, read_trace_export
 from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.text.times import parse_iso, parse_span
+from omeconsole.core.encryption_report.report import get_encryption_report
+from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.ome.status import get_ome_message_status
 
 FEW = settings(max_examples=max(settings().max_examples // 5, 20))  # the examples that touch a whole store
 
@@ -192,7 +195,7 @@ def test_an_import_either_lands_whole_or_changes_nothing(demo_template, data):
         root = Path(scratch) / "store"
         shutil.copytree(demo_template, root)
         before = _snapshot(root)
-        app = Console.open(root)
+        app = Context.open(root)
         try:
             result = TraceImport(app).import_file(_written(data))
         except OmeError as error:
@@ -201,8 +204,8 @@ def test_an_import_either_lands_whole_or_changes_nothing(demo_template, data):
             return
         if result.rows_added == 0:
             assert _snapshot(root) == before
-        assert all(app.status(row.message_id) for row in read_trace_export(_written(data)).rows)
-        trace = app.trace(TraceQuery(), limit=10_000)
+        assert all(get_ome_message_status(app, row.message_id) for row in read_trace_export(_written(data)).rows)
+        trace = get_message_trace(app, TraceQuery(), limit=10_000)
         exported = to_csv([r.to_record() for r in trace.rows], tuple(trace.rows[0].to_record()))
         for line in csv.reader(io.StringIO(exported, newline="")):
             assert not any(cell.startswith(("=", "+", "-", "@")) and not _number(cell) for cell in line)
@@ -235,11 +238,11 @@ def test_a_hand_edited_store_file_is_reported_and_never_rewritten(demo_template,
         path.write_bytes(_edit(data.draw, path.read_bytes()))
         before = _snapshot(root)
         try:
-            app = Console.open(root)
-            app.trace(TraceQuery(senders=parse_patterns(["megan.bowen@contoso.com"])))
-            app.report()
-            for row in app.trace(TraceQuery()).rows[:20]:
-                app.status(row.message.message_id)
+            app = Context.open(root)
+            get_message_trace(app, TraceQuery(senders=parse_patterns(["megan.bowen@contoso.com"])))
+            get_encryption_report(app)
+            for row in get_message_trace(app, TraceQuery()).rows[:20]:
+                get_ome_message_status(app, row.message.message_id)
         except OmeError as error:
             assert_one_clear_line(error)
         assert _snapshot(root) == before

@@ -25,16 +25,19 @@ from hostile import (
     plant_everything, raw_controls, subject,
 )
 from omeconsole.cli import render
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.audit.log import AuditEntry
 from omeconsole.core.demo.contoso import build_tenant
 from omeconsole.core.dkm.access_request import AccessRequest
 from omeconsole.core.mail.model import (
     EncryptionMethod, Message, Protection, Recipient, Revocation, TraceEvent, TraceStatus,
 )
-from omeconsole.core.message_trace.records import PortalView, ReportRow, StatusResult, TraceRow
+from omeconsole.core.encryption_report.rows import ReportRow
+from omeconsole.core.message_trace.records import TraceRow
+from omeconsole.core.ome.portal import PortalView
+from omeconsole.core.ome.status import StatusResult
 from omeconsole.core.rules import Actor, check_revocation
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.tenant.model import Experience, Role
 from omeconsole.core.text.untrusted import json_text, shown
 from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
@@ -76,7 +79,7 @@ def run(store: Path, *args: str, stdin: bytes | None = None) -> subprocess.Compl
 def grant_elevation(store: Path, request_id: str) -> None:
     """The two approvals the CLI's keys decrypt needs (on the real clock, as the CLI's request was made)."""
     for approver in ("admin@contoso.com", "isaiah.langer@contoso.com"):
-        Elevation(Console.open(store, approver)).approve(request_id)
+        ElevatedAccess(Context.open(store, approver)).approve(request_id)
 
 
 # -- the CLI -------------------------------------------------------------------------------------
@@ -235,7 +238,7 @@ async def test_every_pane_and_dialog_shows_it_and_no_click_runs_anything(hostile
         await _dialogs(app, pilot, planted)
         await _key_manager(app, pilot, planted)
         assert app.is_running and not list(planted.plant_dir.iterdir())
-    assert Elevation(Console.open(store, clock=fixed_clock)).list()[0].approvals == []
+    assert ElevatedAccess(Context.open(store, clock=fixed_clock)).list()[0].approvals == []
     assert CLI(store)("audit", "verify").returncode == 0
 
 

@@ -9,8 +9,9 @@ from omeconsole.core.message_trace.import_formats import (
 )
 
 from conftest import FIXTURES, utc
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.ome.status import get_ome_message_status
 
 PS_ID = "<DM6PR11MB4321A1B2C3D4E5F6@dm6pr11mb4321.namprd11.prod.outlook.com>"
 
@@ -173,7 +174,7 @@ def test_an_import_never_grafts_recipients_onto_a_message_of_the_mail_flow(demo_
     rows_now = demo_cli.json("trace", "--message-id", real)
     assert [(r["SenderAddress"], r["RecipientAddress"]) for r in rows_now] == [
         ("megan.bowen@contoso.com", "bob.kelly@gmail.com")]
-    sender_view = Console.open(demo_store, "megan.bowen@contoso.com").status(real).decision
+    sender_view = get_ome_message_status(Context.open(demo_store, "megan.bowen@contoso.com"), real).decision
     assert sender_view.allowed and sender_view.acting_as == "sender"  # Remove external access is still hers
 
 

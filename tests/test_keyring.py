@@ -13,6 +13,11 @@ from omeconsole.core.mail.model import Protection
 
 from conftest import utc
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.ome.portal import open_in_portal
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 NOW = utc(2026, 11, 22, 12)
 
@@ -102,15 +107,15 @@ def test_rollover_happens_on_schedule_and_is_audited(as_user, clock):
     clock.now = first.next_rollover - timedelta(minutes=1)
     send = dict(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="s", body="b",
                 protection=Protection.ENCRYPT_ONLY, template="Contoso Secure")
-    admin.send(**send)
+    send_message(admin, **send)
     assert KeyManager(as_user()).status().versions[-1].version == 4
     clock.advance(minutes=2)
-    message = as_user().send(**send)
+    message = send_message(as_user(), **send)
     status = KeyManager(as_user()).status()
     assert [v.state for v in status.versions][-2:] == ["archived", "primary"]
     assert status.versions[-1].version == 5 and status.next_rollover == clock.now + timedelta(days=30)
     assert status.wrapped[5] == 1
-    entries = as_user().audit_entries()
+    entries = AuditTrail(as_user()).entries()
     rollover = next(e for e in entries if e.action == "keys rollover")
     assert rollover.actor == "svc-transport@dkm.omeconsole" and rollover.seq < entries[-1].seq
     assert entries[-1].target == message.message_id
@@ -120,7 +125,7 @@ def test_destroy_is_refused_while_anything_is_wrapped(as_user):
     manager = KeyManager(as_user())
     with pytest.raises(Refused, match="version 1 wraps"):
         manager.destroy_below(4)
-    assert as_user().audit_entries()[-1].outcome == "refused"
+    assert AuditTrail(as_user()).entries()[-1].outcome == "refused"
     with pytest.raises(Refused, match="primary"):
         manager.destroy_below(9)
     before = KeyManager(as_user()).status().wrapped
@@ -132,12 +137,12 @@ def test_destroy_is_refused_while_anything_is_wrapped(as_user):
 
 def test_rewrap_never_opens_a_secret_and_everything_still_opens(as_user):
     admin = as_user()
-    sent = admin.send(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="s",
+    sent = send_message(admin, sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="s",
                       body="still readable", protection=Protection.ENCRYPT_ONLY, template="Contoso Secure")
     KeyManager(admin).rotate()
     KeyManager(admin).rewrap()
     KeyManager(admin).destroy_below(5)
-    view = as_user("bob.kelly@gmail.com").portal(sent.message_id, "bob.kelly@gmail.com")
+    view = open_in_portal(as_user("bob.kelly@gmail.com"), sent.message_id, "bob.kelly@gmail.com")
     assert view.body == "still readable"
 
 
@@ -166,25 +171,25 @@ def test_revoke_leaves_no_usable_data_key(as_user, demo_store):
     admin = as_user()
     message = next(m for m in admin.store.iter_messages() if admin.decide(m).allowed and len(m.recipients) == 1)
     wrapped = admin.store.get_data_key(message.message_id)["wrapped_key"]
-    admin.revoke(message.message_id)
-    assert admin.status(message.message_id).content_key == "destroyed"
+    set_ome_message_revocation(admin, message.message_id)
+    assert get_ome_message_status(admin, message.message_id).content_key == "destroyed"
     assert admin.store.get_data_key(message.message_id) is None
     for path in demo_store.rglob("*"):
         if path.is_file():
             assert wrapped.encode() not in path.read_bytes(), path
-    view = as_user(message.recipients[0].address).portal(message.message_id, message.recipients[0].address)
+    view = open_in_portal(as_user(message.recipients[0].address), message.message_id, message.recipients[0].address)
     assert (view.state, view.text) == ("revoked", "The message has been revoked by the sender")
 
 
 def test_expired_messages_keep_their_keys_until_purged(as_user):
     admin = as_user()
     expired = [m for m in admin.store.iter_messages() if m.is_expired(admin.clock()) and not m.revocation]
-    assert expired and all(admin.status(m.message_id).content_key == "present" for m in expired)
+    assert expired and all(get_ome_message_status(admin, m.message_id).content_key == "present" for m in expired)
     purged = KeyManager(admin).purge_expired()
     assert sorted(purged) == sorted(m.message_id for m in expired)
-    assert all(admin.status(m.message_id).content_key == "destroyed" for m in expired)
-    assert admin.audit_entries()[-1].action == "keys purge-expired"
-    view = as_user(expired[0].link_based_recipients[0].address).portal(
+    assert all(get_ome_message_status(admin, m.message_id).content_key == "destroyed" for m in expired)
+    assert AuditTrail(admin).entries()[-1].action == "keys purge-expired"
+    view = open_in_portal(as_user(expired[0].link_based_recipients[0].address),
         expired[0].message_id, expired[0].link_based_recipients[0].address)
     assert view.text == "The message has expired"
     assert KeyManager(admin).purge_expired() == []

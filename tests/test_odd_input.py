@@ -12,6 +12,7 @@ import pytest
 
 from conftest import OMECONSOLE, clean_env
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.mail.send import send_message
 
 MEGAN = "megan.bowen@contoso.com"
 
@@ -34,16 +35,16 @@ def test_a_lone_surrogate_in_a_graph_subject_is_one_rejected_row(demo_store, dem
 
 def test_a_change_that_fails_after_its_entry_is_recorded_as_failed(demo_store, monkeypatch):
     """Whatever stops a change after its audit entry (here: an error nobody foresaw), a failed entry follows."""
-    from omeconsole.core.context import Console
+    from omeconsole.core.context import Context
     from omeconsole.core.store.store import Store
 
     def broken(self, messages, data_keys=None):
         raise ValueError("an error nobody foresaw")
 
     monkeypatch.setattr(Store, "put_messages", broken)
-    ome = Console.open(demo_store)
+    ome = Context.open(demo_store)
     with pytest.raises(ValueError):
-        ome.send(sender=MEGAN, recipients=["bob.kelly@gmail.com"], subject="s", body="b")
+        send_message(ome, sender=MEGAN, recipients=["bob.kelly@gmail.com"], subject="s", body="b")
     last_two = [(e.action, e.outcome) for e in ome.store.audit.entries()[-2:]]
     assert last_two == [("send", "success"), ("send", "failed")]
 

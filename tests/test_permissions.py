@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from conftest import FIXTURES, Clock
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.audit.log import AuditLog
 from omeconsole.core.audit.trail import AuditTrail
@@ -20,9 +20,17 @@ from omeconsole.core.errors import NotFound, Refused
 from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.tenant.model import Role
 from omeconsole.core.tenant.admin import TenantAdmin, TenantDirectory
+from omeconsole.core.encryption_report.report import get_encryption_report
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.message_trace.reindex import rebuild_trace_index
+from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.message_trace.search import get_message_trace_detail
+from omeconsole.core.ome.portal import open_in_portal
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 ADMIN, HELPDESK = "admin@contoso.com", "lynne.robbins@contoso.com"
 SENDER, OTHER_USER = "megan.bowen@contoso.com", "diego.siciliani@contoso.com"
@@ -41,13 +49,13 @@ MAILBOX_MANAGERS = ADMINS | {"sender"}
 
 # action: (what it does, given the console and the prepared store's facts; who may)
 ACTIONS = {
-    "trace": (lambda c, f: c.trace(TraceQuery()), USERS),
-    "report": (lambda c, f: c.report(), USERS),
-    "status": (lambda c, f: c.status(f["M"]), READERS_OF_M),
-    "trace-detail": (lambda c, f: c.trace_detail(f["M"], RECIPIENT), READERS_OF_M),
-    "portal (state)": (lambda c, f: c.portal(f["M"], RECIPIENT), READERS_OF_M),
-    "revoke": (lambda c, f: c.revoke(f["M"]), ADMINS | {"sender"}),
-    "send as the sender": (lambda c, f: c.send(sender=SENDER, recipients=[RECIPIENT], subject="p", body="b"),
+    "trace": (lambda c, f: get_message_trace(c, TraceQuery()), USERS),
+    "report": (lambda c, f: get_encryption_report(c), USERS),
+    "status": (lambda c, f: get_ome_message_status(c, f["M"]), READERS_OF_M),
+    "trace-detail": (lambda c, f: get_message_trace_detail(c, f["M"], RECIPIENT), READERS_OF_M),
+    "portal (state)": (lambda c, f: open_in_portal(c, f["M"], RECIPIENT), READERS_OF_M),
+    "revoke": (lambda c, f: set_ome_message_revocation(c, f["M"]), ADMINS | {"sender"}),
+    "send as the sender": (lambda c, f: send_message(c, sender=SENDER, recipients=[RECIPIENT], subject="p", body="b"),
                            ADMINS | {"sender"}),
     "user add": (lambda c, f: TenantAdmin(c).add_user("new.person@contoso.com", Role.USER), ADMINS),
     "template add": (lambda c, f: TenantAdmin(c).add_template("Permission Table"), ADMINS),
@@ -58,8 +66,8 @@ ACTIONS = {
     "tenant show": (lambda c, f: TenantDirectory(c).settings(), USERS),
     "tenant set": (lambda c, f: TenantAdmin(c).set_approvals_door("ssh"), ADMINS),
     "import": (lambda c, f: TraceImport(c).import_file(FIXTURES / "messagetrace-ps51.csv"), ADMINS),
-    "reindex": (lambda c, f: c.reindex(), ADMINS),
-    "audit": (lambda c, f: c.audit_entries(), OVERSEERS),
+    "reindex": (lambda c, f: rebuild_trace_index(c), ADMINS),
+    "audit": (lambda c, f: AuditTrail(c).entries(), OVERSEERS),
     "audit verify": (lambda c, f: AuditTrail(c).verify(), OVERSEERS),
     "audit checkpoint": (lambda c, f: AuditTrail(c).checkpoint(), ADMINS),
     "keys status": (lambda c, f: KeyManager(c).status(), OVERSEERS),
@@ -69,10 +77,10 @@ ACTIONS = {
     "keys purge-expired": (lambda c, f: KeyManager(c).purge_expired(), ADMINS),
     "keys decrypt": (lambda c, f: KeyManager(c).decrypt(f["M"]), {"elevated operator"}),
     # one open request or elevation at a time: the admin's is pending, the elevated operator's active
-    "access request": (lambda c, f: Elevation(c).request("Ticket 9: the permission table", parse_duration("1h")),
+    "access request": (lambda c, f: ElevatedAccess(c).request("Ticket 9: the permission table", parse_duration("1h")),
                        {"expired-elevation operator"}),
-    "access approve": (lambda c, f: Elevation(c).approve(f["pending"]), ADMINS - {"global admin"}),  # not one's own
-    "access list": (lambda c, f: Elevation(c).list(), USERS),
+    "access approve": (lambda c, f: ElevatedAccess(c).approve(f["pending"]), ADMINS - {"global admin"}),  # not one's own
+    "access list": (lambda c, f: ElevatedAccess(c).list(), USERS),
     "accounts add": (lambda c, f: ConnectedAccounts(c).add(SENDER, "gmail", "megan@gmail.com", "app password"),
                      MAILBOX_MANAGERS),
     "accounts show": (lambda c, f: ConnectedAccounts(c).show(f["account"]), MAILBOX_MANAGERS | {"helpdesk"}),
@@ -89,17 +97,17 @@ def prepared(demo_template, tmp_path_factory):
     clock = Clock()
     now = clock.now
     clock.now = now - timedelta(hours=2)
-    over = Elevation(Console.open(root, EXPIRED, clock=clock)).request("Ticket 7: a short look", parse_duration("5m"))
+    over = ElevatedAccess(Context.open(root, EXPIRED, clock=clock)).request("Ticket 7: a short look", parse_duration("5m"))
     for approver in (ADMIN, ELEVATED):
-        Elevation(Console.open(root, approver, clock=clock)).approve(over.id)
+        ElevatedAccess(Context.open(root, approver, clock=clock)).approve(over.id)
     clock.now = now - timedelta(hours=1)
-    active = Elevation(Console.open(root, ELEVATED, clock=clock)).request("Ticket 8: a long look",
+    active = ElevatedAccess(Context.open(root, ELEVATED, clock=clock)).request("Ticket 8: a long look",
                                                                          parse_duration("8h"))
     for approver in (ADMIN, EXPIRED):
-        Elevation(Console.open(root, approver, clock=clock)).approve(active.id)
+        ElevatedAccess(Context.open(root, approver, clock=clock)).approve(active.id)
     clock.now = now
-    admin = Console.open(root, ADMIN, clock=clock)
-    pending = Elevation(admin).request("Ticket 10: waiting for approval", parse_duration("1h"))
+    admin = Context.open(root, ADMIN, clock=clock)
+    pending = ElevatedAccess(admin).request("Ticket 10: waiting for approval", parse_duration("1h"))
     account = ConnectedAccounts(admin).add(SENDER, "imap", "megan@mail.example", "an app password")
     message = next(m for m in admin.store.iter_messages() if m.subject == CASE_SUBJECTS["revocable"])
     assert admin.decide(message).allowed
@@ -120,7 +128,7 @@ def test_every_identity_may_do_exactly_what_its_role_allows(prepared, tmp_path, 
         shutil.copytree(base, root)
         before = _refusals(root, address)
         try:
-            run(Console.open(root, address, clock=clock), facts)
+            run(Context.open(root, address, clock=clock), facts)
             outcomes[name] = "allowed"
         except (Refused, NotFound):
             outcomes[name] = "refused"

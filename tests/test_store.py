@@ -8,28 +8,32 @@ import pytest
 
 from omeconsole.core.store import files as storage
 from omeconsole.core.errors import StoreError
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 
 from conftest import ROOT, clean_env
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 
 def test_a_lookup_by_message_id_reads_one_shard_not_the_store(demo_store, monkeypatch):
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     some_id = next(app.store.iter_messages()).message_id
     read = []
     real = storage.read_json
     monkeypatch.setattr(storage, "read_json", lambda path: read.append(Path(path)) or real(path))
-    app.status(some_id)
+    get_ome_message_status(app, some_id)
     message_files = [p for p in read if p.parent.name == "messages"]
     assert message_files == [demo_store / "messages" / f"{app.store.shard_of(some_id)}.json"]
     assert len(list((demo_store / "messages").glob("*.json"))) > 50
 
 
 def test_changing_data_never_shares_a_file_with_message_data(demo_store):
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     message = next(m for m in app.store.iter_messages() if app.decide(m).allowed)
     before = {p: p.read_bytes() for p in (demo_store / "messages").glob("*.json")}
-    app.revoke(message.message_id)
+    set_ome_message_revocation(app, message.message_id)
     assert before == {p: p.read_bytes() for p in (demo_store / "messages").glob("*.json")}
 
 
@@ -72,7 +76,7 @@ def test_a_damaged_file_is_named_and_left_untouched(demo_cli, demo_store, name, 
 
 
 def test_a_damaged_message_shard_is_reported_on_lookup(demo_cli, demo_store):
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     message = next(app.store.iter_messages())
     shard = demo_store / "messages" / f"{app.store.shard_of(message.message_id)}.json"
     shard.write_bytes(shard.read_bytes()[:-40])
@@ -81,7 +85,7 @@ def test_a_damaged_message_shard_is_reported_on_lookup(demo_cli, demo_store):
 
 
 def test_a_hand_edited_message_with_a_bad_value_is_reported(demo_cli, demo_store):
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     message = next(app.store.iter_messages())
     shard = demo_store / "messages" / f"{app.store.shard_of(message.message_id)}.json"
     data = json.loads(shard.read_text())
@@ -127,16 +131,16 @@ def test_a_missing_store_says_how_to_make_one(cli):
 
 def test_the_store_lock_serialises_writers(demo_store):
     """Two processes that each send 15 messages: all 30 land, each with its own audit entry."""
-    code = ("import sys; from omeconsole.core.context import Console; app = Console.open(sys.argv[1]);\n"
-            "[app.send(sender='lee.gu@contoso.com', recipients=['bob.kelly@gmail.com'], subject=f'p{i}', body='b')"
+    code = ("import sys; from omeconsole.core.context import Context; from omeconsole.core.mail.send import send_message; app = Context.open(sys.argv[1]);\n"
+            "[send_message(app, sender='lee.gu@contoso.com', recipients=['bob.kelly@gmail.com'], subject=f'p{i}', body='b')"
             " for i in range(15)]")
     procs = [subprocess.Popen([sys.executable, "-P", "-c", code, str(demo_store)], env=clean_env())
              for _ in range(2)]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     assert sum(1 for m in app.store.iter_messages() if m.sender == "lee.gu@contoso.com" and m.subject[1:].isdigit()
                and m.subject.startswith("p")) == 30
-    assert sum(1 for e in app.audit_entries() if e.action == "send" and e.actor == "admin@contoso.com") >= 30
+    assert sum(1 for e in AuditTrail(app).entries() if e.action == "send" and e.actor == "admin@contoso.com") >= 30
 
 
 def test_a_revocation_cut_short_is_finished_by_the_next_change(demo_store, monkeypatch):
@@ -144,7 +148,7 @@ def test_a_revocation_cut_short_is_finished_by_the_next_change(demo_store, monke
     as held, and the next writer destroys it."""
     from omeconsole.core.store.store import Store
 
-    app = Console.open(demo_store)
+    app = Context.open(demo_store)
     message = next(m for m in app.store.iter_messages() if app.decide(m).allowed)
 
     def crash(self, message_ids):
@@ -152,12 +156,12 @@ def test_a_revocation_cut_short_is_finished_by_the_next_change(demo_store, monke
 
     monkeypatch.setattr(Store, "destroy_data_keys", crash)
     with pytest.raises(KeyboardInterrupt):
-        app.revoke(message.message_id)
+        set_ome_message_revocation(app, message.message_id)
     monkeypatch.undo()
-    reader = Console.open(demo_store)
+    reader = Context.open(demo_store)
     assert reader.store.get_data_key(message.message_id) is not None  # still on disk...
-    status = reader.status(message.message_id)
+    status = get_ome_message_status(reader, message.message_id)
     assert status.decision.revoked and status.content_key == "destroyed"  # ...but never shown or used as held
-    reader.send(sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="next", body="b")
+    send_message(reader, sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="next", body="b")
     assert reader.store.get_data_key(message.message_id) is None
     assert not reader.store.revoking_path.exists()

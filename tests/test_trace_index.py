@@ -16,18 +16,22 @@ from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.mail.model import Protection, TraceStatus
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.rules import can_read
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.store.store import Store
 from omeconsole.core.store.trace_index import TraceIndex
 
 from conftest import Clock, utc
+from omeconsole.core.encryption_report.report import get_encryption_report
+from omeconsole.core.mail.send import send_message
+from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.ome.revocation import set_ome_message_revocation
 
 NOW = utc(2026, 11, 20, 12)
 ADDRESSES = USERS + LINK_BASED + NATIVE_EXTERNAL + ("nobody@contoso.com",)
 DOMAINS = ("contoso.com", "gmail.com", "fabrikam.com", "yahoo.com", "example.org")
 
 
-def brute_force(console: Console, query: TraceQuery) -> list[dict]:
+def brute_force(console: Context, query: TraceQuery) -> list[dict]:
     """Every shard, every message, the query's own filters: what the index must equal."""
     rows = [(m, r) for m in console.store.iter_messages() if can_read(console.actor, m)
             and query.matches_message(m) for r in m.recipients if query.matches_recipient(r)]
@@ -96,11 +100,11 @@ def busy_store(tmp_path_factory):
     root = tmp_path_factory.mktemp("busy") / "store"
     create_demo(root, messages=200, seed=5, now=NOW)
     rng = random.Random(99)
-    admin = Console.open(root, ADMINS[0], clock=Clock(NOW))
+    admin = Context.open(root, ADMINS[0], clock=Clock(NOW))
     for n in range(60):
         sender = rng.choice(USERS)
         protection = rng.choice(list(Protection))
-        admin.send(sender=sender, recipients=rng.sample(ADDRESSES, rng.choice((1, 2, 3))), subject=f"Random {n} review",
+        send_message(admin, sender=sender, recipients=rng.sample(ADDRESSES, rng.choice((1, 2, 3))), subject=f"Random {n} review",
                    body="b", protection=protection, template="Contoso Secure" if protection is not Protection.NONE
                    else None, received=NOW - timedelta(days=rng.randrange(92), seconds=rng.randrange(86400)))
     senders = {}
@@ -110,13 +114,13 @@ def busy_store(tmp_path_factory):
         assert result.rows_added == 20 and result.messages_added == 10 and not result.errors
     revocable = [m.message_id for m in admin.store.iter_messages() if admin.decide(m).allowed]
     for message_id in rng.sample(revocable, 8):
-        admin.revoke(message_id)
+        set_ome_message_revocation(admin, message_id)
     return root
 
 
 @pytest.mark.parametrize("identity", [ADMINS[0], HELPDESK[0], USERS[0], USERS[3], "stranger@gmail.com"])
 def test_every_query_equals_a_full_scan(busy_store, identity):
-    console = Console.open(busy_store, identity, clock=Clock(NOW))
+    console = Context.open(busy_store, identity, clock=Clock(NOW))
     message_ids = [m.message_id for m in console.store.iter_messages()]
     rng = random.Random(identity)
     for _ in range(60):
@@ -124,40 +128,40 @@ def test_every_query_equals_a_full_scan(busy_store, identity):
         expected = brute_force(console, query)
         if console.actor.role is None:
             with pytest.raises(Refused):
-                console.trace(query)
+                get_message_trace(console, query)
             continue
-        got = [trace_record(r.message, r.recipient) for r in console.trace(query).rows]
+        got = [trace_record(r.message, r.recipient) for r in get_message_trace(console, query).rows]
         assert got == expected, query
 
 
 def test_a_limited_trace_is_the_newest_rows_of_the_full_one(busy_store):
-    console = Console.open(busy_store, clock=Clock(NOW))
+    console = Context.open(busy_store, clock=Clock(NOW))
     rng = random.Random(3)
     for _ in range(30):
         query = random_query(rng, [])
         limit = rng.choice((1, 5, 40, 200))
         full = brute_force(console, query)
-        result = console.trace(query, limit=limit)
+        result = get_message_trace(console, query, limit=limit)
         assert [trace_record(r.message, r.recipient) for r in result.rows] == full[:limit]
         assert result.truncated == (len(full) > limit)
 
 
 def test_the_report_equals_a_full_scan(busy_store):
-    console = Console.open(busy_store, USERS[1], clock=Clock(NOW))
+    console = Context.open(busy_store, USERS[1], clock=Clock(NOW))
     for start in (None, NOW - timedelta(days=7), NOW - timedelta(days=45)):
         expected = sorted(((m.message_id, r.address, console.decide(m).is_revocable, m.revocation is not None)
                            for m in console.store.iter_messages() if m.is_encrypted and can_read(console.actor, m)
                            and (start is None or m.received >= start) for r in m.recipients), reverse=True)
         got = sorted(((row.message.message_id, row.recipient.address, row.decision.is_revocable,
-                       row.decision.revoked) for row in console.report(start=start).rows), reverse=True)
+                       row.decision.revoked) for row in get_encryption_report(console, start=start).rows), reverse=True)
         assert got == expected and got
 
 
 def test_a_limited_report_keeps_the_newest_rows_and_counts_them_all(busy_store):
-    console = Console.open(busy_store, clock=Clock(NOW))
-    full = console.report()
+    console = Context.open(busy_store, clock=Clock(NOW))
+    full = get_encryption_report(console)
     for limit in (1, 7, 50, len(full.rows), len(full.rows) + 1):
-        limited = console.report(limit=limit)
+        limited = get_encryption_report(console, limit=limit)
         assert [(r.message.message_id, r.recipient.address) for r in limited.rows] == [
             (r.message.message_id, r.recipient.address) for r in full.rows[:limit]]
         assert limited.summary == full.summary
@@ -165,7 +169,7 @@ def test_a_limited_report_keeps_the_newest_rows_and_counts_them_all(busy_store):
 
 
 def test_a_crash_inside_an_index_change_hides_nothing_and_the_next_change_mends_it(demo_store, monkeypatch):
-    console = Console.open(demo_store, ADMINS[0], clock=Clock(NOW))
+    console = Context.open(demo_store, ADMINS[0], clock=Clock(NOW))
     calls = []
 
     def crash_after_one(self, keys, message_ids, current):
@@ -174,19 +178,19 @@ def test_a_crash_inside_an_index_change_hides_nothing_and_the_next_change_mends_
 
     monkeypatch.setattr(TraceIndex, "apply", crash_after_one)
     with pytest.raises(KeyboardInterrupt):
-        console.send(sender=USERS[0], recipients=["fresh.face@example.org"], subject="Sent before the crash",
+        send_message(console, sender=USERS[0], recipients=["fresh.face@example.org"], subject="Sent before the crash",
                      body="b", received=NOW - timedelta(days=3))
     monkeypatch.undo()
     assert (demo_store / "index" / "pending.json").exists()
 
-    reader = Console.open(demo_store, ADMINS[0], clock=Clock(NOW))
+    reader = Context.open(demo_store, ADMINS[0], clock=Clock(NOW))
     for query in (TraceQuery(), TraceQuery(recipients=[AddressPattern("fresh.face@example.org")]),
                   TraceQuery(senders=[AddressPattern(USERS[0])])):
-        got = [trace_record(r.message, r.recipient) for r in reader.trace(query).rows]
+        got = [trace_record(r.message, r.recipient) for r in get_message_trace(reader, query).rows]
         assert got == brute_force(reader, query)
-    assert any(row.message.subject == "Sent before the crash" for row in reader.trace(TraceQuery()).rows)
+    assert any(row.message.subject == "Sent before the crash" for row in get_message_trace(reader, TraceQuery()).rows)
 
-    reader.send(sender=USERS[1], recipients=[LINK_BASED[0]], subject="After", body="b")
+    send_message(reader, sender=USERS[1], recipients=[LINK_BASED[0]], subject="After", body="b")
     assert not (demo_store / "index" / "pending.json").exists()
     before = {p.relative_to(demo_store): json.loads(p.read_bytes()) for p in (demo_store / "index").rglob("*.json")}
     Store.open(demo_store).reindex()

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.door_pass import DoorPass, issue, issue_for_store
 from omeconsole.core.errors import Refused
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 
 from test_cli_tenant import assert_one_line_error
+from omeconsole.core.audit.trail import AuditTrail
 
 ADMIN, ALEX, ISAIAH = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"
 ACCOUNT = f"OS account {pwd.getpwuid(os.getuid()).pw_name} (uid {os.getuid()})"
@@ -36,7 +37,7 @@ def test_every_cli_entry_names_the_os_account(demo_cli):
 
 
 def test_a_door_pass_names_the_door_and_a_bad_one_is_refused(demo_store, clock):
-    ome = Console.open(demo_store, ALEX, face="console", clock=clock, door_pass=_pass(demo_store, ALEX, clock))
+    ome = Context.open(demo_store, ALEX, face="console", clock=clock, door_pass=_pass(demo_store, ALEX, clock))
     assert ome.door.door == "ssh"
     assert ome.origin.startswith("console on ") and "over the SSH door from 127.0.0.1:50022, " + KEY in ome.origin
     assert ome.origin.endswith(ACCOUNT)
@@ -45,12 +46,12 @@ def test_a_door_pass_names_the_door_and_a_bad_one_is_refused(demo_store, clock):
              "garbage": "not.a-pass"}
     for why, text in cases.items():
         with pytest.raises(Refused, match="not valid" if why == "garbage" else why):
-            Console.open(demo_store, ISAIAH, clock=clock, door_pass=text)
+            Context.open(demo_store, ISAIAH, clock=clock, door_pass=text)
     stale = _pass(demo_store, ISAIAH, clock)
     clock.now += timedelta(minutes=3)
     with pytest.raises(Refused, match="expired"):
-        Console.open(demo_store, ISAIAH, clock=clock, door_pass=stale)
-    refusals = [e for e in Console.open(demo_store).audit_entries() if e.action == "sign-in"]
+        Context.open(demo_store, ISAIAH, clock=clock, door_pass=stale)
+    refusals = [e for e in AuditTrail(Context.open(demo_store)).entries() if e.action == "sign-in"]
     assert [e.outcome for e in refusals] == ["refused"] * 4
 
 
@@ -58,16 +59,16 @@ def test_with_approvals_requiring_the_ssh_door_a_cli_approve_is_refused_and_a_do
         demo_cli, demo_store, clock):
     demo_cli("tenant", "set", "--approvals-require-door", "ssh")
     assert demo_cli.json("tenant", "show")["ApprovalsRequireDoor"] == "ssh"
-    request = Elevation(Console.open(demo_store, ADMIN, clock=clock)).request("Ticket 12: rewrap", parse_duration("1h"))
+    request = ElevatedAccess(Context.open(demo_store, ADMIN, clock=clock)).request("Ticket 12: rewrap", parse_duration("1h"))
     result = demo_cli("access", "approve", request.id, "--as", ALEX, check=1)
     assert_one_line_error(result, "counts only through the SSH door", "approvals-require-door")
     assert_one_line_error(demo_cli("access", "deny", request.id, "--as", ALEX, check=1), "SSH door")
     for approver in (ALEX, ISAIAH):
-        through_door = Console.open(demo_store, approver, face="console", clock=clock,
+        through_door = Context.open(demo_store, approver, face="console", clock=clock,
                                     door_pass=_pass(demo_store, approver, clock))
-        decided = Elevation(through_door).approve(request.id)
+        decided = ElevatedAccess(through_door).approve(request.id)
     assert decided.granted_at is not None
-    entries = [e for e in Console.open(demo_store).audit_entries() if e.target == request.id]
+    entries = [e for e in AuditTrail(Context.open(demo_store)).entries() if e.target == request.id]
     assert [(e.action, e.outcome) for e in entries[-4:]] == [
         ("access approve", "refused"), ("access deny", "refused"),
         ("access approve", "success"), ("access approve", "success")]

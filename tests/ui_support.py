@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets._footer import FooterKey
 
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.ui.headless import NOW, console_app, fixed_clock, make_demo, settle  # noqa: F401
 
 
@@ -19,7 +19,7 @@ def copy_store(template: Path, to: Path) -> Path:
 
 
 def case_id(store: Path, case: str) -> str:
-    ome = Console.open(store, clock=fixed_clock)
+    ome = Context.open(store, clock=fixed_clock)
     subject = CASE_SUBJECTS[case]
     return next(m.message_id for m in ome.store.iter_messages() if m.subject == subject)
 

@@ -13,11 +13,12 @@ from omeconsole.cli.streams import is_terminal, read_bounded, stdin_line, write_
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.errors import UsageError
 from omeconsole.core.message_trace.records import (
-    DETAIL_PROPERTIES, REPORT_PROPERTIES, TRACE_PROPERTIES, event_record,
+    DETAIL_PROPERTIES, TRACE_PROPERTIES, event_record,
 )
 from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.context import MAX_BODY_BYTES, Console
+from omeconsole.core.context import Context
+from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
 from omeconsole.core.tenant.setup import initialize
 from omeconsole.core.tenant.admin import TenantAdmin, TenantDirectory
 from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
@@ -26,6 +27,14 @@ from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
 from omeconsole.core.dkm.master import check_new_passphrase
 from omeconsole.core.text.times import format_iso, parse_iso
 from omeconsole.core.text.untrusted import shown
+from omeconsole.core.encryption_report.report import get_encryption_report
+from omeconsole.core.mail.send import MAX_BODY_BYTES, send_message
+from omeconsole.core.message_trace.reindex import rebuild_trace_index
+from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.message_trace.search import get_message_trace_detail
+from omeconsole.core.ome.portal import open_in_portal
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 _TRACE_LIMITS = {"Subject": 40}
 
@@ -35,9 +44,9 @@ def store_dir(args) -> Path:
     return Path(given).expanduser() if given else default_store_dir()
 
 
-def console(args) -> Console:
+def open_context(args) -> Context:
     identity = getattr(args, "as_address", None) or os.environ.get("OMECONSOLE_AS") or None
-    return Console.open(store_dir(args), identity, passphrase=passphrase_source())
+    return Context.open(store_dir(args), identity, passphrase=passphrase_source())
 
 
 def passphrase_source():
@@ -103,26 +112,26 @@ def _tenant_record(tenant) -> dict:
 
 
 def cmd_user(args) -> int:
-    app = console(args)
+    context = open_context(args)
     if args.subcommand == "add":
-        user = TenantAdmin(app).add_user(args.address, Role.parse(args.role))
+        user = TenantAdmin(context).add_user(args.address, Role.parse(args.role))
         if wants_json(args):
             emit(render.as_json({"Address": user.address, "Role": user.role.value}))
         else:
             emit(f"Added {user.address} as {user.role.value}")
         return 0
-    records = [{"Address": u.address, "Role": u.role.value} for u in TenantDirectory(app).users()]
+    records = [{"Address": u.address, "Role": u.role.value} for u in TenantDirectory(context).users()]
     emit_records(args, records, ("Address", "Role"))
     return 0
 
 
 def cmd_template(args) -> int:
-    app = console(args)
+    context = open_context(args)
     if args.subcommand == "add":
-        template = TenantAdmin(app).add_template(args.name, args.expiry_days)
+        template = TenantAdmin(context).add_template(args.name, args.expiry_days)
         records = [template]
     else:
-        records = TenantDirectory(app).templates()
+        records = TenantDirectory(context).templates()
     rows = [{"Identity": t.name, "ExternalMailExpiryInDays": t.expiry_days, "OTPEnabled": t.otp_enabled,
              "SocialIdSignIn": t.social_id_sign_in, "IsDefault": t.name == DEFAULT_TEMPLATE} for t in records]
     if args.subcommand == "add" and not wants_json(args):
@@ -134,13 +143,13 @@ def cmd_template(args) -> int:
 
 
 def cmd_native_domain(args) -> int:
-    app = console(args)
+    context = open_context(args)
     if args.subcommand in ("add", "remove"):
-        domain = TenantAdmin(app).set_native_domain(args.domain, args.subcommand == "add")
+        domain = TenantAdmin(context).set_native_domain(args.domain, args.subcommand == "add")
         emit(f"{domain}: recipients there now get the {'native' if args.subcommand == 'add' else 'link-based'} "
              "experience in new messages")
         return 0
-    emit_records(args, [{"Domain": d} for d in TenantDirectory(app).native_domains()], ("Domain",))
+    emit_records(args, [{"Domain": d} for d in TenantDirectory(context).native_domains()], ("Domain",))
     return 0
 
 
@@ -161,7 +170,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_reindex(args) -> int:
-    count, skipped = console(args).reindex()
+    count, skipped = rebuild_trace_index(open_context(args))
     if wants_json(args):
         emit(render.as_json({"Messages": count, "Skipped": skipped}))
         return 0
@@ -189,9 +198,9 @@ def _progress_bar():
 # -- mail -------------------------------------------------------------------------------
 
 def cmd_send(args) -> int:
-    app = console(args)
+    context = open_context(args)
     protection = Protection.parse(args.encrypt) if args.encrypt else Protection.NONE
-    message = app.send(
+    message = send_message(context,
         sender=args.sender, recipients=args.recipients, subject=args.subject, body=_body(args),
         protection=protection, method=EncryptionMethod.parse(args.applied_by), template=args.template,
         received=parse_iso(args.received, "--received") if args.received else None,
@@ -236,7 +245,7 @@ def cmd_trace(args) -> int:
         trace_ids=[_guid(g) for g in args.message_trace_id or []],
         from_ips=[ip.strip() for ip in args.from_ip or []], to_ips=[ip.strip() for ip in args.to_ip or []],
     )
-    result = console(args).trace(query, limit=args.result_size)
+    result = get_message_trace(open_context(args), query, limit=args.result_size)
     if result.truncated:
         warn(f"showing the newest {result.limit:,} rows; more match this search")
     emit_records(args, [r.to_record() for r in result.rows], TRACE_PROPERTIES,
@@ -253,14 +262,14 @@ def _guid(text: str) -> str:
 
 
 def cmd_trace_detail(args) -> int:
-    message, events = console(args).trace_detail(args.message_id, args.recipient)
+    message, events = get_message_trace_detail(open_context(args), args.message_id, args.recipient)
     emit_records(args, [event_record(e) for e in events], DETAIL_PROPERTIES)
     return 0
 
 
 def cmd_report(args) -> int:
     start, end = _range(args)
-    rows = console(args).report(start, end).rows
+    rows = get_encryption_report(open_context(args), start, end).rows
     emit_records(args, [r.to_record() for r in rows], REPORT_PROPERTIES,
                  table_columns=("Date", "SenderAddress", "RecipientAddress", "Subject", "EncryptionTemplate",
                                 "EncryptionMethod", "RevocationStatus", "MessageId"),
@@ -269,13 +278,13 @@ def cmd_report(args) -> int:
 
 
 def cmd_status(args) -> int:
-    record = console(args).status(args.message_id).to_record()
+    record = get_ome_message_status(open_context(args), args.message_id).to_record()
     emit(render.as_json(record) if wants_json(args) else render.as_list(record))
     return 0
 
 
 def cmd_revoke(args) -> int:
-    message = console(args).revoke(args.message_id)
+    message = set_ome_message_revocation(open_context(args), args.message_id)
     if wants_json(args):
         emit(render.as_json({"MessageId": message.message_id, "Subject": message.subject, "Revoked": True,
                              "RevokedBy": message.revocation.revoked_by,
@@ -287,7 +296,7 @@ def cmd_revoke(args) -> int:
 
 
 def cmd_portal(args) -> int:
-    view = console(args).portal(args.message_id, args.recipient)
+    view = open_in_portal(open_context(args), args.message_id, args.recipient)
     if wants_json(args):
         emit(render.as_json(view.to_record()))
     elif view.body is not None:
@@ -299,7 +308,7 @@ def cmd_portal(args) -> int:
 
 
 def cmd_import(args) -> int:
-    result = TraceImport(console(args)).import_file(Path(args.file))
+    result = TraceImport(open_context(args)).import_file(Path(args.file))
     if wants_json(args):
         emit(render.as_json(result.to_record()))
     else:
@@ -312,11 +321,11 @@ def cmd_import(args) -> int:
 
 
 def cmd_tenant(args) -> int:
-    app = console(args)
+    context = open_context(args)
     if args.subcommand == "set":
         door = None if args.approvals_require_door == "off" else args.approvals_require_door
-        TenantAdmin(app).set_approvals_door(door)
-    tenant = TenantDirectory(app).settings()
+        TenantAdmin(context).set_approvals_door(door)
+    tenant = TenantDirectory(context).settings()
     record = {"Organization": tenant.organization, **_tenant_record(tenant),
               "ApprovalsRequireDoor": tenant.approvals_require_door or "off"}
     emit(render.as_json(record) if wants_json(args) else render.as_list(record))

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 from omeconsole.cli import render
-from omeconsole.cli.commands import console, emit, emit_records, wants_json, warn
+from omeconsole.cli.commands import open_context, emit, emit_records, wants_json, warn
 from omeconsole.cli.streams import is_terminal, stdin_line
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.dkm.access_request import parse_duration
@@ -20,7 +20,7 @@ ACCESS_COLUMNS = ("Id", "Requester", "Reason", "Duration", "State", "TimeLeft", 
 
 
 def cmd_keys(args) -> int:
-    manager = KeyManager(console(args))
+    manager = KeyManager(open_context(args))
     action = args.subcommand
     if action == "status":
         _keys_status(args, manager.status().to_record())
@@ -79,9 +79,9 @@ def _say(args, record: dict, sentence: str) -> None:
 
 
 def cmd_access(args) -> int:
-    app = console(args)
-    elevation = Elevation(app)
-    now = app.clock()
+    context = open_context(args)
+    elevation = ElevatedAccess(context)
+    now = context.clock()
     if args.subcommand == "list":
         emit_records(args, [r.to_record(now) for r in elevation.list()], ACCESS_COLUMNS,
                      table_columns=("Id", "Requester", "State", "TimeLeft", "Duration", "ApprovedBy", "Reason"),
@@ -92,15 +92,16 @@ def cmd_access(args) -> int:
         sentence = (f"Requested {request.id} for {request.to_record(now)['Duration']}; it needs approval by two "
                     f"different Global Administrators (other than you) before {format_iso(request.pending_until)}")
     else:
-        request = getattr(elevation, args.subcommand)(args.id)
-        sentence = f"{request.id} is now {request.describe_state(app.clock())}" + (
-            f" until {format_iso(request.ends_at)}" if request.state(app.clock()) == "active" else "")
-    _say(args, request.to_record(app.clock()), sentence)
+        decide = {"approve": elevation.approve, "deny": elevation.deny, "end": elevation.end}[args.subcommand]
+        request = decide(args.id)
+        sentence = f"{request.id} is now {request.describe_state(context.clock())}" + (
+            f" until {format_iso(request.ends_at)}" if request.state(context.clock()) == "active" else "")
+    _say(args, request.to_record(context.clock()), sentence)
     return 0
 
 
 def cmd_accounts(args) -> int:
-    accounts = ConnectedAccounts(console(args))
+    accounts = ConnectedAccounts(open_context(args))
     action = args.subcommand
     if action == "add":
         account = accounts.add(args.mailbox, args.provider, args.login, stdin_line("the password"))
@@ -123,14 +124,14 @@ def cmd_accounts(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    app = console(args)
+    context = open_context(args)
     if args.subcommand == "verify":
-        return _audit_verify(args, AuditTrail(app).verify(Path(args.checkpoint) if args.checkpoint else None))
+        return _audit_verify(args, AuditTrail(context).verify(Path(args.checkpoint) if args.checkpoint else None))
     if args.subcommand == "checkpoint":
-        checkpoint = AuditTrail(app).checkpoint()
+        checkpoint = AuditTrail(context).checkpoint()
         emit(render.as_json(checkpoint))
         return 0
-    entries = app.audit_entries()
+    entries = AuditTrail(context).entries()
     if args.last is not None:
         entries = entries[-args.last:] if args.last > 0 else []
     emit_records(args, [e.to_record() for e in entries],

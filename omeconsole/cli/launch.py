@@ -9,7 +9,7 @@ from omeconsole.cli.commands import passphrase_source, store_dir, warn
 from omeconsole.cli.streams import is_terminal
 from omeconsole.core.door_pass import DOOR_PASS_ENV
 from omeconsole.core.errors import StoreError, UsageError
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.store.store import Store
 
 
@@ -34,7 +34,7 @@ def open_console(args) -> int:
         reason = None
     elif args.demo:
         warn(f"the store at {root} already holds a tenant; opening it")
-    ome = None if reason else Console.open(root, identity, face="console", passphrase=_env_passphrase(),
+    context = None if reason else Context.open(root, identity, face="console", passphrase=_env_passphrase(),
                                            door_pass=os.environ.get(DOOR_PASS_ENV) or None)
     if not (is_terminal(sys.stdin) and is_terminal(sys.stdout) or _served_in_a_browser()):
         if reason:
@@ -42,7 +42,7 @@ def open_console(args) -> int:
         raise UsageError("the console needs a terminal; without one, use a command (omeconsole --help)")
     from omeconsole.ui.app import OmeConsoleApp
 
-    app = OmeConsoleApp(root, ome, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "",
+    app = OmeConsoleApp(root, context, identity=identity, passphrase=_env_passphrase(), empty_reason=reason or "",
                         remote=os.environ.get("OMECONSOLE_FRONT_DOOR") == "ssh")
     app.run()
     if app.failure:  # the terminal is restored by now; the full report is in a file

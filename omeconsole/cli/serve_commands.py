@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from omeconsole.cli.commands import console, emit, store_dir
+from omeconsole.cli.commands import open_context, emit, store_dir
 from omeconsole.core.errors import UsageError
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
@@ -38,8 +38,8 @@ def cmd_serve(args) -> int:
 
     host, port = check_web_listen(args.listen, args.allow_remote)
     limit = check_web_sessions(args.max_sessions)
-    ome = console(args)  # the identity every browser tab acts as, checked before serving
-    return serve_web(store_dir(args), ome.actor.address, ome.actor.label, host, port, limit, _say)
+    context = open_context(args)  # the identity every browser tab acts as, checked before serving
+    return serve_web(store_dir(args), context.actor.address, context.actor.label, host, port, limit, _say)
 
 
 HANDLERS = {"serve": cmd_serve}

@@ -13,7 +13,7 @@ from textual.binding import Binding
 from omeconsole.core.errors import OmeError
 from omeconsole.core.text.untrusted import shown
 from omeconsole.crash_report import one_line, write_report
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.core.text.times import utcnow
 from omeconsole.ui.commands import ConsoleCommands
 from omeconsole.ui.screens.console_screen import ConsoleScreen
@@ -35,13 +35,13 @@ class OmeConsoleApp(App):
         Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True, tooltip="Quit omeconsole"),
     ]
 
-    def __init__(self, store_dir: Path, ome: Console | None = None, *, identity: str | None = None,
+    def __init__(self, store_dir: Path, context: Context | None = None, *, identity: str | None = None,
                  clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None,
                  empty_reason: str = "", remote: bool = False) -> None:
         super().__init__()
         self.remote = remote
         self.store_dir = Path(store_dir)
-        self.ome = ome
+        self.context = context
         self.identity = identity
         self.clock = clock
         self.passphrase = passphrase
@@ -74,7 +74,7 @@ class OmeConsoleApp(App):
                 yield command
 
     def on_mount(self) -> None:
-        if self.ome is None:
+        if self.context is None:
             self.push_screen(WelcomeScreen(self.store_dir, self.empty_reason), self._welcome_answered)
         else:
             self._show_console()
@@ -96,7 +96,7 @@ class OmeConsoleApp(App):
 
         try:
             create_demo(self.store_dir, now=self.clock())
-            self.ome = Console.open(self.store_dir, self.identity, face="console", clock=self.clock,
+            self.context = Context.open(self.store_dir, self.identity, face="console", clock=self.clock,
                                     passphrase=self.passphrase)
         except OmeError as error:
             self.call_from_thread(self.notify, str(error), title="Demo", severity="error", timeout=15)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from pathlib import Path
 
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
@@ -28,8 +28,8 @@ def make_demo(root: Path, messages: int = 120, seed: int = 11) -> Path:
 def console_app(store: Path, identity: str | None = None):
     from omeconsole.ui.app import OmeConsoleApp
 
-    ome = Console.open(store, identity, face="console", clock=fixed_clock)
-    return OmeConsoleApp(store, ome, identity=identity, clock=fixed_clock)
+    context = Context.open(store, identity, face="console", clock=fixed_clock)
+    return OmeConsoleApp(store, context, identity=identity, clock=fixed_clock)
 
 
 async def settle(app, pilot) -> None:

@@ -12,18 +12,18 @@ import sys
 import tempfile
 from pathlib import Path
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.dkm.access_request import parse_duration
-from omeconsole.core.context import Console
+from omeconsole.core.context import Context
 from omeconsole.ui.headless import console_app, fixed_clock, make_demo, settle
 
 SIZE = (120, 40)
 
 
 def _message_id(store: Path, case: str) -> str:
-    ome = Console.open(store, clock=fixed_clock)
-    return next(m.message_id for m in ome.store.iter_messages() if m.subject == CASE_SUBJECTS[case])
+    context = Context.open(store, clock=fixed_clock)
+    return next(m.message_id for m in context.store.iter_messages() if m.subject == CASE_SUBJECTS[case])
 
 
 async def _trace(app, pilot, store):
@@ -76,7 +76,7 @@ SHOTS = {
 def make_shot_store(root: Path) -> Path:
     """The demo as the screenshots show it: 300 messages and one pending access request."""
     store = make_demo(root, messages=300, seed=7)
-    Elevation(Console.open(store, clock=fixed_clock)).request(
+    ElevatedAccess(Context.open(store, clock=fixed_clock)).request(
         "INC-20417: a recipient reports a garbled message in the portal", parse_duration("2h"))
     return store
 

@@ -18,7 +18,7 @@ from omeconsole.core.audit.log import KEYED
 from omeconsole.core.dkm.keyring import Keyring, b64, unb64
 from omeconsole.core.errors import UsageError
 from omeconsole.core.text.reading import parse_json, read_at_most
-from omeconsole.core.context import ConsoleService
+from omeconsole.core.context import ContextService
 from omeconsole.core.text.times import format_iso
 
 CHECKPOINT_FORMAT = "omeconsole-audit-checkpoint/1"
@@ -47,10 +47,18 @@ class Verification:
                 "Checkpoint": self.checkpoint, "KeyedFrom": self.keyed_from}
 
 
-class AuditTrail(ConsoleService):
+class AuditTrail(ContextService):
+    """The audit log as admins and helpdesk read it: its entries, verification, signed checkpoints."""
+
+    def entries(self, target: str | None = None) -> list[AuditEntry]:
+        """The audit log, or the entries about one target (a Message ID, a request, a key version)."""
+        self.context.require_overseer("the audit log")
+        with self.store.reading():
+            entries = self.store.audit.entries()
+        return entries if target is None else [e for e in entries if e.target == target]
 
     def verify(self, checkpoint_path: Path | None = None) -> Verification:
-        self.console.require_overseer("the audit log")
+        self.context.require_overseer("the audit log")
         checkpoint = _read_checkpoint(checkpoint_path) if checkpoint_path else None
         key = self.store.audit.chain_key()  # keyed entries are verified against their HMAC, never skipped
         with self.store.reading():
@@ -66,13 +74,13 @@ class AuditTrail(ConsoleService):
     def checkpoint(self) -> dict:
         """Sign the head. The audit entry recording the checkpoint is the head it signs."""
         with self.store.writing():
-            self.console.reload_tenant()
-            self.console.require_admin("audit checkpoint", "audit log")
-            keyring = self.console.keyring()
-            entry = self.console.audit("audit checkpoint", "audit log", "success",
+            self.context.reload_tenant()
+            self.context.require_admin("audit checkpoint", "audit log")
+            keyring = self.context.keyring()
+            entry = self.context.audit("audit checkpoint", "audit log", "success",
                                         "signed head handed to the admin to keep outside the store")
             checkpoint = {"format": CHECKPOINT_FORMAT, "organization": self.tenant.organization,
-                          "sequence": entry.seq, "hash": entry.hash, "time": format_iso(self.console.clock()),
+                          "sequence": entry.seq, "hash": entry.hash, "time": format_iso(self.context.clock()),
                           "public_key": keyring.checkpoint_public_key()}
             checkpoint["signature"] = b64(keyring.checkpoint_signing_key().sign(_signed_bytes(checkpoint)))
         return checkpoint

@@ -1,7 +1,7 @@
 """Elevation requests: request, two-stage approval, deny, end, list, and the check that gates key material.
 
 With the tenant setting approvals-require-door, approve, deny and end count only when they come
-through that authenticated front door (Console.require_door); a request may be made anywhere.
+through that authenticated front door (Context.require_door); a request may be made anywhere.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from omeconsole.core.dkm.access_request import (
 )
 from omeconsole.core.errors import NotFound, Refused
 from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.context import ConsoleService
+from omeconsole.core.context import ContextService
 from omeconsole.core.tenant.model import Role
 from omeconsole.core.text.times import format_iso
 
@@ -21,10 +21,10 @@ from omeconsole.core.text.times import format_iso
 SYSTEM = "omeconsole"
 
 
-class Elevation(ConsoleService):
+class ElevatedAccess(ContextService):
 
     def _now(self):
-        return self.console.clock()
+        return self.context.clock()
 
     def _find(self, requests: list[AccessRequest], request_id: str) -> AccessRequest:
         wanted = request_id.strip().upper()
@@ -40,7 +40,7 @@ class Elevation(ConsoleService):
             if request.state(now) == EXPIRED and not request.expiry_audited:
                 what = "elevation ended at its end time" if request.granted_at else \
                     "pending request expired without enough approvals"
-                self.console.audit_as_service(SYSTEM, "access expire", request.id,
+                self.context.audit_as_service(SYSTEM, "access expire", request.id,
                                               f"{what}; requested by {request.requester}", role="system")
                 request.expiry_audited = True
                 self.store.save_access_request(request)
@@ -51,17 +51,17 @@ class Elevation(ConsoleService):
     def request(self, reason: str, duration: timedelta) -> AccessRequest:
         reason = check_reason(reason)
         with self.store.writing():
-            self.console.reload_tenant()
-            self.console.require_admin("access request", "key material")
+            self.context.reload_tenant()
+            self.context.require_admin("access request", "key material")
             requests, now = self.sweep(), self._now()
             open_one = next((r for r in requests if r.requester == self.actor.address
                              and r.state(now) in (PENDING, ACTIVE)), None)
             if open_one:
-                raise self.console.refuse("access request", open_one.id, Refused(
+                raise self.context.refuse("access request", open_one.id, Refused(
                     f"{self.actor.address} already has {open_one.id} ({open_one.describe_state(now)}); "
                     f"end it or let it expire first"))
             request = AccessRequest(f"AR-{len(requests) + 1:04d}", self.actor.address, reason, duration, now)
-            self.console.audit("access request", request.id, "success",
+            self.context.audit("access request", request.id, "success",
                                 f"for {duration}; justification: {reason}")
             self.store.save_access_request(request)
         return request
@@ -71,13 +71,13 @@ class Elevation(ConsoleService):
             request = self._decidable(request_id, "access approve")
             problem = approval_problem(request, self.actor.address, self._now())
             if problem:
-                raise self.console.refuse("access approve", request.id, Refused(problem))
+                raise self.context.refuse("access approve", request.id, Refused(problem))
             now = self._now()
             request.approvals.append(Approval(self.actor.address, now))
             granted = len(request.approvals) == APPROVAL_STAGES
             if granted:
                 request.granted_at = now
-            self.console.audit("access approve", request.id, "success",
+            self.context.audit("access approve", request.id, "success",
                                 f"stage {len(request.approvals)} of {APPROVAL_STAGES}"
                                 + (f"; elevation granted to {request.requester} until "
                                    f"{format_iso(request.ends_at)}" if granted else ""))
@@ -91,37 +91,37 @@ class Elevation(ConsoleService):
             if state != PENDING or request.requester == self.actor.address:
                 problem = (f"{request.id} is {state}, not pending" if state != PENDING
                            else f"{self.actor.address} requested {request.id} and may not decide it")
-                raise self.console.refuse("access deny", request.id, Refused(problem))
+                raise self.context.refuse("access deny", request.id, Refused(problem))
             request.denied_by = self.actor.address
-            self.console.audit("access deny", request.id, "success", f"requested by {request.requester}")
+            self.context.audit("access deny", request.id, "success", f"requested by {request.requester}")
             self.store.save_access_request(request)
         return request
 
     def _decidable(self, request_id: str, action: str) -> AccessRequest:
-        self.console.reload_tenant()
-        self.console.require_admin(action, request_id)
+        self.context.reload_tenant()
+        self.context.require_admin(action, request_id)
         request = self._find(self.sweep(), request_id)
-        self.console.require_door(action, request.id)
+        self.context.require_door(action, request.id)
         return request
 
     def end(self, request_id: str) -> AccessRequest:
         with self.store.writing():
-            self.console.reload_tenant()
+            self.context.reload_tenant()
             request = self._find(self.sweep(), request_id)
-            self.console.require_door("access end", request.id)
+            self.context.require_door("access end", request.id)
             if self.actor.role is not Role.GLOBAL_ADMIN and self.actor.address != request.requester:
-                raise self.console.refuse("access end", request.id, Refused(
+                raise self.context.refuse("access end", request.id, Refused(
                     f"only the requester or a Global Administrator may end {request.id}"))
             if request.state(self._now()) != ACTIVE:
-                raise self.console.refuse("access end", request.id, Refused(
+                raise self.context.refuse("access end", request.id, Refused(
                     f"{request.id} is {request.describe_state(self._now())}, not active"))
             request.ended_by, request.ended_at = self.actor.address, self._now()
-            self.console.audit("access end", request.id, "success", f"ended early; requested by {request.requester}")
+            self.context.audit("access end", request.id, "success", f"ended early; requested by {request.requester}")
             self.store.save_access_request(request)
         return request
 
     def list(self) -> list[AccessRequest]:
-        self.console.require_reader("access list")
+        self.context.require_reader("access list")
         with self.store.writing():
             requests = self.sweep()
         if not sees_all_messages(self.actor):
@@ -140,6 +140,6 @@ class Elevation(ConsoleService):
             return active
         last = max(mine, key=lambda r: r.created, default=None)
         why = "no active elevation" if last is None else f"no active elevation ({last.id} is {last.describe_state(now)})"
-        raise self.console.refuse(action, target, Refused(
+        raise self.context.refuse(action, target, Refused(
             f"{action} needs an approved, active elevation: {self.actor.address} has {why}; "
             "request one with 'omeconsole access request'"))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.dkm import group
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, PORTAL_CONTENT, open_sealed, rewrap
@@ -16,7 +16,7 @@ from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.mail.flow import read_portal_content
 from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.context import ConsoleService
+from omeconsole.core.context import ContextService
 from omeconsole.core.text.times import format_iso
 
 
@@ -37,12 +37,12 @@ class KeyringStatus:
         }
 
 
-class KeyManager(ConsoleService):
+class KeyManager(ContextService):
 
     def _admin(self, action: str, target: str = "keyring") -> Keyring:
-        self.console.reload_tenant()
-        self.console.require_admin(action, target)
-        return self.console.keyring()
+        self.context.reload_tenant()
+        self.context.require_admin(action, target)
+        return self.context.keyring()
 
     # -- reading -----------------------------------------------------------------------
 
@@ -57,7 +57,7 @@ class KeyManager(ConsoleService):
 
     def status(self) -> KeyringStatus:
         """Versions, states and counts. Reads no key material: no passphrase needed."""
-        self.console.require_overseer("keys status")
+        self.context.require_overseer("keys status")
         with self.store.reading():
             keyring = Keyring.metadata(self.store.root)
             counts = self.count_wrapped()
@@ -70,16 +70,16 @@ class KeyManager(ConsoleService):
         with self.store.writing():
             keyring = self._admin("keys rotate")
             old = keyring.primary.version
-            self.console.audit("keys rotate", f"key version {old + 1}", "success",
+            self.context.audit("keys rotate", f"key version {old + 1}", "success",
                                 f"by hand; version {old} archived (decrypts, no longer encrypts)")
-            return keyring.rotate(self.console.clock())
+            return keyring.rotate(self.context.clock())
 
     def set_rotation_days(self, days: int) -> int:
         if not 1 <= days <= MAX_ROTATION_DAYS:
             raise UsageError(f"the rotation period is 1 to {MAX_ROTATION_DAYS} days; got {days}")
         with self.store.writing():
             keyring = self._admin("keys policy")
-            self.console.audit("keys policy", "keyring", "success",
+            self.context.audit("keys policy", "keyring", "success",
                                 f"rotation period {keyring.rotation_days} -> {days} days")
             keyring.set_rotation_days(days)
         return days
@@ -90,7 +90,7 @@ class KeyManager(ConsoleService):
             keyring = self._admin("keys rewrap")
             primary = keyring.primary.version
             shards = self.store.datakey_shards()
-            self.console.audit("keys rewrap", f"key version {primary}", "success",
+            self.context.audit("keys rewrap", f"key version {primary}", "success",
                                 f"every wrapped data key moves to the primary, version {primary}")
             moved = 0
             for done, path in enumerate(shards, 1):
@@ -115,10 +115,10 @@ class KeyManager(ConsoleService):
             doomed = [v.version for v in keyring.versions if v.version < below and v.state != DESTROYED]
             problem = self._destroy_problem(keyring, below, doomed)
             if problem:
-                raise self.console.refuse("keys destroy", target, Refused(problem))
-            self.console.audit("keys destroy", f"key versions {', '.join(map(str, doomed))}", "success",
+                raise self.context.refuse("keys destroy", target, Refused(problem))
+            self.context.audit("keys destroy", f"key versions {', '.join(map(str, doomed))}", "success",
                                 "destroyed for good: nothing is wrapped under them")
-            keyring.destroy(doomed, self.console.clock())
+            keyring.destroy(doomed, self.context.clock())
         return doomed
 
     def _destroy_problem(self, keyring: Keyring, below: int, doomed: list[int]) -> str | None:
@@ -136,12 +136,12 @@ class KeyManager(ConsoleService):
         """Destroy the content keys of expired messages, which keep them until this is run."""
         with self.store.writing():
             self._admin("keys purge-expired", "expired messages")
-            now = self.console.clock()
+            now = self.context.clock()
             candidates = [m.message_id for batch in self.store.search(TraceQuery()) for m in batch
                           if m.is_expired(now) and m.revocation is None]
             expired = self.store.with_data_keys(candidates)
             if expired:
-                self.console.audit("keys purge-expired", f"{len(expired)} message(s)", "success",
+                self.context.audit("keys purge-expired", f"{len(expired)} message(s)", "success",
                                     "content keys of expired messages destroyed")
                 self.store.destroy_data_keys(expired)
         return expired
@@ -152,16 +152,16 @@ class KeyManager(ConsoleService):
         """(elevation ID, body): a message's content, for troubleshooting, under an active elevation."""
         canonical = normalize_message_id(message_id)
         with self.store.writing():
-            self.console.reload_tenant()
-            elevation = Elevation(self.console).require_active("keys decrypt", canonical)
+            self.context.reload_tenant()
+            elevation = ElevatedAccess(self.context).require_active("keys decrypt", canonical)
             message = self._elevated_load(canonical)
             wrapped = self.store.get_data_key(canonical)
             if message.sealed_content is None or wrapped is None:
                 why = "it was revoked" if message.revocation else "it holds no portal copy or its key was purged"
-                raise self.console.refuse("keys decrypt", canonical, Refused(
+                raise self.context.refuse("keys decrypt", canonical, Refused(
                     f"the content key of {canonical} is destroyed ({why}); no one can decrypt it"))
-            self.console.audit("keys decrypt", canonical, "success", f"elevation use under {elevation.id}")
-            plaintext = open_sealed(self.console.keyring(), PORTAL_CONTENT, canonical, message.sealed_content,
+            self.context.audit("keys decrypt", canonical, "success", f"elevation use under {elevation.id}")
+            plaintext = open_sealed(self.context.keyring(), PORTAL_CONTENT, canonical, message.sealed_content,
                                     wrapped)
         return elevation.id, read_portal_content(plaintext)["body"]
 
@@ -169,15 +169,15 @@ class KeyManager(ConsoleService):
         """The message to decrypt. Only an elevated admin gets this far, and load() audits a missing
         message only for plain users, so the refusal is audited here."""
         try:
-            return self.console.load(canonical, "keys decrypt")
+            return self.context.load(canonical, "keys decrypt")
         except NotFound as error:
-            self.console.audit("keys decrypt", canonical, "refused", str(error))
+            self.context.audit("keys decrypt", canonical, "refused", str(error))
             raise
 
     # -- the DKM security group --------------------------------------------------------
 
     def members(self) -> tuple[group.ServiceAccount, ...]:
-        self.console.require_reader("keys group")
+        self.context.require_reader("keys group")
         return group.MEMBERS
 
     def add_member(self, address: str) -> None:
@@ -185,8 +185,8 @@ class KeyManager(ConsoleService):
         address = normalize_address(address, "member")
         with self.store.writing():
             if group.is_service_account(address):
-                raise self.console.refuse("keys group add", address, Refused(
+                raise self.context.refuse("keys group add", address, Refused(
                     f"{address} is already a member of the DKM security group"))
-            raise self.console.refuse("keys group add", address, Refused(
+            raise self.context.refuse("keys group add", address, Refused(
                 f"{address} is a person; the DKM security group holds service accounts only. "
                 "For troubleshooting, request a time-bound elevation with 'omeconsole access request'"))

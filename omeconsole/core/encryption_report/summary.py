@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from omeconsole.core.text.addresses import domain_of
-from omeconsole.core.message_trace.records import ReportRow, encryption_template_label
+from omeconsole.core.encryption_report.rows import ReportRow, encryption_template_label
 
 
 @dataclass(frozen=True)

@@ -77,30 +77,30 @@ def in_store(directory: Path, store_root: Path) -> bool:
         os.close(fd)
 
 
-def write_export(ome, path: Path, records: Sequence[dict], columns: tuple[str, ...], what: str) -> int:
+def write_export(context, path: Path, records: Sequence[dict], columns: tuple[str, ...], what: str) -> int:
     """Write the rows to a new 0600 file at path, audited first; the number of rows written.
     Refused (audited, one line, nothing written) where the rule says an export may not go."""
     rows = _bounded(records)
-    fd = _open_directory(ome, path)
+    fd = _open_directory(context, path)
     try:
-        _check_destination(ome, fd, path)
-        since = len(ome.store.audit.appended)
-        ome.audit(ACTION, str(path), "success", f"{len(rows):,} rows of the {what} to a new file, mode 0600")
+        _check_destination(context, fd, path)
+        since = len(context.store.audit.appended)
+        context.audit(ACTION, str(path), "success", f"{len(rows):,} rows of the {what} to a new file, mode 0600")
         try:
             _create(fd, path.name, to_csv(rows, columns).encode("utf-8"))
         except OSError as error:
             failure = StoreError(f"cannot write {path}: {error.strerror or error}")
-            ome.store.audit.record_failure(since, failure)
+            context.store.audit.record_failure(since, failure)
             raise failure from None
     finally:
         os.close(fd)
     return len(rows)
 
 
-def export_for_download(ome, file_name: str, records: Sequence[dict], columns: tuple[str, ...], what: str) -> str:
+def export_for_download(context, file_name: str, records: Sequence[dict], columns: tuple[str, ...], what: str) -> str:
     """The CSV text for the browser to download; audited first. Nothing is written on the server."""
     rows = _bounded(records)
-    ome.audit(ACTION, file_name, "success", f"{len(rows):,} rows of the {what} delivered to the browser")
+    context.audit(ACTION, file_name, "success", f"{len(rows):,} rows of the {what} delivered to the browser")
     return to_csv(rows, columns)
 
 
@@ -111,7 +111,7 @@ def _bounded(records: Sequence[dict]) -> Sequence[dict]:
     return records
 
 
-def _open_directory(ome, path: Path) -> int:
+def _open_directory(context, path: Path) -> int:
     try:
         return os.open(path.parent, _DIRECTORY)
     except FileNotFoundError:
@@ -120,20 +120,20 @@ def _open_directory(ome, path: Path) -> int:
         reason = f"{path.parent} is not a directory"
     except OSError as error:
         reason = f"cannot open the directory {path.parent}: {error.strerror or error}"
-    raise ome.refuse(ACTION, str(path), Refused(f"cannot export to {path}: {reason}"))
+    raise context.refuse(ACTION, str(path), Refused(f"cannot export to {path}: {reason}"))
 
 
-def _check_destination(ome, directory_fd: int, path: Path) -> None:
+def _check_destination(context, directory_fd: int, path: Path) -> None:
     """The rule: not in the store directory, and a name that is free (not a file, a link, a directory)."""
     try:
-        if _lies_in(directory_fd, os.stat(ome.store.root)):
-            reason = f"it lies inside the store directory {ome.store.root}, where nothing but the store is written"
+        if _lies_in(directory_fd, os.stat(context.store.root)):
+            reason = f"it lies inside the store directory {context.store.root}, where nothing but the store is written"
         else:
             reason = _taken(directory_fd, path.name)
     except OSError as error:
         reason = f"cannot check where it lies: {error.strerror or error}"
     if reason:
-        raise ome.refuse(ACTION, str(path), Refused(f"cannot export to {path}: {reason}"))
+        raise context.refuse(ACTION, str(path), Refused(f"cannot export to {path}: {reason}"))
 
 
 def _taken(directory_fd: int, name: str) -> str | None:

@@ -8,31 +8,47 @@ to, and with it who may revoke it). Rows for a message that was itself imported 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 import re
 import uuid
 from pathlib import Path
 
 from omeconsole.core.message_trace.import_formats import TraceRow, read_trace_export
 from omeconsole.core.mail.model import Message, Origin, Recipient
-from omeconsole.core.message_trace.records import ImportResult
-from omeconsole.core.context import ConsoleService
+from omeconsole.core.context import ContextService
 from omeconsole.core.text.times import received_problem
 
 
-class TraceImport(ConsoleService):
+@dataclass(frozen=True)
+class ImportResult:
+    path: str
+    format: str
+    rows_read: int
+    rows_added: int
+    rows_already_present: int
+    messages_added: int
+    errors: list[str]
+
+    def to_record(self) -> dict:
+        return {"File": self.path, "Format": self.format, "RowsRead": self.rows_read, "RowsAdded": self.rows_added,
+                "RowsAlreadyPresent": self.rows_already_present, "MessagesAdded": self.messages_added,
+                "RowsRejected": len(self.errors), "Errors": self.errors}
+
+
+class TraceImport(ContextService):
     """import FILE: the rows of a trace export, merged into the store."""
 
     def import_file(self, path: Path) -> ImportResult:
-        self.console.require_admin("import", str(path))  # before the file: a refusal never hangs on its content
+        self.context.require_admin("import", str(path))  # before the file: a refusal never hangs on its content
         parsed = read_trace_export(Path(path))
         with self.store.writing():
-            self.console.reload_tenant()
-            self.console.require_admin("import", str(path))
-            merge = _Merge(self.store, self.console.clock())
+            self.context.reload_tenant()
+            self.context.require_admin("import", str(path))
+            merge = _Merge(self.store, self.context.clock())
             for row in parsed.rows:
                 merge.add(row)
             if merge.touched or merge.refused:  # a file whose every row was refused is a refused import
-                self.console.audit("import", str(path), "success" if merge.touched else "refused",
+                self.context.audit("import", str(path), "success" if merge.touched else "refused",
                                    _audit_detail(parsed, merge))
             if merge.touched:
                 self.store.put_messages(list(merge.touched.values()))

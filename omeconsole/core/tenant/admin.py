@@ -10,19 +10,19 @@ from contextlib import contextmanager
 
 from omeconsole.core.text.addresses import normalize_address, normalize_domain
 from omeconsole.core.errors import Refused, UsageError
-from omeconsole.core.context import ConsoleService
+from omeconsole.core.context import ContextService
 from omeconsole.core.tenant.model import (
     DEFAULT_TEMPLATE, BrandingTemplate, Role, User, validate_expiry_days, validate_template_name,
 )
 
 
-class TenantDirectory(ConsoleService):
+class TenantDirectory(ContextService):
     """The tenant's users, templates and native domains, for its users only: an outsider is refused, audited."""
 
     def _read(self, action: str):
-        self.console.require_reader(action)
+        self.context.require_reader(action)
         with self.store.reading():
-            self.console.reload_tenant()
+            self.context.reload_tenant()
         return self.tenant
 
     def users(self) -> list[User]:
@@ -38,30 +38,30 @@ class TenantDirectory(ConsoleService):
         return self._read("tenant show")
 
 
-class TenantAdmin(ConsoleService):
+class TenantAdmin(ContextService):
     """Changes to the tenant: Global Administrators only, each audited, and each refusal too."""
 
     @contextmanager
     def _changing_tenant(self, action: str, target: str):
         """The exclusive lock, the freshest tenant, the admin check; the tenant reloaded after."""
         with self.store.writing():
-            self.console.reload_tenant()
-            self.console.require_admin(action, target)
+            self.context.reload_tenant()
+            self.context.require_admin(action, target)
             yield
-            self.console.reload_tenant()
+            self.context.reload_tenant()
 
     def add_user(self, address: str, role: Role) -> User:
         address = normalize_address(address, "user address")
         with self._changing_tenant("user add", address):
             if not self.tenant.is_internal(address):
                 why = f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})"
-                self.console.audit("user add", address, "refused", why)
+                self.context.audit("user add", address, "refused", why)
                 raise UsageError(why)
             if self.tenant.user(address):
-                raise self.console.refuse("user add", address, Refused(
+                raise self.context.refuse("user add", address, Refused(
                     f"{address} is already a user ({self.tenant.user(address).role.value})"))
             user = User(address, role)
-            self.console.audit("user add", address, "success", f"role {role.value}")
+            self.context.audit("user add", address, "success", f"role {role.value}")
             self.store.add_user(user)
         return user
 
@@ -71,14 +71,14 @@ class TenantAdmin(ConsoleService):
         with self._changing_tenant("template add", name):
             existing = self.tenant.template(name)
             if existing and existing.is_default:
-                raise self.console.refuse("template add", name, Refused(
+                raise self.context.refuse("template add", name, Refused(
                     f"\"{DEFAULT_TEMPLATE}\" is the default template; it always exists and "
                     "ExternalMailExpiryInDays cannot be set on it"))
             if existing:
-                raise self.console.refuse("template add", name, Refused(
+                raise self.context.refuse("template add", name, Refused(
                     f"a branding template named \"{existing.name}\" already exists"))
             template = BrandingTemplate(name, expiry_days)
-            self.console.audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
+            self.context.audit("template add", name, "success", f"ExternalMailExpiryInDays {expiry_days}")
             self.store.add_template(template)
         return template
 
@@ -88,8 +88,8 @@ class TenantAdmin(ConsoleService):
         with self._changing_tenant(action, domain):
             problem = self._native_domain_problem(domain, native)
             if problem:
-                raise self.console.refuse(action, domain, Refused(problem))
-            self.console.audit(action, domain, "success", "recipients there now get the "
+                raise self.context.refuse(action, domain, Refused(problem))
+            self.context.audit(action, domain, "success", "recipients there now get the "
                                + ("native" if native else "link-based") + " experience in new messages")
             if native:
                 self.store.add_native_domain(domain)
@@ -110,7 +110,7 @@ class TenantAdmin(ConsoleService):
             raise UsageError(f"--approvals-require-door is ssh or off; {door!r} is neither")
         with self._changing_tenant("tenant set", "approvals-require-door"):
             before = self.tenant.approvals_require_door
-            self.console.audit("tenant set", "approvals-require-door", "success",
+            self.context.audit("tenant set", "approvals-require-door", "success",
                                f"{before or 'off'} -> {door or 'off'}")
             self.tenant.approvals_require_door = door
             self.store.save_tenant_settings(self.tenant)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, open_sealed, seal
 from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.rules import sees_all_messages
-from omeconsole.core.context import ConsoleService
+from omeconsole.core.context import ContextService
 from omeconsole.core.tenant.model import Role
 from omeconsole.core.text.times import format_iso
 from omeconsole.core.text.untrusted import refuse_hidden
@@ -37,7 +37,7 @@ class ConnectedAccount:
         return cls(doc["id"], doc["mailbox"], doc["provider"], doc["login"], doc["created"], doc["created_by"])
 
 
-class ConnectedAccounts(ConsoleService):
+class ConnectedAccounts(ContextService):
 
     def _may_manage(self, mailbox: str) -> bool:
         return self.actor.role is Role.GLOBAL_ADMIN or (self.actor.role is Role.USER and self.actor.address == mailbox)
@@ -54,21 +54,21 @@ class ConnectedAccounts(ConsoleService):
         if not credential or len(credential) > MAX_CREDENTIAL:
             raise UsageError(f"the password (on standard input) must be 1 to {MAX_CREDENTIAL} characters")
         with self.store.writing():
-            self.console.reload_tenant()
+            self.context.reload_tenant()
             if self.tenant.user(mailbox) is None:
                 why = f"{mailbox} is not a mailbox of {self.tenant.organization}"
-                self.console.audit("accounts add", mailbox, "refused", why)
+                self.context.audit("accounts add", mailbox, "refused", why)
                 raise NotFound(why)
             if not self._may_manage(mailbox):
-                raise self.console.refuse("accounts add", mailbox, Refused(
+                raise self.context.refuse("accounts add", mailbox, Refused(
                     f"only {mailbox} or a Global Administrator may connect accounts to that mailbox"))
-            keyring = self.console.keyring()
+            keyring = self.context.keyring()
             accounts = self.store.accounts()
             account_id = f"CA-{max((int(a['id'][3:]) for a in accounts), default=0) + 1:04d}"
             sealed, wrapped = seal(keyring, ACCOUNT_CREDENTIAL, account_id, credential.encode("utf-8"))
-            account = ConnectedAccount(account_id, mailbox, provider, login, format_iso(self.console.clock()),
+            account = ConnectedAccount(account_id, mailbox, provider, login, format_iso(self.context.clock()),
                                        self.actor.address)
-            self.console.audit("accounts add", account_id, "success",
+            self.context.audit("accounts add", account_id, "success",
                                 f"{provider} account {login} for {mailbox}; credential {keyring.keyed_hash(credential)}")
             self.store.save_account({"id": account_id, "mailbox": mailbox, "provider": provider, "login": login,
                                      "created": account.created, "created_by": account.created_by,
@@ -76,7 +76,7 @@ class ConnectedAccounts(ConsoleService):
         return account
 
     def list(self) -> list[ConnectedAccount]:
-        self.console.require_reader("accounts list")
+        self.context.require_reader("accounts list")
         with self.store.reading():
             accounts = [ConnectedAccount.from_doc(a) for a in self.store.accounts()]
         if sees_all_messages(self.actor):
@@ -87,13 +87,13 @@ class ConnectedAccounts(ConsoleService):
         """The account, if this identity may see it. A user's attempt at another's is audited, and so is an
         `acting` one (a change or a key use) at one that is not there; an overseer's look that finds nothing
         is an answer, not a refusal."""
-        self.console.require_reader(action, account_id)
+        self.context.require_reader(action, account_id)
         wanted = account_id.strip().upper()
         doc = next((a for a in self.store.accounts() if a["id"] == wanted), None)
         if doc is None or not (sees_all_messages(self.actor) or doc["mailbox"] == self.actor.address):
             if acting or not sees_all_messages(self.actor):
                 whose = "" if sees_all_messages(self.actor) else " among this identity's own"
-                self.console.audit(action, wanted[:40], "refused", f"no such account{whose}")
+                self.context.audit(action, wanted[:40], "refused", f"no such account{whose}")
             raise NotFound(f"no connected account {account_id!r}; see 'omeconsole accounts list'")
         return doc
 
@@ -104,21 +104,21 @@ class ConnectedAccounts(ConsoleService):
     def reveal(self, account_id: str) -> tuple[ConnectedAccount, str, str]:
         """(account, elevation ID, credential): only under an active elevation, audited."""
         with self.store.writing():
-            self.console.reload_tenant()
+            self.context.reload_tenant()
             doc = self._doc(account_id, "accounts reveal", acting=True)
-            elevation = Elevation(self.console).require_active("accounts reveal", doc["id"])
-            self.console.audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
-            plaintext = open_sealed(self.console.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"], doc["wrapped"])
+            elevation = ElevatedAccess(self.context).require_active("accounts reveal", doc["id"])
+            self.context.audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
+            plaintext = open_sealed(self.context.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"], doc["wrapped"])
         return ConnectedAccount.from_doc(doc), elevation.id, plaintext.decode("utf-8")
 
     def remove(self, account_id: str) -> ConnectedAccount:
         with self.store.writing():
-            self.console.reload_tenant()
+            self.context.reload_tenant()
             doc = self._doc(account_id, "accounts remove", acting=True)
             if not self._may_manage(doc["mailbox"]):
-                raise self.console.refuse("accounts remove", doc["id"], Refused(
+                raise self.context.refuse("accounts remove", doc["id"], Refused(
                     f"only {doc['mailbox']} or a Global Administrator may remove {doc['id']}"))
-            self.console.audit("accounts remove", doc["id"], "success",
+            self.context.audit("accounts remove", doc["id"], "success",
                                 f"{doc['provider']} account for {doc['mailbox']}; its sealed credential and key are "
                                 "deleted")
             self.store.remove_account(doc["id"])

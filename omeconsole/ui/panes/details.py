@@ -11,7 +11,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
 from omeconsole.core.audit.log import AuditEntry
-from omeconsole.core.message_trace.records import StatusResult, encryption_template_label
+from omeconsole.core.encryption_report.rows import encryption_template_label
+from omeconsole.core.ome.status import StatusResult
 from omeconsole.core.text.times import format_iso, short_time
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.plain import plain

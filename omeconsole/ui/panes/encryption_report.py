@@ -10,13 +10,15 @@ from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
-from omeconsole.core.message_trace.records import ReportResult, ReportRow
+from omeconsole.core.encryption_report.report import ReportResult
+from omeconsole.core.encryption_report.rows import ReportRow
 from omeconsole.core.encryption_report.summary import summarize
 from omeconsole.core.text.times import short_time
 from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT
+from omeconsole.core.encryption_report.report import get_encryption_report
 
 COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Template", 15, True),
            ("Method", 9, True), ("Revocation", 13))
@@ -48,7 +50,7 @@ class ReportPane(Vertical):
         yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id="report-results")
 
     def _template_options(self) -> list[tuple[Text, str]]:
-        names = [t.name for t in self.app.ome.tenant.templates if not t.is_default]
+        names = [t.name for t in self.app.context.tenant.templates if not t.is_default]
         builtin = [Protection.DO_NOT_FORWARD.title, Protection.ENCRYPT_ONLY.title]
         return [(Text("Any template"), "")] + [(plain(name, limit=64), name) for name in builtin + names]
 
@@ -61,7 +63,7 @@ class ReportPane(Vertical):
 
     def refresh_report(self) -> None:
         value = lambda widget_id: self.query_one(f"#{widget_id}", Select).value  # noqa: E731
-        start = self.app.ome.clock() - RANGE_SPANS[value("report-range")]
+        start = self.app.context.clock() - RANGE_SPANS[value("report-range")]
         method = EncryptionMethod(value("report-method")) if value("report-method") else None
         self.loaded = True
         self.query_one(PagedTable).show_loading("Loading the report…")
@@ -70,7 +72,7 @@ class ReportPane(Vertical):
     @work(thread=True, exclusive=True, group="report")
     def _load(self, start, method, template) -> None:
         try:
-            result = self.app.ome.report(start=start, method=method, template=template, limit=ROW_LIMIT)
+            result = get_encryption_report(self.app.context, start=start, method=method, template=template, limit=ROW_LIMIT)
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
             result = ReportResult([], summarize([]))

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.audit.trail import AuditTrail, Verification
 from omeconsole.core.dkm.access_request import AccessRequest
 from omeconsole.core.errors import OmeError, Refused
@@ -18,6 +18,7 @@ from omeconsole.core.dkm.key_manager import KeyManager, KeyringStatus
 from omeconsole.core.text.times import day_key, format_iso
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.plain import cell, plain
+from omeconsole.core.audit.trail import AuditTrail
 
 STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim", "active": "bold green",
                "denied": "red", "ended": "dim", "expired": "dim"}
@@ -74,10 +75,10 @@ class KeysPane(VerticalScroll):
 
     @work(thread=True, exclusive=True, group="keys")
     def _load(self) -> None:
-        console = self.app.ome
+        console = self.app.context
         try:
-            view = KeyManagerView(KeyManager(console).status(), Elevation(console).list(),
-                                  AuditTrail(console).verify(), console.audit_entries()[-200:])
+            view = KeyManagerView(KeyManager(console).status(), ElevatedAccess(console).list(),
+                                  AuditTrail(console).verify(), AuditTrail(console).entries()[-200:])
         except Refused as refused:
             self.app.call_from_thread(self._refused, str(refused))
             return
@@ -99,7 +100,7 @@ class KeysPane(VerticalScroll):
         return self.requests.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def _show(self, view: KeyManagerView) -> None:
-        now = self.app.ome.clock()
+        now = self.app.context.clock()
         status = view.keyring
         verified = view.verification
         summary = Text()

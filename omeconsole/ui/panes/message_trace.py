@@ -18,6 +18,7 @@ from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.text.times import parse_iso, short_time
 from omeconsole.ui.plain import cell
 from omeconsole.ui.widgets.paged_table import PagedTable
+from omeconsole.core.message_trace.search import get_message_trace
 
 RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"),
           ("Custom range", "custom")]
@@ -92,13 +93,13 @@ class TracePane(Vertical):
             if start and end and start > end:
                 raise UsageError("Start is after End")
         else:
-            start = self.app.ome.clock() - RANGE_SPANS[value("range")]
+            start = self.app.context.clock() - RANGE_SPANS[value("range")]
         return TraceQuery(
             senders=parse_patterns([value("sender")]), recipients=parse_patterns([value("recipient")]),
             start=start, end=end, statuses=[TraceStatus(value("status"))] if value("status") else [],
             message_id=value("message-id").strip() or None, subject=value("subject").strip() or None,
             subject_filter=value("subject-filter"),
-            encrypted_only=not sees_all_messages(self.app.ome.actor),
+            encrypted_only=not sees_all_messages(self.app.context.actor),
         )
 
     def search(self, message_id: str | None = None) -> None:
@@ -116,7 +117,7 @@ class TracePane(Vertical):
     @work(thread=True, exclusive=True, group="trace")
     def _run_search(self, query: TraceQuery) -> None:
         try:
-            result = self.app.ome.trace(query, limit=ROW_LIMIT)
+            result = get_message_trace(self.app.context, query, limit=ROW_LIMIT)
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Message Trace", severity="error")
             result = TraceResult([])

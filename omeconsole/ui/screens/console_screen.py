@@ -14,7 +14,7 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
-from omeconsole.core.dkm.elevated_access import Elevation
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.errors import NotFound, OmeError
 from omeconsole.core.message_trace.export_file import export_for_download, suggested_name, suggested_path, write_export
 from omeconsole.core.rules import sees_all_messages
@@ -32,6 +32,9 @@ from omeconsole.ui.panes.key_manager import KeysPane
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.panes.message_trace import TracePane
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
 
 ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
                Role.USER: "User: your sent mail"}
@@ -93,8 +96,8 @@ class ConsoleScreen(Screen):
         self._lazy_mounted = False
 
     @property
-    def ome(self):
-        return self.app.ome
+    def context(self):
+        return self.app.context
 
     def compose(self) -> ComposeResult:
         yield Static(self._identity(), id="identity-bar")
@@ -111,7 +114,7 @@ class ConsoleScreen(Screen):
         yield ConsoleFooter(compact=True)
 
     def _identity(self) -> Content:
-        return identity_line(self.ome.tenant.organization, self.ome.actor)
+        return identity_line(self.context.tenant.organization, self.context.actor)
 
     # -- panes -------------------------------------------------------------------------
 
@@ -228,13 +231,13 @@ class ConsoleScreen(Screen):
         show: switch to Details. from_row: the highlighted row asked, so a failure selects nothing."""
         self._show_details_next |= show
         try:
-            status = self.ome.status(message_id)
+            status = get_ome_message_status(self.context, message_id)
         except OmeError as error:
             self._details_failed(error)
             if from_row:
                 self.select_nothing()
             return
-        overseer = sees_all_messages(self.ome.actor)
+        overseer = sees_all_messages(self.context.actor)
         self._show_details(MessageDetails(status, [] if overseer else None, audit_loading=overseer))
         if overseer:
             self._load_audit(status.message.message_id)
@@ -242,7 +245,7 @@ class ConsoleScreen(Screen):
     @work(thread=True, exclusive=True, group="details")
     def _load_audit(self, message_id: str) -> None:
         try:
-            entries = self.ome.audit_entries(message_id)
+            entries = AuditTrail(self.context).entries(message_id)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Audit", severity="error")
             entries = []
@@ -267,7 +270,7 @@ class ConsoleScreen(Screen):
             self.call_after_refresh(self._show_details, details)
             return
         self.details = details
-        self.query_one(DetailsPane).show(details, sender_view=self.ome.actor.role is Role.USER)
+        self.query_one(DetailsPane).show(details, sender_view=self.context.actor.role is Role.USER)
         if self._show_details_next:
             self._show_details_next = False
             self.action_show_pane("details")
@@ -281,7 +284,7 @@ class ConsoleScreen(Screen):
     # -- which actions are open --------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        role = self.ome.actor.role
+        role = self.context.actor.role
         selected = self.selected()
         may_revoke = bool(selected and selected.status.decision.allowed)
         if action in MESSAGE_ACTIONS and self.active_pane == "keys":
@@ -297,7 +300,7 @@ class ConsoleScreen(Screen):
         if action == "request_access":
             return self.active_pane == "keys" and role is Role.GLOBAL_ADMIN
         if action in KEY_ACTIONS:
-            if self.active_pane != "keys" or not sees_all_messages(self.ome.actor):
+            if self.active_pane != "keys" or not sees_all_messages(self.context.actor):
                 return False
             ready = self.lazy_panes_mounted and self.query_one(KeysPane).selected_request
             return True if role is Role.GLOBAL_ADMIN and ready else None
@@ -330,14 +333,14 @@ class ConsoleScreen(Screen):
             return
         decision = selected.status.decision
         reasons = "\n".join(f"• {reason}" for reason in decision.all_reasons) or "• it can be revoked"
-        self.notify(f"{shown(selected.status.message.subject)} cannot be revoked by {self.ome.actor.address}:"
+        self.notify(f"{shown(selected.status.message.subject)} cannot be revoked by {self.context.actor.address}:"
                     f"\n{reasons}", title="Revoke message", severity="warning", timeout=10)
 
     @work(thread=True, exclusive=True, group="revoke")
     def _recheck_then_confirm(self, message_id: str) -> None:
         """The binding was open when pressed; the store may have changed since, so check again."""
         try:
-            status = self.ome.status(message_id)
+            status = get_ome_message_status(self.context, message_id)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Revoke message", severity="error")
             return
@@ -366,7 +369,7 @@ class ConsoleScreen(Screen):
     @work(thread=True, exclusive=True, group="revoke")
     def _revoke(self, message_id: str) -> None:
         try:
-            message = self.ome.revoke(message_id)
+            message = set_ome_message_revocation(self.context, message_id)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Revoke message", severity="error", timeout=10)
             return
@@ -382,7 +385,7 @@ class ConsoleScreen(Screen):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """The Details buttons go through run_action, as the keys do, so check_action decides."""
-        action = {"details-revoke": "remove_external_access" if self.ome.actor.role is Role.USER else "revoke",
+        action = {"details-revoke": "remove_external_access" if self.context.actor.role is Role.USER else "revoke",
                   "details-portal": "portal", "details-copy": "copy_message_id"}.get(event.button.id)
         if action:
             event.stop()
@@ -429,7 +432,7 @@ class ConsoleScreen(Screen):
     @work(thread=True, exclusive=True, group="access")
     def _request_access(self, answer: AccessAsked) -> None:
         try:
-            request = Elevation(self.ome).request(answer.reason, answer.duration)
+            request = ElevatedAccess(self.context).request(answer.reason, answer.duration)
             self.app.call_from_thread(self.notify, f"{request.id} asked for {human_span(answer.duration)}; two other "
                                       "Global Administrators approve it in turn", title="Access request")
         except OmeError as error:
@@ -446,7 +449,7 @@ class ConsoleScreen(Screen):
     def _reread_then_ask(self, decision: AccessDecision, request_id: str) -> None:
         """Another admin may have approved since the table was drawn: the dialog shows the stage as it is."""
         try:
-            request = next((r for r in Elevation(self.ome).list() if r.id == request_id), None)
+            request = next((r for r in ElevatedAccess(self.context).list() if r.id == request_id), None)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Access request", severity="error")
             return
@@ -464,16 +467,16 @@ class ConsoleScreen(Screen):
             if yes:
                 self._decide_request(decision, request.id)
 
-        self.app.push_screen(ConfirmAccessScreen(request, decision, self.ome.clock()), answered)
+        self.app.push_screen(ConfirmAccessScreen(request, decision, self.context.clock()), answered)
 
     @work(thread=True, exclusive=True, group="access")
     def _decide_request(self, decision: AccessDecision, request_id: str) -> None:
-        elevation = Elevation(self.ome)
+        elevation = ElevatedAccess(self.context)
         act = {AccessDecision.APPROVE: elevation.approve, AccessDecision.DENY: elevation.deny,
                AccessDecision.END: elevation.end}[decision]
         try:
             request = act(request_id)
-            note = f"{request.id} is now {request.describe_state(self.ome.clock())}"
+            note = f"{request.id} is now {request.describe_state(self.context.clock())}"
             self.app.call_from_thread(self.notify, note, title="Access request")
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Access request", severity="error")
@@ -491,20 +494,20 @@ class ConsoleScreen(Screen):
         kind, what, columns = RESULT_EXPORTS[pane]
         rows = list(self.query_one(f"#{pane}-results", PagedTable).records)  # as they are now
         if self.app.is_web:
-            self._deliver_export(suggested_name(kind, self.ome.clock()), rows, columns, what)
+            self._deliver_export(suggested_name(kind, self.context.clock()), rows, columns, what)
             return
 
         def chosen(path: Path | None) -> None:
             if path is not None:
                 self._write_export(path, rows, columns, what)
 
-        path = suggested_path(kind, self.ome.clock(), self.ome.store.root)
+        path = suggested_path(kind, self.context.clock(), self.context.store.root)
         self.app.push_screen(ExportScreen(what, len(rows), path), chosen)
 
     @work(thread=True, group="export")
     def _write_export(self, path: Path, rows: list, columns, what: str) -> None:
         try:
-            count = write_export(self.ome, path, [row.to_record() for row in rows], columns, what)
+            count = write_export(self.context, path, [row.to_record() for row in rows], columns, what)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Export", severity="error", timeout=10)
             return
@@ -513,7 +516,7 @@ class ConsoleScreen(Screen):
     @work(thread=True, group="export")
     def _deliver_export(self, name: str, rows: list, columns, what: str) -> None:
         try:
-            text = export_for_download(self.ome, name, [row.to_record() for row in rows], columns, what)
+            text = export_for_download(self.context, name, [row.to_record() for row in rows], columns, what)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Export", severity="error", timeout=10)
             return

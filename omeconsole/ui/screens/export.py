@@ -13,7 +13,8 @@ from textual.widgets import Input, Label, Static
 
 from omeconsole.core.errors import UsageError
 from omeconsole.core.message_trace.export_file import typed_path
-from omeconsole.core.message_trace.records import REPORT_PROPERTIES, TRACE_PROPERTIES
+from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
+from omeconsole.core.message_trace.records import TRACE_PROPERTIES
 from omeconsole.ui.plain import paragraph, plain
 
 # pane: (file name part, what the person calls it, the CSV columns)

@@ -12,8 +12,9 @@ from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.mail.model import Message
-from omeconsole.core.message_trace.records import PortalView
+from omeconsole.core.ome.portal import PortalView
 from omeconsole.ui.plain import paragraph, plain
+from omeconsole.core.ome.portal import open_in_portal
 
 
 def portal_text(view: PortalView) -> Text:
@@ -56,7 +57,7 @@ class PortalScreen(ModalScreen[None]):
     @work(thread=True, exclusive=True, group="portal")
     def _preview(self, recipient: str) -> None:
         try:
-            text = portal_text(self.app.ome.portal(self.message.message_id, recipient))
+            text = portal_text(open_in_portal(self.app.context, self.message.message_id, recipient))
         except OmeError as error:
             text = plain(str(error), style="yellow")
         self.app.call_from_thread(self.query_one("#portal-view", Static).update, text)
