@@ -21,7 +21,8 @@ from omeconsole.core.door_pass import DoorPass
 from omeconsole.core.errors import NotFound, Refused, StoreError
 from omeconsole.core.mail.model import Message
 from omeconsole.core.rules import (
-    Actor, RevocationDecision, can_read, check_revocation, door_requirement, require_global_admin, sees_all_messages,
+    Actor, RevocationDecision, can_read, check_revocation, door_requirement, is_tenant_user, require_global_admin,
+    sees_all_messages,
 )
 from omeconsole.core.store.store import Store
 from omeconsole.core.tenant.model import Tenant
@@ -128,7 +129,7 @@ class Context:
 
     def require_reader(self, action: str, target: str = "") -> None:
         """Only the tenant's users read anything; an outsider's attempt is refused and audited."""
-        if self.actor.role is None:
+        if not is_tenant_user(self.actor):
             raise self.refuse(action, target or self.tenant.organization,
                               Refused(f"{self.actor.address} is not a user of {self.tenant.organization}"))
 

@@ -12,6 +12,7 @@ long enough for the console to start, too short to be worth lifting from a runni
 
 from __future__ import annotations
 
+from typing import Literal
 import base64
 import hashlib
 import hmac
@@ -26,13 +27,14 @@ from omeconsole.core.text.times import format_iso, load_iso
 
 DOOR_PASS_ENV = "OMECONSOLE_DOOR_PASS"
 LIFETIME = timedelta(minutes=2)
-DOORS = {"ssh": "the SSH door", "browser": "the browser door"}
+Door = Literal["ssh", "browser"]
+DOORS: dict[str, str] = {"ssh": "the SSH door", "browser": "the browser door"}
 MAX_PASS = 4096  # characters; a real one is about 400
 
 
 @dataclass(frozen=True)
 class DoorPass:
-    door: str  # a key of DOORS
+    door: Door
     identity: str
     detail: str  # how the door authenticated: "key SHA256:...", "token made 2026-11-28T06:00:00Z"
     peer: str

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from omeconsole.core.dkm.group import is_service_account
 from omeconsole.core.errors import Refused
-from omeconsole.core.mail.model import Message
+from omeconsole.core.mail.model import ActingAs, Message
 from omeconsole.core.tenant.model import Role, Tenant
 from omeconsole.core.text.times import format_iso
 
@@ -41,7 +41,7 @@ class RevocationDecision:
     revoked: bool
     reasons: tuple[str, ...]
     actor_reasons: tuple[str, ...]
-    acting_as: str | None  # "admin" or "sender" when the actor could revoke
+    acting_as: ActingAs | None  # set when the actor could revoke
 
     @property
     def allowed(self) -> bool:
@@ -87,7 +87,7 @@ def _message_reasons(message: Message, tenant: Tenant, now: datetime):
         yield f"it expired on {format_iso(message.expires_at)}; revoking it would change nothing"
 
 
-def _actor_standing(message: Message, actor: Actor) -> tuple[list[str], str | None]:
+def _actor_standing(message: Message, actor: Actor) -> tuple[list[str], ActingAs | None]:
     if actor.role is None:
         return [f"{actor.address} is not a user of this tenant"], None
     if actor.role is Role.GLOBAL_ADMIN:
@@ -106,6 +106,23 @@ def _actor_standing(message: Message, actor: Actor) -> tuple[list[str], str | No
     return reasons, (None if reasons else "sender")
 
 
+def revokes_as(actor: Actor) -> ActingAs | None:
+    """As whom this actor revokes, where the message allows it: a Global Administrator as admin
+    (Set-OMEMessageRevocation), a user as the sender (Remove external access); others never."""
+    if actor.role is Role.GLOBAL_ADMIN:
+        return "admin"
+    return "sender" if actor.role is Role.USER else None
+
+
+def is_tenant_user(actor: Actor) -> bool:
+    """Only the tenant's users read anything; an outsider reads nothing."""
+    return actor.role is not None
+
+
+def is_global_admin(actor: Actor) -> bool:
+    return actor.role is Role.GLOBAL_ADMIN
+
+
 def can_read(actor: Actor, message: Message) -> bool:
     """Admins and helpdesk read every message; a user reads the messages they sent."""
     if actor.role in (Role.GLOBAL_ADMIN, Role.HELPDESK):
@@ -117,8 +134,28 @@ def sees_all_messages(actor: Actor) -> bool:
     return actor.role in (Role.GLOBAL_ADMIN, Role.HELPDESK)
 
 
+def may_manage_account(actor: Actor, mailbox: str) -> bool:
+    """A connected account is added or removed by a Global Administrator or the mailbox's own user."""
+    return actor.role is Role.GLOBAL_ADMIN or (actor.role is Role.USER and actor.address == mailbox)
+
+
+def sees_account(actor: Actor, mailbox: str) -> bool:
+    """Admins and helpdesk see every connected account; a user, their own."""
+    return sees_all_messages(actor) or actor.address == mailbox
+
+
+def may_end_elevation(actor: Actor, requester: str) -> bool:
+    """An active elevation is ended early by the person who asked for it or a Global Administrator."""
+    return actor.role is Role.GLOBAL_ADMIN or actor.address == requester
+
+
+def sees_every_request(actor: Actor) -> bool:
+    """Admins and helpdesk see every elevated access request; anyone else, their own."""
+    return sees_all_messages(actor)
+
+
 def require_global_admin(actor: Actor, action: str) -> None:
-    if actor.role is not Role.GLOBAL_ADMIN:
+    if not is_global_admin(actor):
         raise Refused(f"{action} needs the Global Administrator role; {actor.label} does not have it")
 
 

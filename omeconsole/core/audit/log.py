@@ -13,6 +13,7 @@ A process that cannot have the key writes nothing: the action is refused, not le
 
 from __future__ import annotations
 
+from typing import Literal
 import errno
 import fcntl
 import hashlib
@@ -39,6 +40,9 @@ KEYED_FROM = "audit chain keyed"  # the action of the entry where the keyed chai
 _FIELDS = ("seq", "time", "actor", "role", "action", "target", "outcome", "detail", "origin", "prev")
 
 
+Outcome = Literal["success", "refused", "failed"]
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     seq: int
@@ -47,7 +51,7 @@ class AuditEntry:
     role: str
     action: str
     target: str
-    outcome: str  # success, refused, failed
+    outcome: Outcome
     detail: str
     origin: str
     prev: str
@@ -138,7 +142,7 @@ class AuditLog:
         except OmeError:
             return None
 
-    def append(self, *, actor: str, role: str, action: str, target: str, outcome: str,
+    def append(self, *, actor: str, role: str, action: str, target: str, outcome: Outcome,
                detail: str = "", origin: str = "cli", at: datetime | None = None) -> AuditEntry:
         """Write one entry durably. The log's own lock keeps the chain whole, so a refusal met
         under a shared store lock is recorded as surely as a change under the exclusive one.

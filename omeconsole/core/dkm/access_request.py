@@ -9,6 +9,7 @@ clock, so an elevation can never outlive its end because a sweep did not run.
 
 from __future__ import annotations
 
+from typing import Literal
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -21,7 +22,12 @@ MIN_DURATION = timedelta(minutes=5)
 PENDING_LIFETIME = timedelta(hours=12)
 APPROVAL_STAGES = 2
 MAX_REASON = 500
-PENDING, ACTIVE, DENIED, ENDED, EXPIRED = "pending", "active", "denied", "ended", "expired"
+RequestState = Literal["pending", "active", "denied", "ended", "expired"]
+PENDING: RequestState = "pending"
+ACTIVE: RequestState = "active"
+DENIED: RequestState = "denied"
+ENDED: RequestState = "ended"
+EXPIRED: RequestState = "expired"
 
 
 
@@ -78,7 +84,7 @@ class AccessRequest:
     def pending_until(self) -> datetime:
         return self.created + PENDING_LIFETIME
 
-    def state(self, now: datetime) -> str:
+    def state(self, now: datetime) -> RequestState:
         if self.denied_by:
             return DENIED
         if self.ended_at:

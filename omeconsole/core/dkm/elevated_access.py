@@ -12,9 +12,8 @@ from omeconsole.core.dkm.access_request import (
     ACTIVE, APPROVAL_STAGES, EXPIRED, PENDING, AccessRequest, Approval, approval_problem, check_reason,
 )
 from omeconsole.core.errors import NotFound, Refused
-from omeconsole.core.rules import sees_all_messages
+from omeconsole.core.rules import may_end_elevation, sees_every_request
 from omeconsole.core.context import ContextService
-from omeconsole.core.tenant.model import Role
 from omeconsole.core.text.times import format_iso
 
 
@@ -109,7 +108,7 @@ class ElevatedAccess(ContextService):
             self.context.reload_tenant()
             request = self._find(self.sweep(), request_id)
             self.context.require_door("access end", request.id)
-            if self.actor.role is not Role.GLOBAL_ADMIN and self.actor.address != request.requester:
+            if not may_end_elevation(self.actor, request.requester):
                 raise self.context.refuse("access end", request.id, Refused(
                     f"only the requester or a Global Administrator may end {request.id}"))
             if request.state(self._now()) != ACTIVE:
@@ -124,7 +123,7 @@ class ElevatedAccess(ContextService):
         self.context.require_reader("access list")
         with self.store.writing():
             requests = self.sweep()
-        if not sees_all_messages(self.actor):
+        if not sees_every_request(self.actor):
             requests = [r for r in requests if r.requester == self.actor.address]
         return sorted(requests, key=lambda r: r.created, reverse=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -126,13 +127,16 @@ class Recipient:
         )
 
 
+ActingAs = Literal["admin", "sender"]  # as whom a revocation was made
+
+
 @dataclass(frozen=True)
 class Revocation:
     """Who revoked a message, when, as what (admin or sender), and from where."""
 
     revoked_at: datetime
     revoked_by: str
-    as_role: str
+    as_role: ActingAs
     origin: str
 
     def to_doc(self) -> dict:

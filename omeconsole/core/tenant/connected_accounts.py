@@ -8,9 +8,8 @@ from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, open_sealed, seal
 from omeconsole.core.errors import NotFound, Refused, UsageError
-from omeconsole.core.rules import sees_all_messages
+from omeconsole.core.rules import may_manage_account, sees_account, sees_all_messages
 from omeconsole.core.context import ContextService
-from omeconsole.core.tenant.model import Role
 from omeconsole.core.text.times import format_iso
 from omeconsole.core.text.untrusted import refuse_hidden
 
@@ -39,9 +38,6 @@ class ConnectedAccount:
 
 class ConnectedAccounts(ContextService):
 
-    def _may_manage(self, mailbox: str) -> bool:
-        return self.actor.role is Role.GLOBAL_ADMIN or (self.actor.role is Role.USER and self.actor.address == mailbox)
-
     def add(self, mailbox: str, provider: str, login: str, credential: str) -> ConnectedAccount:
         mailbox = normalize_address(mailbox, "mailbox")
         provider = (provider or "").strip().lower()
@@ -59,7 +55,7 @@ class ConnectedAccounts(ContextService):
                 why = f"{mailbox} is not a mailbox of {self.tenant.organization}"
                 self.context.audit("accounts add", mailbox, "refused", why)
                 raise NotFound(why)
-            if not self._may_manage(mailbox):
+            if not may_manage_account(self.actor, mailbox):
                 raise self.context.refuse("accounts add", mailbox, Refused(
                     f"only {mailbox} or a Global Administrator may connect accounts to that mailbox"))
             keyring = self.context.keyring()
@@ -90,7 +86,7 @@ class ConnectedAccounts(ContextService):
         self.context.require_reader(action, account_id)
         wanted = account_id.strip().upper()
         doc = next((a for a in self.store.accounts() if a["id"] == wanted), None)
-        if doc is None or not (sees_all_messages(self.actor) or doc["mailbox"] == self.actor.address):
+        if doc is None or not sees_account(self.actor, doc["mailbox"]):
             if acting or not sees_all_messages(self.actor):
                 whose = "" if sees_all_messages(self.actor) else " among this identity's own"
                 self.context.audit(action, wanted[:40], "refused", f"no such account{whose}")
@@ -115,7 +111,7 @@ class ConnectedAccounts(ContextService):
         with self.store.writing():
             self.context.reload_tenant()
             doc = self._doc(account_id, "accounts remove", acting=True)
-            if not self._may_manage(doc["mailbox"]):
+            if not may_manage_account(self.actor, doc["mailbox"]):
                 raise self.context.refuse("accounts remove", doc["id"], Refused(
                     f"only {doc['mailbox']} or a Global Administrator may remove {doc['id']}"))
             self.context.audit("accounts remove", doc["id"], "success",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Literal
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -139,7 +140,7 @@ class Tenant:
     users: list[User] = field(default_factory=list)
     templates: list[BrandingTemplate] = field(default_factory=list)
     native_domains: list[str] = field(default_factory=list)
-    approvals_require_door: str | None = None  # "ssh": elevation decisions count only through that door
+    approvals_require_door: Literal["ssh"] | None = None  # elevation decisions count only through that door
 
     @property
     def has_advanced_message_encryption(self) -> bool:
