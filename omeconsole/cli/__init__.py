@@ -8,9 +8,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     from omeconsole.cli.commands import HANDLERS
-    from omeconsole.cli.key_commands import HANDLERS as KEY_HANDLERS
     from omeconsole.cli.parser import build_parser
-    from omeconsole.cli.serve_commands import HANDLERS as SERVE_HANDLERS
     from omeconsole.cli.streams import flush_out, require_stdout
     from omeconsole.core.errors import OmeError
 
@@ -25,7 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return open_console(args)
         require_stdout()
-        status = {**HANDLERS, **KEY_HANDLERS, **SERVE_HANDLERS}[args.command](args)
+        status = HANDLERS[args.command](args)
         flush_out()
         return status
     except OmeError as error:
@@ -38,7 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         _quiet_broken_pipe()
         return 0
     except Exception as error:  # noqa: BLE001 - a person must never read a traceback
-        if os.environ.get("OMECONSOLE_DEBUG"):
+        from omeconsole.cli.context import debugging
+
+        if debugging():
             raise
         from omeconsole.crash_report import one_line, write_report
 

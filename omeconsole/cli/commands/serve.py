@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from omeconsole.cli.commands import open_context, emit, store_dir
+from omeconsole.cli.context import open_context, store_dir
+from omeconsole.cli.output import emit
 from omeconsole.core.errors import UsageError
 
 HOST_KEY_FILE = "ssh_host_ed25519_key"
@@ -34,7 +35,11 @@ def cmd_serve(args) -> int:
         return serve_ssh(store_dir(args), args.listen, _config_file(args.host_key, HOST_KEY_FILE),
                          _config_file(args.authorized_keys, AUTHORIZED_KEYS_FILE), args.max_sessions,
                          args.idle_timeout, _say)
-    from omeconsole.serve.web.door import check_web_listen, check_web_sessions, serve_web
+    from omeconsole.serve.web.door import (
+        check_web_listen,
+        check_web_sessions,
+        serve_web,
+    )
 
     host, port = check_web_listen(args.listen, args.allow_remote)
     limit = check_web_sessions(args.max_sessions)

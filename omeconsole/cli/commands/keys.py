@@ -6,13 +6,14 @@ import sys
 from pathlib import Path
 
 from omeconsole.cli import render
-from omeconsole.cli.commands import open_context, emit, emit_records, wants_json, warn
+from omeconsole.cli.context import open_context
+from omeconsole.cli.output import emit, emit_records, wants_json, warn
 from omeconsole.cli.streams import is_terminal, stdin_line
-from omeconsole.core.dkm.elevated_access import ElevatedAccess
-from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.dkm.access_request import parse_duration
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.dkm.key_manager import KeyManager
+from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.text.times import format_iso
 
 ACCESS_COLUMNS = ("Id", "Requester", "Reason", "Duration", "State", "TimeLeft", "Created", "ApprovedBy", "DeniedBy",

@@ -1,0 +1,95 @@
+"""trace, trace-detail, import, reindex: the Message Trace."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from omeconsole.cli import render
+from omeconsole.cli.context import open_context
+from omeconsole.cli.output import emit, emit_records, wants_json, warn
+from omeconsole.core.errors import UsageError
+from omeconsole.core.mail.model import TraceStatus
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.message_trace.records import (
+    DETAIL_PROPERTIES,
+    TRACE_PROPERTIES,
+    event_record,
+)
+from omeconsole.core.message_trace.reindex import rebuild_trace_index
+from omeconsole.core.message_trace.search import (
+    get_message_trace,
+    get_message_trace_detail,
+)
+from omeconsole.core.text.addresses import parse_patterns
+from omeconsole.core.text.times import parse_iso
+
+_TRACE_LIMITS = {"Subject": 40}
+
+
+def date_range(args):
+    start = parse_iso(args.start, "--start") if args.start else None
+    end = parse_iso(args.end, "--end") if args.end else None
+    if start and end and start > end:
+        raise UsageError("--start is after --end")
+    return start, end
+
+
+def cmd_trace(args) -> int:
+    start, end = date_range(args)
+    if args.subject_filter.lower() not in ("contains", "startswith", "endswith"):
+        raise UsageError("--subject-filter must be contains, startswith or endswith")
+    query = TraceQuery(
+        senders=parse_patterns(args.sender), recipients=parse_patterns(args.recipient), start=start, end=end,
+        statuses=[TraceStatus.parse(s) for s in args.status or []], message_id=args.message_id,
+        subject=args.subject, subject_filter=args.subject_filter.lower(),
+        trace_ids=[_guid(g) for g in args.message_trace_id or []],
+        from_ips=[ip.strip() for ip in args.from_ip or []], to_ips=[ip.strip() for ip in args.to_ip or []],
+    )
+    result = get_message_trace(open_context(args), query, limit=args.result_size)
+    if result.truncated:
+        warn(f"showing the newest {result.limit:,} rows; more match this search")
+    emit_records(args, [r.to_record() for r in result.rows], TRACE_PROPERTIES,
+                 table_columns=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId"),
+                 limits=_TRACE_LIMITS)
+    return 0
+
+
+def _guid(text: str) -> str:
+    try:
+        return str(uuid.UUID(text.strip().strip("{}")))
+    except ValueError:
+        raise UsageError(f"Message Trace ID {text!r} is not a GUID") from None
+
+
+def cmd_trace_detail(args) -> int:
+    message, events = get_message_trace_detail(open_context(args), args.message_id, args.recipient)
+    emit_records(args, [event_record(e) for e in events], DETAIL_PROPERTIES)
+    return 0
+
+
+def cmd_import(args) -> int:
+    result = TraceImport(open_context(args)).import_file(Path(args.file))
+    if wants_json(args):
+        emit(render.as_json(result.to_record()))
+    else:
+        emit(f"Imported {result.path} ({result.format}): {result.rows_read} row(s) read, {result.rows_added} added "
+             f"({result.messages_added} new message(s)), {result.rows_already_present} already present, "
+             f"{len(result.errors)} rejected")
+        for error in result.errors:
+            warn(f"{result.path}: {error}")
+    return 0
+
+
+def cmd_reindex(args) -> int:
+    count, skipped = rebuild_trace_index(open_context(args))
+    if wants_json(args):
+        emit(render.as_json({"Messages": count, "Skipped": skipped}))
+        return 0
+    emit(f"The trace index holds {count:,} messages")
+    for problem in skipped[:20]:
+        warn(f"not filed: {problem}")
+    if len(skipped) > 20:
+        warn(f"and {len(skipped) - 20:,} more message document(s) not filed")
+    return 0

@@ -1,0 +1,39 @@
+"""What a command prints: records as a table, JSON or CSV, lines on standard output, one-line warnings."""
+
+from __future__ import annotations
+
+import sys
+
+from omeconsole.cli import render
+from omeconsole.cli.streams import is_terminal, write_out
+from omeconsole.core.errors import UsageError
+from omeconsole.core.text.untrusted import shown
+
+
+def wants_json(args) -> bool:
+    return bool(getattr(args, "json", False))
+
+
+def emit(text: str) -> None:
+    """A line (or lines) on standard output. Data in it is shown, never obeyed: a control character
+    or escape sequence prints as a visible escape, and only line breaks are kept."""
+    text = shown(text, lines=True)
+    write_out(text if text.endswith("\n") else text + "\n")
+
+
+def warn(text: str) -> None:
+    """One line on standard error, data in it shown, never obeyed."""
+    sys.stderr.write(f"omeconsole: {shown(text)}\n")
+
+
+def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:
+    if wants_json(args) and getattr(args, "csv", False):
+        raise UsageError("choose one of --json and --csv")
+    if wants_json(args):
+        emit(render.as_json(records))
+    elif getattr(args, "csv", False):
+        write_out(render.as_csv(records, columns, for_terminal=is_terminal(sys.stdout)))
+    elif not records:
+        emit("No results.")
+    else:
+        emit(render.as_table(records, table_columns or columns, limits, short_dates=("Received", "Date", "Time")))
