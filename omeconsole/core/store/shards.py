@@ -1,0 +1,236 @@
+"""messages/ and datakeys/: message documents and their wrapped content keys, sharded by a hash of
+the Message ID so one lookup reads one file; and the trace index kept in step with them."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tinydb import Query
+
+from omeconsole.core.errors import StoreDamaged, StoreError
+from omeconsole.core.mail.model import Message, Revocation
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.store.documents import (
+    DOC_ERRORS,
+    describe,
+    group_by,
+    message_from_doc,
+    tinydb_text,
+)
+from omeconsole.core.store.files import all_or_nothing, open_db, write_atomic
+from omeconsole.core.store.trace_index import TraceIndex, partitions_of, summary_of
+from omeconsole.core.text.times import format_iso
+
+
+class MessageShards:
+    root: Path
+    shards: int
+    indexed: bool
+    index: TraceIndex
+
+    if TYPE_CHECKING:
+        def revocations(self) -> dict[str, Revocation]: ...
+
+        def get_revocation(self, message_id: str) -> Revocation | None: ...
+
+        def _write_manifest(self) -> None: ...
+
+    def shard_of(self, message_id: str) -> str:
+        return self.shard_name(message_id, self.shards)
+
+    @staticmethod
+    def shard_name(message_id: str, shards: int) -> str:
+        number = int.from_bytes(hashlib.sha256(message_id.encode("utf-8")).digest()[:4], "big") % shards
+        return f"{number:03x}" if shards > 256 else f"{number:02x}"
+
+    def _message_path(self, shard: str) -> Path:
+        return self.root / "messages" / f"{shard}.json"
+
+    def _datakey_path(self, shard: str) -> Path:
+        return self.root / "datakeys" / f"{shard}.json"
+
+    def get_message(self, message_id: str) -> Message | None:
+        """Read one shard, not the store. The revocation, if any, is attached."""
+        path = self._message_path(self.shard_of(message_id))
+        with open_db(path) as db:
+            doc = db.table("messages").get(Query().message_id == message_id)
+        if doc is None:
+            return None
+        message = message_from_doc(path, doc)
+        message.revocation = self.get_revocation(message_id)
+        return message
+
+    def iter_messages(self) -> Iterator[Message]:
+        """Every message, shard by shard, with revocations attached."""
+        revocations = self.revocations()
+        for path in sorted((self.root / "messages").glob("*.json")):
+            with open_db(path) as db:
+                docs = db.table("messages").all()
+            for doc in docs:
+                message = message_from_doc(path, doc)
+                message.revocation = revocations.get(message.message_id)
+                yield message
+
+    def message_exists(self, message_id: str) -> bool:
+        with open_db(self._message_path(self.shard_of(message_id))) as db:
+            return db.table("messages").contains(Query().message_id == message_id)
+
+    def put_messages(self, messages: list[Message], data_keys: dict[str, dict] | None = None) -> None:
+        """Insert new messages (with their wrapped content keys) and replace existing ones: every
+        shard touched lands at once, then the trace index partitions their summaries are filed under."""
+        new = {m.message_id: summary_of(m.to_doc()) for m in messages}
+        if self.indexed:
+            old = self._current_summaries(new)
+            touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set())
+                       for mid, s in new.items()}
+            self.index.begin(touched)
+        with all_or_nothing():  # the commit: every shard of the change, or none
+            if data_keys:
+                self.put_data_keys(data_keys)
+            for shard, group in group_by(messages, lambda m: self.shard_of(m.message_id)).items():
+                self._put_in_shard(shard, group)
+        if self.indexed:
+            try:
+                self.index.apply(set().union(*touched.values()), set(new), new)
+                self.index.finish()
+            except StoreError:
+                pass  # committed: the journal stays, readers take these messages from the shards,
+                # and the next change files them (a full disk fails the index, not the change)
+
+    def _put_in_shard(self, shard: str, group: list[Message]) -> None:
+        with open_db(self._message_path(shard)) as db:
+            table = db.table("messages")
+            existing = {doc["message_id"]: doc.doc_id for doc in table.all()}
+            replacements = {m.message_id: m.to_doc() for m in group if m.message_id in existing}
+            fresh = [m.to_doc() for m in group if m.message_id not in existing]
+            if replacements:
+                table.update(lambda doc, new=replacements: doc.update(new[doc["message_id"]]),
+                             doc_ids=[existing[mid] for mid in replacements])
+            if fresh:
+                table.insert_multiple(fresh)
+
+    def _current_summaries(self, message_ids) -> dict[str, dict]:
+        """Summaries of these messages as the shards hold them now (absent ones left out)."""
+        found = {}
+        for shard, ids in group_by(list(message_ids), self.shard_of).items():
+            wanted, path = set(ids), self._message_path(shard)
+            with open_db(path) as db:
+                for doc in db.table("messages").all():
+                    if doc.get("message_id") in wanted:
+                        found[doc["message_id"]] = summary_of(message_from_doc(path, doc).to_doc())
+        return found
+
+    def load_new_mail(self, messages: dict[str, list[str]], data_keys: dict[str, list[str]],
+                      partitions: dict[str, list[str]]) -> None:
+        """Bulk load into a store that holds no mail yet, one write per file: message and data key
+        documents as JSON text by shard, index entries ('"ID":summary') by partition."""
+        if any(next((self.root / sub).glob("*.json"), None) for sub in ("messages", "datakeys")):
+            raise StoreError(f"the store at {self.root} already holds mail; a bulk load needs an empty one")
+        for shard, docs in messages.items():
+            write_atomic(self._message_path(shard), tinydb_text("messages", docs))
+        for shard, docs in data_keys.items():
+            write_atomic(self._datakey_path(shard), tinydb_text("datakeys", docs))
+        for key, entries in partitions.items():
+            self.index.write_text(key, entries)
+
+    # -- searching ---------------------------------------------------------------------
+
+    def search(self, query: TraceQuery) -> Iterator[list[Message]]:
+        """Candidate messages for a trace, as summaries (no events, no content), one batch per
+        index partition, each message once, newest day first when the search goes by date.
+        A store without an index yields every message in one batch."""
+        if not self.indexed:
+            yield list(self.iter_messages())
+            return
+        revocations, seen = self.revocations(), set()
+        for key, entries in self.index.search(query, self._current_summaries):
+            fresh = {mid: summary for mid, summary in entries.items() if mid not in seen}
+            seen.update(fresh)
+            try:
+                batch = [Message.from_doc(summary) for summary in fresh.values()]
+            except DOC_ERRORS as exc:
+                raise StoreDamaged(self.index.dir / f"{key}.json",
+                                   f"a message summary is malformed ({describe(exc)}); 'omeconsole reindex' "
+                                   "rebuilds the index from the messages") from None
+            for message in batch:
+                message.revocation = revocations.get(message.message_id)
+            yield batch
+
+    def reindex(self) -> tuple[int, list[str]]:
+        """Build the trace index from every shard. Returns how many messages it holds, and what it
+        could not file (a message document it cannot read), each named with its shard and why."""
+        self.index.create()
+        count, skipped = 0, []
+
+        def summaries():
+            nonlocal count
+            for path in sorted((self.root / "messages").glob("*.json")):
+                with open_db(path) as db:
+                    docs = db.table("messages").all()
+                for doc in docs:
+                    try:
+                        message = message_from_doc(path, doc)
+                    except StoreDamaged as damaged:
+                        skipped.append(f"messages/{path.name}: {damaged.problem}")
+                        continue
+                    count += 1
+                    summary = summary_of(doc)
+                    summary["received"] = format_iso(message.received)  # the day it is filed under
+                    yield summary
+
+        self.index.write_all(summaries())
+        if not self.indexed:
+            self.indexed = True
+            self._write_manifest()
+        return count, skipped
+
+    # -- data keys ---------------------------------------------------------------------
+
+    def put_data_keys(self, wrapped: dict[str, dict]) -> None:
+        for shard, ids in group_by(list(wrapped), self.shard_of).items():
+            with open_db(self._datakey_path(shard)) as db:
+                db.table("datakeys").insert_multiple({"message_id": mid, **wrapped[mid]} for mid in ids)
+
+    def get_data_key(self, message_id: str) -> dict | None:
+        with open_db(self._datakey_path(self.shard_of(message_id))) as db:
+            doc = db.table("datakeys").get(Query().message_id == message_id)
+        return dict(doc) if doc else None
+
+    def with_data_keys(self, message_ids: list[str]) -> list[str]:
+        """Those of these messages whose wrapped data key is still held, reading each shard once."""
+        held = []
+        for shard, ids in group_by(message_ids, self.shard_of).items():
+            with open_db(self._datakey_path(shard)) as db:
+                present = {doc["message_id"] for doc in db.table("datakeys").all()}
+            held += [mid for mid in ids if mid in present]
+        return held
+
+    def destroy_data_keys(self, message_ids: list[str]) -> int:
+        """Remove wrapped data keys: what they sealed can never be opened again."""
+        removed = 0
+        for shard, ids in group_by(message_ids, self.shard_of).items():
+            wanted = set(ids)
+            with open_db(self._datakey_path(shard)) as db:
+                table = db.table("datakeys")
+                doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in wanted]
+                if doc_ids:
+                    table.remove(doc_ids=doc_ids)
+                    removed += len(doc_ids)
+        return removed
+
+    def datakey_shards(self) -> list[Path]:
+        return sorted((self.root / "datakeys").glob("*.json"))
+
+    def read_data_keys(self, path: Path) -> list[dict]:
+        with open_db(path) as db:
+            return [dict(doc) for doc in db.table("datakeys").all()]
+
+    def update_data_keys(self, path: Path, replacements: dict[str, dict]) -> None:
+        """Replace the wrapped keys of some messages in one shard, in one atomic write."""
+        with open_db(path) as db:
+            table = db.table("datakeys")
+            doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in replacements]
+            table.update(lambda doc: doc.update(replacements[doc["message_id"]]), doc_ids=doc_ids)
