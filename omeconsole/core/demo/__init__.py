@@ -1,0 +1,1 @@
+"""The Contoso demo tenant and its bulk mail."""

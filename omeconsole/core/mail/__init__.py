@@ -1,0 +1,1 @@
+"""Mail: the message model, the simulated mail flow, and sending."""

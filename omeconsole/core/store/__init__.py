@@ -1,0 +1,1 @@
+"""The store: durable files, the lock, and each file kind's reads and writes. Only services touch it."""

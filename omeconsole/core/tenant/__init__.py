@@ -1,0 +1,1 @@
+"""The tenant: its model, administration, creation, and users' connected accounts."""
