@@ -9,8 +9,8 @@ from omeconsole.core.audit.log import AuditLog
 from omeconsole.core.errors import Refused, StoreDamaged, StoreError
 from omeconsole.core.context import Context
 
-from audit_forgery import rechained
-from test_cli_tenant import assert_one_line_error
+from support.audit_forgery import rechained
+from support.cli import assert_one_line_error
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.ome.revocation import set_ome_message_revocation
@@ -64,6 +64,13 @@ def test_reordered_entries_are_named(log):
     assert log.walk(None)[1] == "entries were reordered: line 2 holds entry 3 where entry 2 belongs"
 
 
+def _drop_audit_pin(store) -> None:
+    path = store / "keyring.json"
+    keyring = json.loads(path.read_text())
+    del keyring["settings"]["1"]["audit_keyed_by"]
+    path.write_text(json.dumps(keyring))
+
+
 def test_a_whole_rewritten_chain_with_recomputed_hashes_is_caught_by_a_checkpoint(demo_cli, demo_store):
     checkpoint = demo_store.parent / "kept-elsewhere.json"
     checkpoint.write_text(demo_cli("audit", "checkpoint").stdout)
@@ -74,7 +81,8 @@ def test_a_whole_rewritten_chain_with_recomputed_hashes_is_caught_by_a_checkpoin
     assert demo_cli("audit", "verify").returncode == 0
     result = demo_cli("audit", "verify", "--checkpoint", checkpoint, check=1)
     assert_one_line_error(result, "NOT verified", "truncated")
-    _write(log, rechained(lines))  # the whole log rewritten to the unkeyed form: the chain holds...
+    _write(log, rechained(lines))  # the whole log rewritten to the unkeyed form, and the keyring's pin of its
+    _drop_audit_pin(demo_store)  # keyed entry removed too (kept, verify alone refuses it): the chain holds...
     assert "NOT keyed yet" in demo_cli("audit", "verify").stdout
     result = demo_cli.json("audit", "verify", "--checkpoint", checkpoint, check=1)  # ...the checkpoint does not
     assert result["Verified"] is False and "rewritten" in result["Problem"]

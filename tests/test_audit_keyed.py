@@ -5,9 +5,8 @@ import json
 
 import pytest
 
-from audit_forgery import rechained
-from test_cli_messages import case_id
-from test_cli_tenant import assert_one_line_error
+from support.audit_forgery import rechained
+from support.cli import case_id, assert_one_line_error
 
 
 def _lines(store):
@@ -22,6 +21,19 @@ def _revoke_one(demo_cli) -> str:
     message_id = case_id(demo_cli, "mixed")
     demo_cli("revoke", "--message-id", message_id)
     return message_id
+
+
+def _unpinned(store) -> None:
+    """The keyring as omeconsole wrote it before the audit pin existed."""
+    path = store / "keyring.json"
+    keyring = json.loads(path.read_text())
+    keyring["settings"]["1"].pop("audit_keyed_by")
+    path.write_text(json.dumps(keyring))
+
+
+def _stripped(lines: list[str]) -> list[str]:
+    """The keyed chain taken out whole: the entry where keying began removed, every mark dropped, plain links."""
+    return rechained([line for line in lines if '"audit chain keyed"' not in line])
 
 
 def _verify_problem(demo_cli) -> str:
@@ -77,6 +89,7 @@ def test_a_store_made_before_keying_still_verifies_then_continues_keyed(demo_cli
     before = [line for line in before if '"audit chain keyed"' not in line]
     before = rechained(before)
     _write(demo_store, before)
+    _unpinned(demo_store)
     assert "NOT keyed yet" in demo_cli("audit", "verify").stdout
     message_id = _revoke_one(demo_cli)
     after = [json.loads(line) for line in _lines(demo_store)]
@@ -86,6 +99,18 @@ def test_a_store_made_before_keying_still_verifies_then_continues_keyed(demo_cli
     assert (revoke["action"], revoke["target"], revoke["chain"]) == ("revoke", message_id, "hmac-sha256")
     said = demo_cli("audit", "verify").stdout
     assert f"keyed (HMAC-SHA256) from entry {len(before) + 1}" in said
+
+
+@pytest.mark.parametrize("pinned", ["when the chain was keyed", "by the first write after pins existed"])
+def test_a_keyed_chain_stripped_back_to_plain_sha256_is_refused(demo_cli, demo_store, pinned):
+    if pinned != "when the chain was keyed":  # a store keyed before the pin existed gets one from its next write
+        _unpinned(demo_store)
+        _revoke_one(demo_cli)
+    _write(demo_store, _stripped(_lines(demo_store)))
+    result = demo_cli("audit", "verify", check=1)
+    assert_one_line_error(result, "the keyed chain was stripped", "rewritten without the chain key")
+    assert "NOT keyed yet" not in result.stdout + result.stderr
+    assert "the keyed chain was stripped" in _verify_problem(demo_cli)
 
 
 def test_with_a_passphrase_nothing_is_recorded_or_changed_without_it(cli, store_dir):

@@ -10,8 +10,9 @@ import shutil
 import pytest
 from playwright.async_api import async_playwright
 
-from conftest import CLI
-from test_serve_web import DEADLINE, HELPDESK, web_door  # noqa: F401 - web_door is a fixture
+from support.cli import CLI
+from support.waiting import within
+from support.web import DEADLINE, HELPDESK
 
 CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
@@ -46,10 +47,13 @@ class Frames:
         self.changed.set()
 
     async def wait_for(self, *words: str, since: int = 0) -> bytes:
-        async with asyncio.timeout(DEADLINE):
+        async def until() -> None:
             while not all(word.encode() in self.received[since:] for word in words):
                 self.changed.clear()
                 await self.changed.wait()
+
+        await within(DEADLINE, until(), lambda: f"{words} in the page's frames; the last received: "
+                                                f"{bytes(self.received[-2000:])!r}")
         return bytes(self.received[since:])
 
 
@@ -70,7 +74,7 @@ async def test_the_url_with_its_token_shows_the_console_and_the_plain_url_is_ref
     door = web_door("--max-sessions", "1")
     page, frames, response = await open_tab(browser, door.url)
     assert response.status == 200
-    await frames.sent.wait()  # its console holds the one slot
+    await within(DEADLINE, frames.sent.wait(), "the page sending on its WebSocket")  # its console holds the slot
     over, told, _ = await open_tab(browser, door.url)
     plain, _, refused = await open_tab(browser, f"{door.base}/")
     assert refused.status == 403
@@ -105,3 +109,13 @@ async def test_export_in_the_browser_downloads_the_csv_and_writes_nothing_on_the
     [export] = [e for e in CLI(demo_store).json("audit") if e["Action"] == "export"]
     assert "delivered to the browser" in export["Detail"]
     assert " over the browser door from 127.0.0.1, token made " in export["Origin"] and "OS account " in export["Origin"]
+
+
+async def test_the_door_opened_by_another_of_its_names_shows_the_console(web_door, browser):
+    """A door on 127.0.0.1 opened as http://localhost:PORT: its page points its WebSocket at the name the
+    browser used, and the door takes that origin as its own."""
+    door = web_door()
+    page, frames, response = await open_tab(browser, door.url.replace("//127.0.0.1:", "//localhost:"))
+    assert response.status == 200 and page.url.startswith(f"http://localhost:{door.port}/")
+    await frames.wait_for("acting as", HELPDESK, "Message Trace")
+    assert await shows_terminal(page)

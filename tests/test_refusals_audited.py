@@ -4,12 +4,18 @@ else. Malformed input (a bad address, a number out of its range) names nothing, 
 nor is a Global Administrator's or helpdesk's look-up that finds nothing (an answer, not a refusal).
 """
 
+import json
+
 import pytest
 
 from omeconsole.core.audit.log import AuditLog
+from omeconsole.core.context import Context
 from omeconsole.core.dkm.group import PORTAL_SERVICE
+from omeconsole.core.door_pass import DoorPass, issue_for_store
 from omeconsole.core.store.store import Store
-from test_cli_tenant import assert_one_line_error
+from omeconsole.core.tenant.admin import TenantAdmin
+from omeconsole.core.text.times import utcnow
+from support.cli import assert_one_line_error, case_id
 
 ADMIN, HELPDESK = "admin@contoso.com", "lynne.robbins@contoso.com"
 OUTSIDER = "nobody@example.com"
@@ -44,6 +50,16 @@ REFUSALS = {
                                                         "no connected account"),
     "import by helpdesk, whatever the file": (("import", "/nonexistent/trace.csv", "--as", HELPDESK), 1,
                                               "Global Administrator"),
+    "access approve of a request that is not there": (("access", "approve", "AR-0999"), 1, "no access request"),
+    "access deny of a request that is not there": (("access", "deny", "AR-0999"), 1, "no access request"),
+    "access end of a request that is not there": (("access", "end", "AR-0999"), 1, "no access request"),
+}
+
+# the OME portal, by the demo's case: (the recipient, who asks, words its one-line error holds)
+PORTAL_REFUSALS = {
+    "unencrypted": ("tom.jones@gmail.com", ADMIN, "was not encrypted"),
+    "native_only": ("ray.chen@fabrikam.com", ADMIN, "native experience"),
+    "revocable": ("bob.kelly@gmail.com", "bob.kelly@gmail.com", "content key"),  # its content key lost (below)
 }
 
 # well-formed enough to run, but malformed or a plain look-up: one line, no audit entry
@@ -87,6 +103,47 @@ def test_malformed_input_and_a_look_that_finds_nothing_are_not_audited(demo_cli,
     before = _entries(demo_store)
     assert_one_line_error(demo_cli(*command, check=code))
     assert _entries(demo_store) == before
+
+
+def _lose_content_key(store, message_id: str) -> None:
+    """The message's wrapped content key gone from its shard, as if destroyed."""
+    path = store / "datakeys" / f"{Store.open(store).shard_of(message_id)}.json"
+    shard = json.loads(path.read_text())
+    shard["datakeys"] = {n: d for n, d in shard["datakeys"].items() if d["message_id"] != message_id}
+    path.write_text(json.dumps(shard))
+
+
+@pytest.mark.parametrize("case", PORTAL_REFUSALS)
+def test_each_portal_refusal_leaves_one_refused_entry(demo_cli, demo_store, case):
+    recipient, asking, words = PORTAL_REFUSALS[case]
+    message_id = case_id(demo_cli, case)
+    if case == "revocable":
+        _lose_content_key(demo_store, message_id)
+    before_entries, before_state = _entries(demo_store), _state(demo_store)
+    result = demo_cli("portal", "--message-id", message_id, "--recipient", recipient, "--as", asking, check=1)
+    assert_one_line_error(result, words)
+    [entry] = _entries(demo_store)[len(before_entries):]
+    assert (entry.actor, entry.action, entry.target, entry.outcome) == (asking, "portal", message_id, "refused")
+    assert words in entry.detail
+    assert _state(demo_store) == before_state
+
+
+def test_while_approvals_require_the_door_changing_that_setting_needs_the_door_too(demo_cli, demo_store):
+    demo_cli("tenant", "set", "--approvals-require-door", "ssh")
+    before_entries, before_state = _entries(demo_store), _state(demo_store)
+    for setting in ("off", "ssh"):
+        result = demo_cli("tenant", "set", "--approvals-require-door", setting, check=1)
+        assert_one_line_error(result, "tenant set counts only through the SSH door", "came through that door")
+    entries = _entries(demo_store)[len(before_entries):]
+    assert [(e.actor, e.action, e.target, e.outcome) for e in entries] == \
+        [(ADMIN, "tenant set", "approvals-require-door", "refused")] * 2
+    assert _state(demo_store) == before_state
+    through_the_door = issue_for_store(demo_store, DoorPass("ssh", ADMIN, "key SHA256:test", "127.0.0.1:50514",
+                                                            utcnow()))
+    TenantAdmin(Context.open(demo_store, ADMIN, door_pass=through_the_door)).set_approvals_door(None)
+    assert demo_cli.json("tenant", "show")["ApprovalsRequireDoor"] == "off"
+    [turned_off] = _entries(demo_store)[len(before_entries) + 2:]
+    assert turned_off.outcome == "success" and "over the SSH door" in turned_off.origin
 
 
 def test_an_import_whose_every_row_is_refused_is_one_refused_entry(demo_cli, demo_store, tmp_path):

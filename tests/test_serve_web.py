@@ -3,72 +3,27 @@ and as a page on another site or a stranger without the URL would."""
 
 import asyncio
 import re
-import signal
-import socket
-import subprocess
 
 import aiohttp
 import pytest
 
-from conftest import OMECONSOLE, clean_env
-from test_cli_tenant import assert_one_line_error
-
-DEADLINE = 30
-HELPDESK = "lynne.robbins@contoso.com"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-class WebDoor:
-    """`omeconsole serve web` in a subprocess, started and listening (it speaks once it listens), working
-    in the directory that holds the store (so a file a console wrongly wrote would be found there)."""
-
-    def __init__(self, store, *args: str, identity: str = HELPDESK):
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [*OMECONSOLE, "--store", str(store), "--as", identity, "serve", "web",
-             "--listen", f"127.0.0.1:{self.port}", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True, env=clean_env(),
-            cwd=store.parent)
-        self.said = [self.process.stdout.readline() for _ in range(3)]
-        assert self.said[0].startswith("omeconsole in a browser: "), self.said + [self.process.stderr.read()]
-        self.url = self.said[0].split()[4]
-        self.token = self.url.partition("?token=")[2]
-        self.console_socket = f"{self.base}/ws/{self.token}"
-
-    def stop(self) -> tuple[str, str]:
-        """Stop it as ctrl+c would; what it printed after its start-up text, and on standard error."""
-        self.process.send_signal(signal.SIGINT)
-        return self.process.communicate(timeout=DEADLINE)
-
-
-@pytest.fixture
-def web_door(demo_store):
-    doors = []
-
-    def start(*args, **kwargs) -> WebDoor:
-        doors.append(WebDoor(demo_store, *args, **kwargs))
-        return doors[-1]
-
-    yield start
-    for door in doors:
-        if door.process.poll() is None:
-            door.stop()
+from support.cli import assert_one_line_error
+from support.waiting import within
+from support.web import DEADLINE, HELPDESK, free_port
 
 
 async def screen_text(ws, *words: str) -> bytes:
     """What the console sends a tab, until it holds every word."""
     received = b""
-    async with asyncio.timeout(DEADLINE):
+
+    async def until() -> None:
+        nonlocal received
         while not all(word.encode() in received for word in words):
             message = await ws.receive()
             assert message.type == aiohttp.WSMsgType.BINARY, message
             received += message.data
+
+    await within(DEADLINE, until(), lambda: f"{words} from the console; it sent {received[-2000:]!r}")
     return received
 
 
@@ -183,12 +138,87 @@ async def test_a_tab_cannot_size_its_console_beyond_a_real_terminal(web_door):
             await screen_text(ws, "Message Trace", "palette")
             await ws.send_json(["resize", {"width": 65535, "height": 65535}])
             received, footer = b"", None
-            async with asyncio.timeout(DEADLINE):
+
+            async def redrawn() -> None:
+                nonlocal received, footer
                 while footer is None or footer[0] <= 30:  # a frame drawn at the new size
                     received += (data := (await ws.receive()).data)
                     footer = footer_end(received) if b"palette" in data else footer
+
+            await within(DEADLINE, redrawn(), lambda: f"a frame drawn at the new size; the footer ends at {footer}")
     row, column = footer
     assert row == 200 and 490 <= column <= 500, footer
+
+
+async def pong(ws, said: str) -> None:
+    """Until the door answers a ping with SAID: the tab is still served."""
+    async def until() -> None:
+        while (message := await ws.receive()).type != aiohttp.WSMsgType.TEXT or message.json() != ["pong", said]:
+            assert message.type == aiohttp.WSMsgType.BINARY, message
+
+    await within(DEADLINE, until(), f"the door's pong {said!r}")
+
+
+async def ended(ws) -> None:
+    """Until the door closes the tab's WebSocket."""
+    async def until() -> None:
+        async for _message in ws:
+            pass
+
+    await within(DEADLINE, until(), "the door closing the tab")
+
+
+async def test_a_malformed_resize_is_clamped_or_ignored_and_never_a_traceback(web_door):
+    door = web_door()
+    huge = "9" * 4000
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(door.console_socket, headers={"Origin": door.base}) as ws:
+            await screen_text(ws, "Message Trace")
+            for width, height in (("Infinity", "-Infinity"), ("1e400", huge), ("-1e400", f"-{huge}"),  # clamped
+                                  ("NaN", "24"), ('{"cells":[80]}', "[[24]]"), ("true", "null")):  # ignored
+                await ws.send_str(f'["resize",{{"width":{width},"height":{height}}}]')
+            await ws.send_str('["ping","after the sizes"]')
+            await pong(ws, "after the sizes")  # the tab is still served
+            await ws.send_str('["resize",' + "[" * 100_000 + "]" * 100_000 + "]")  # not a message at all
+            await ended(ws)
+    output, errors = door.stop()
+    assert errors == "" and "Traceback" not in output, (output, errors)
+
+
+async def test_a_console_that_cannot_get_its_door_pass_is_audited_and_its_tab_told_why(web_door, demo_store,
+                                                                                        demo_cli):
+    door = web_door()
+    key_file = demo_store / "master.key"
+    key_file.rename(demo_store / "master.key.away")  # the keyring cannot be unlocked now: no pass is signed
+    async with aiohttp.ClientSession() as session:
+        async with session.ws_connect(door.console_socket, headers={"Origin": door.base}) as ws:
+            told = await screen_text(ws, "omeconsole: cannot open a console: the master key file", "is missing")
+            await ended(ws)
+    (demo_store / "master.key.away").rename(key_file)
+    output, errors = door.stop()
+    assert told.strip().count(b"\n") == 0 and errors == "", (told, errors)
+    [failed] = [e for e in demo_cli.json("audit") if e["Action"] == "browser console"]
+    assert (failed["Actor"], failed["Outcome"]) == (HELPDESK, "failed"), failed
+    assert "master key file" in failed["Detail"] and " from 127.0.0.1;" in failed["Origin"]
+    assert "browser console failed: cannot open a console" in output
+
+
+async def test_a_door_on_every_address_takes_the_origins_of_its_own_names_and_no_other(web_door):
+    port = free_port()
+    door = web_door("--listen", f"0.0.0.0:{port}", "--allow-remote")
+    assert door.url == f"http://0.0.0.0:{port}/?token={door.token}"
+    async with aiohttp.ClientSession() as session:
+        for used in (f"127.0.0.1:{port}", f"localhost:{port}"):  # an address it listens on, and a name of one
+            async with session.get(f"http://{used}/?token={door.token}") as page:
+                assert f'data-session-websocket-url="ws://{used}/ws/{door.token}"' in await page.text()
+        socket_url = f"http://127.0.0.1:{port}/ws/{door.token}"
+        async with session.ws_connect(socket_url, headers={"Origin": f"http://127.0.0.1:{port}"}) as ws:
+            await screen_text(ws, "Message Trace")
+        for foreign in ("http://evil.example", f"http://evil.example:{port}", f"http://127.0.0.1:{port + 1}"):
+            assert await refused_socket(session, socket_url, Origin=foreign) == 403
+        # a site whose name an attacker pointed at this machine names itself in Host too (DNS rebinding)
+        rebound = f"evil.example:{port}"
+        assert await refused_socket(session, socket_url, Origin=f"http://{rebound}", Host=rebound) == 403
 
 
 def footer_end(output: bytes) -> tuple[int, int] | None:

@@ -11,8 +11,8 @@ import termios
 import asyncssh
 import pytest
 
-from ssh_support import SCREEN_SECONDS, authorized_line, connect, make_key, open_console
-from test_serve_ssh import ADMIN, door, ssh_entries  # noqa: F401 - the fixture
+from support.ssh import ADMIN, SCREEN_SECONDS, authorized_line, connect, make_key, open_console, ssh_entries
+from support.waiting import within
 
 from omeconsole.serve.terminal_size import COLUMNS, ROWS
 
@@ -43,7 +43,7 @@ async def _read_until(stream, needle: bytes, timeout: float = SCREEN_SECONDS) ->
             if not data:
                 raise AssertionError(f"ended before {needle!r}: {bytes(seen[-2000:])!r}")
             seen.extend(data)
-    await asyncio.wait_for(until(), timeout)
+    await within(timeout, until(), lambda: f"{needle!r} from the console; it sent {bytes(seen[-2000:])!r}")
     return bytes(seen)
 
 
@@ -94,7 +94,7 @@ async def test_a_flood_of_bare_connections_costs_the_log_a_few_lines(door):
     for waiting_reader, _ in waiting:  # each is served: the server's version line comes
         assert (await waiting_reader.readline()).startswith(b"SSH-2.0-")
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
-    await asyncio.wait_for(reader.read(), SCREEN_SECONDS)  # the eleventh waiting is dropped: EOF
+    await within(SCREEN_SECONDS, reader.read(), "the eleventh waiting connection dropped")  # EOF
     for _, held in [*waiting[1:], (reader, writer)]:  # one is still waiting when the server stops
         held.close()
     for _ in range(50):
@@ -109,6 +109,23 @@ async def test_a_flood_of_bare_connections_costs_the_log_a_few_lines(door):
     said = " | ".join(e["Detail"] for e in refused)
     assert "closed without signing in" in said and "were already waiting to sign in" in said
     assert "60 more refusal(s)" in said  # 9 closed, 1 dropped, 50 bare, and 1 cut when the server stopped
+
+
+async def test_one_peer_filling_the_sign_in_slots_keeps_no_other_peer_out(door):
+    server = door()
+    flood = [await asyncio.open_connection("127.0.0.1", server.port, local_addr=("127.0.0.2", 0)) for _ in range(10)]
+    for reader, _ in flood:
+        assert (await reader.readline()).startswith(b"SSH-2.0-")
+    for reader, _ in flood[3:]:  # beyond three from one address: dropped (EOF)
+        await within(SCREEN_SECONDS, reader.read(), "a fourth connection from 127.0.0.2 dropped")
+    said = await server.logged("127.0.0.2", "dropped")
+    assert "3 connections from 127.0.0.2 were already waiting to sign in" in said
+    conn = await connect(server.port, door.keys["admin"])  # from 127.0.0.1, while three from 127.0.0.2 wait
+    conn.close()
+    await conn.wait_closed()
+    assert not any(reader.at_eof() for reader, _ in flood[:3])
+    for _, writer in flood:
+        writer.close()
 
 
 async def test_a_console_that_cannot_start_closes_its_channel_with_the_reason(door):
@@ -152,6 +169,27 @@ async def test_a_keys_file_made_writable_while_serving_refuses_every_key(door, t
         await connect(server.port, door.keys["admin"])
     code, said = server.stop()
     assert "can be written by others" in said
+
+
+async def test_a_keys_file_behind_a_link_or_in_a_directory_others_can_write_refuses_every_key(door, tmp_path):
+    server = door()
+    keys_file, real = tmp_path / "authorized_keys", tmp_path / "authorized_keys.real"
+    keys_file.rename(real)
+    keys_file.symlink_to(real)
+    with pytest.raises(asyncssh.PermissionDenied):
+        await connect(server.port, door.keys["admin"])
+    assert f"the authorized-keys file {keys_file} is a symbolic link" in await server.logged("symbolic link")
+    keys_file.unlink()
+    real.rename(keys_file)
+    tmp_path.chmod(0o770)
+    with pytest.raises(asyncssh.PermissionDenied):
+        await connect(server.port, door.keys["admin"], local_addr=("127.0.0.2", 0))
+    said = await server.logged("127.0.0.2", "holding the authorized-keys file")
+    assert f"the directory {tmp_path} holding the authorized-keys file can be written by others (mode 0770)" in said
+    tmp_path.chmod(0o700)
+    conn = await connect(server.port, door.keys["admin"])
+    conn.close()
+    await conn.wait_closed()
 
 
 @pytest.mark.skipif(shutil.which("ssh") is None, reason="the OpenSSH client is not installed")

@@ -12,8 +12,9 @@ from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.door_pass import DoorPass, issue, issue_for_store
 from omeconsole.core.errors import Refused
 from omeconsole.core.context import Context
+from omeconsole.core.tenant.admin import TenantAdmin
 
-from test_cli_tenant import assert_one_line_error
+from support.cli import assert_one_line_error
 from omeconsole.core.audit.trail import AuditTrail
 
 ADMIN, ALEX, ISAIAH = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"
@@ -74,5 +75,7 @@ def test_with_approvals_requiring_the_ssh_door_a_cli_approve_is_refused_and_a_do
         ("access approve", "success"), ("access approve", "success")]
     assert all("over the SSH door" in e.origin for e in entries[-2:])
     assert_one_line_error(demo_cli("access", "end", request.id, check=1), "SSH door")
-    demo_cli("tenant", "set", "--approvals-require-door", "off")
+    assert_one_line_error(demo_cli("tenant", "set", "--approvals-require-door", "off", check=1), "SSH door")
+    admin_at_door = Context.open(demo_store, ADMIN, face="console", clock=clock, door_pass=_pass(demo_store, ADMIN, clock))
+    TenantAdmin(admin_at_door).set_approvals_door(None)  # while it is on, it is turned off through the door
     demo_cli("access", "end", request.id)

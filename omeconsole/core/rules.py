@@ -24,7 +24,7 @@ class Actor:
     role: Role | None
 
     @classmethod
-    def resolve(cls, tenant: Tenant, address: str) -> "Actor":
+    def resolve(cls, tenant: Tenant, address: str) -> Actor:
         user = tenant.user(address)
         return cls(address, user.role if user else None)
 
@@ -64,7 +64,7 @@ def check_revocation(message: Message, actor: Actor, tenant: Tenant, now: dateti
 
 def _message_reasons(message: Message, tenant: Tenant, now: datetime):
     if not tenant.license.includes_advanced_message_encryption:
-        yield (f"the tenant's licence ({tenant.license.title}) does not include Advanced Message Encryption; "
+        yield (f"the tenant's licence ({tenant.license.label}) does not include Advanced Message Encryption; "
                "it needs E5, A5, or E3 with the E5 Compliance add-on")
     elif not tenant.premium_encryption:
         yield "the Premium Encryption in Office 365 service plan is disabled in the tenant's licence"
@@ -188,5 +188,7 @@ def door_requirement(tenant: Tenant, action: str, door: str | None) -> str | Non
     required = tenant.approvals_require_door
     if required is None or door == required:
         return None
+    how = ("connect with ssh and decide it in the console's Key manager" if action.startswith("access ")
+           else "while it is on, only an admin who came through that door may change it")
     return (f"{action} counts only through the {required.upper()} door in {tenant.organization} (tenant setting "
-            f"approvals-require-door {required}): connect with ssh and decide it in the console's Key manager")
+            f"approvals-require-door {required}): {how}")

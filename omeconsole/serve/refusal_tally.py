@@ -10,10 +10,11 @@ first few reasons word for word.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
-Record = Callable[[str, str, int], Awaitable[None]]  # (peer host, detail, how many refusals it stands for)
+Record = Callable[[str, str, int], Coroutine[Any, Any, None]]  # (peer host, detail, how many refusals it stands for)
 SAMPLES = 8  # reasons kept word for word in a window's entry; the rest are counted
 SAMPLE_CHARACTERS = 300
 

@@ -9,11 +9,16 @@ edits an entry cannot recompute the chain without the keyring (and, for a passph
 keyring, the passphrase). Entries before that one (a store made before keying, and the `init`
 entry, written before the keyring exists) keep their plain SHA-256 chain, verified as before.
 A process that cannot have the key writes nothing: the action is refused, not left unkeyed.
+
+Stripping the keyed chain (dropping the marks and the "audit chain keyed" entry, recomputing plain
+SHA-256 links) would make a keyed log pass for one made before keying. So when keying begins, the
+keyring's settings are given a pin, HMAC-sealed under the chain key: the entry the keyed chain had
+reached. A log that no longer holds that keyed entry fails verification. A store keyed before pins
+existed gets its pin from its next audited write.
 """
 
 from __future__ import annotations
 
-from typing import Literal
 import errno
 import fcntl
 import hashlib
@@ -21,13 +26,16 @@ import hmac
 import json
 import os
 import pwd
+import re
 import socket
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
+from omeconsole.core.dkm.keyring import read_audit_pin, write_audit_pin
 from omeconsole.core.errors import OmeError, StoreDamaged, StoreError
 from omeconsole.core.store.files import FILE_MODE
 from omeconsole.core.text.times import format_iso, utcnow
@@ -71,8 +79,13 @@ def _digest(prev: str, body: dict, key: bytes | None = None) -> str:
     canonical = json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     data = (prev + canonical).encode("utf-8")
     if body.get("chain") == KEYED:
+        assert key is not None, "a keyed entry is digested with the chain key"
         return hmac.new(key, data, hashlib.sha256).hexdigest()
     return hashlib.sha256(data).hexdigest()
+
+
+def _pin_mac(key: bytes, seq: int, chain_value: str) -> str:
+    return hmac.new(key, f"omeconsole/audit-keyed-by|{seq}|{chain_value}".encode(), hashlib.sha256).hexdigest()
 
 
 def default_origin(face: str = "cli", door: str | None = None) -> str:
@@ -129,6 +142,7 @@ class AuditLog:
         # StoreError when the keyring exists but its key is not at hand (no passphrase).
         self.key_source: KeySource = key_source or (lambda: None)
         self._key: bytes | None = None
+        self._pinned = False  # the keyring holds the pin (read or written by this process)
 
     def chain_key(self) -> bytes | None:
         if self._key is None:
@@ -171,7 +185,16 @@ class AuditLog:
                              "the action was not carried out")
         if key is not None and (last is None or last.chain != KEYED):
             last = self._write(fd, last, key, when, self._keying_begins(last, origin))
+        if key is not None and last is not None and not self._pinned:
+            self._pin(last, key)
         return last
+
+    def _pin(self, keyed: AuditEntry, key: bytes) -> None:
+        """Pin this keyed entry in the keyring, unless an earlier one is pinned (a pin never moves)."""
+        root = self.path.parent
+        if read_audit_pin(root) is None:
+            write_audit_pin(root, {"entry": keyed.seq, "hash": keyed.hash, "mac": _pin_mac(key, keyed.seq, keyed.hash)})
+        self._pinned = True
 
     @staticmethod
     def _keying_begins(last: AuditEntry | None, origin: str) -> dict:
@@ -264,13 +287,14 @@ class AuditLog:
     def walk(self, key: bytes | None) -> tuple[list[AuditEntry], str | None]:
         """The entries up to the first problem, and that problem in plain words (None when whole).
         With key None, keyed entries are checked by their links only (their HMAC needs the key)."""
+        pin = read_audit_pin(self.path.parent)  # before the log: a pin is written after its entry
         try:
             raw = self.path.read_bytes()
         except FileNotFoundError:
             return [], None
         except OSError as exc:
             raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
-        entries, prev = [], GENESIS
+        entries, prev = list[AuditEntry](), GENESIS
         lines = raw.split(b"\n")
         if lines[-1]:
             return entries, f"its last entry (line {len(lines)}) is incomplete (an interrupted write)"
@@ -284,7 +308,7 @@ class AuditLog:
                 return entries, problem
             entries.append(entry)
             prev = entry.hash
-        return entries, None
+        return entries, _pin_problem(pin, entries, key)
 
     def _parse(self, line: bytes, number: int | None, key: bytes | None) -> AuditEntry:
         where = f"line {number}" if number else "the last entry"
@@ -304,7 +328,8 @@ class AuditLog:
         return entry
 
 
-def _out_of_place(entry: AuditEntry, before: list[AuditEntry], prev: str, number: int, lines: list[bytes]) -> str | None:
+def _out_of_place(entry: AuditEntry, before: list[AuditEntry], prev: str, number: int,
+                  lines: list[bytes]) -> str | None:
     """Why this entry cannot follow the ones before it (None when it can)."""
     expected = len(before) + 1
     if entry.seq != expected and expected in _sequences(lines[number:]):
@@ -320,4 +345,24 @@ def _out_of_place(entry: AuditEntry, before: list[AuditEntry], prev: str, number
                 "it was written or rewritten without the chain key")
     if entry.chain == KEYED and not keyed_before and entry.action != KEYED_FROM:
         return f"entry {entry.seq} at line {number} is keyed, but the entry where keying begins is missing"
+    return None
+
+
+def _pin_problem(pin: object, entries: list[AuditEntry], key: bytes | None) -> str | None:
+    """Why the log does not hold the keyed entry the keyring pinned (None when it does, or nothing is pinned)."""
+    if pin is None:
+        return None
+    if not (isinstance(pin, dict) and type(pin.get("entry")) is int
+            and all(isinstance(pin.get(name), str) and re.fullmatch("[0-9a-f]{64}", pin[name])
+                    for name in ("hash", "mac"))):
+        return "the keyring's record of where the audit chain became keyed is malformed"
+    seq, chain_value = pin["entry"], pin["hash"]
+    if key is not None and not hmac.compare_digest(pin["mac"], _pin_mac(key, seq, chain_value)):
+        return "the keyring's record of where the audit chain became keyed was altered: it does not match its HMAC"
+    found = entries[seq - 1] if 0 < seq <= len(entries) else None
+    if found is None or found.chain != KEYED or found.hash != chain_value:
+        found_there = ("ends before it" if found is None else
+                       "holds an unkeyed entry there" if found.chain != KEYED else "holds another entry there")
+        return (f"the keyed chain was stripped: the keyring records entry {seq} as keyed, but the log {found_there}; "
+                "it was rewritten without the chain key")
     return None

@@ -8,14 +8,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from omeconsole.core.context import ContextService
 from omeconsole.core.dkm.access_request import (
-    ACTIVE, APPROVAL_STAGES, EXPIRED, PENDING, AccessRequest, Approval, approval_problem, check_reason,
+    ACTIVE,
+    APPROVAL_STAGES,
+    EXPIRED,
+    PENDING,
+    AccessRequest,
+    Approval,
+    approval_problem,
+    check_reason,
 )
 from omeconsole.core.errors import NotFound, Refused
 from omeconsole.core.rules import may_end_elevation, sees_every_request
-from omeconsole.core.context import ContextService
 from omeconsole.core.text.times import format_iso
-
 
 SYSTEM = "omeconsole"
 
@@ -25,10 +31,12 @@ class ElevatedAccess(ContextService):
     def _now(self):
         return self.context.clock()
 
-    def _find(self, requests: list[AccessRequest], request_id: str) -> AccessRequest:
+    def _find(self, requests: list[AccessRequest], request_id: str, action: str) -> AccessRequest:
+        """The request a decision is about; a decision on one that is not there is refused, audited."""
         wanted = request_id.strip().upper()
         found = next((r for r in requests if r.id == wanted), None)
         if found is None:
+            self.context.audit(action, wanted[:40], "refused", "no such access request")
             raise NotFound(f"no access request {request_id!r}; see 'omeconsole access list'")
         return found
 
@@ -99,14 +107,14 @@ class ElevatedAccess(ContextService):
     def _decidable(self, request_id: str, action: str) -> AccessRequest:
         self.context.reload_tenant()
         self.context.require_admin(action, request_id)
-        request = self._find(self.sweep(), request_id)
+        request = self._find(self.sweep(), request_id, action)
         self.context.require_door(action, request.id)
         return request
 
     def end(self, request_id: str) -> AccessRequest:
         with self.store.writing():
             self.context.reload_tenant()
-            request = self._find(self.sweep(), request_id)
+            request = self._find(self.sweep(), request_id, "access end")
             self.context.require_door("access end", request.id)
             if not may_end_elevation(self.actor, request.requester):
                 raise self.context.refuse("access end", request.id, Refused(
@@ -138,7 +146,8 @@ class ElevatedAccess(ContextService):
         if active:
             return active
         last = max(mine, key=lambda r: r.created, default=None)
-        why = "no active elevation" if last is None else f"no active elevation ({last.id} is {last.describe_state(now)})"
+        why = ("no active elevation" if last is None
+               else f"no active elevation ({last.id} is {last.describe_state(now)})")
         raise self.context.refuse(action, target, Refused(
             f"{action} needs an approved, active elevation: {self.actor.address} has {why}; "
             "request one with 'omeconsole access request'"))

@@ -31,6 +31,9 @@ KEYRING_FILE = "keyring.json"
 DEFAULT_ROTATION_DAYS = 30
 MAX_ROTATION_DAYS = 365
 PRIMARY, ARCHIVED, DESTROYED = "primary", "archived", "destroyed"
+# In the settings: an entry the audit log's keyed chain had reached when it became keyed (core/audit/log.py),
+# so a log stripped back to its plain SHA-256 chain does not pass for one made before keying. Never removed.
+AUDIT_PIN = "audit_keyed_by"
 _DOC_ERRORS = (KeyError, TypeError, ValueError)
 
 
@@ -57,7 +60,7 @@ class KeyVersion:
                 "destroyed_at": format_iso(self.destroyed_at)}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "KeyVersion":
+    def from_doc(cls, doc: dict) -> KeyVersion:
         state = doc["state"]
         if state not in (PRIMARY, ARCHIVED, DESTROYED):
             raise ValueError(f"unknown state {state!r}")
@@ -80,7 +83,7 @@ class Keyring:
     # -- creating and unlocking --------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, now: datetime, passphrase: str | None = None) -> "Keyring":
+    def create(cls, root: Path, now: datetime, passphrase: str | None = None) -> Keyring:
         if (Path(root) / KEYRING_FILE).exists():
             raise StoreError(f"{Path(root) / KEYRING_FILE} already exists; nothing was changed")
         if passphrase is None:
@@ -97,7 +100,7 @@ class Keyring:
         return keyring
 
     @classmethod
-    def metadata(cls, root: Path) -> "Keyring":
+    def metadata(cls, root: Path) -> Keyring:
         """Versions and settings only: no master key, nothing that opens."""
         path = Path(root) / KEYRING_FILE
         if not path.exists():
@@ -117,7 +120,7 @@ class Keyring:
         return keyring
 
     @classmethod
-    def unlock(cls, root: Path, passphrase: Callable[[], str] | None) -> "Keyring":
+    def unlock(cls, root: Path, passphrase: Callable[[], str] | None) -> Keyring:
         keyring = cls.metadata(root)
         try:
             keyring._master = cls._master_key(root, keyring.settings, passphrase)
@@ -126,7 +129,7 @@ class Keyring:
         keyring._check_master()
         return keyring
 
-    def reread(self) -> "Keyring":
+    def reread(self) -> Keyring:
         """The keyring as it is on disk now (another process may have rotated it), opened with the
         master key already unlocked, so a passphrase is asked for once per process."""
         fresh = Keyring.metadata(self.path.parent)
@@ -153,7 +156,11 @@ class Keyring:
                              "keyring was altered; nothing was changed") from None
 
     def save(self) -> None:
+        """The whole keyring, keeping the audit pin another writer may have added since it was read."""
         with open_db(self.path) as db:
+            on_disk = db.table("settings").all()
+            if on_disk and AUDIT_PIN in on_disk[0]:
+                self.settings.setdefault(AUDIT_PIN, on_disk[0][AUDIT_PIN])
             db.storage.write({"settings": {"1": self.settings},
                               "versions": {str(i): v.to_doc() for i, v in enumerate(self.versions, 1)}})
 
@@ -260,6 +267,26 @@ class Keyring:
     def checkpoint_public_key(self) -> str:
         """Kept in the keyring's settings in clear: verifying a checkpoint needs no secret."""
         return b64(self.checkpoint_signing_key().public_key().public_bytes_raw())
+
+
+def read_audit_pin(root: Path) -> object:
+    """The audit pin as the keyring's settings hold it (unchecked: the audit log checks it); None when
+    there is none, or no keyring."""
+    path = Path(root) / KEYRING_FILE
+    if not path.exists():
+        return None
+    with open_db(path) as db:
+        settings = db.table("settings").all()
+    return settings[0].get(AUDIT_PIN) if settings else None
+
+
+def write_audit_pin(root: Path, pin: dict) -> None:
+    """Add the audit pin to the settings. The caller holds the audit log's lock, and every other writer of
+    the keyring (Keyring.save) keeps a pin it finds, so the pin is written once and stays."""
+    with open_db(Path(root) / KEYRING_FILE) as db:
+        settings = db.table("settings")
+        for doc in settings.all()[:1]:
+            settings.update({AUDIT_PIN: pin}, doc_ids=[doc.doc_id])
 
 
 def _wrap_aad(owner_aad: str, version: int) -> bytes:

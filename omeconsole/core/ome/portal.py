@@ -56,7 +56,9 @@ def open_in_portal(context: Context, message_id: str, recipient: str) -> PortalV
             raise context.not_visible("portal", canonical)
         if row is None:
             raise NotFound(f"{address} is not a recipient of {message.message_id}")
-        _check_served(message, row)
+        problem = _not_served(message, row)
+        if problem:
+            raise context.refuse("portal", message.message_id, Refused(problem))
         if message.revocation:
             return PortalView(message, address, "revoked", REVOKED_TEXT)
         if message.is_expired(context.clock()):
@@ -65,27 +67,30 @@ def open_in_portal(context: Context, message_id: str, recipient: str) -> PortalV
             return PortalView(message, address, "available",
                               f"{address} can open the message; its content is shown only to the recipient "
                               f"signed in to the portal (--as {address})")
-        context.audit_as_service(PORTAL_SERVICE, "portal open", message.message_id,
-                                 f"content opened for the recipient {address}")
-        body = _open_content(context, message)
+        body = _open_content(context, message, address)
     return PortalView(message, address, "available", f"Encrypted message from {message.sender}", body)
 
 
-def _check_served(message: Message, row: Recipient) -> None:
+def _not_served(message: Message, row: Recipient) -> str | None:
+    """Why the OME portal does not serve this message to this recipient (None if it does)."""
     if message.protection is None:
-        raise Refused("the store holds no encryption record for this message (imported from a trace "
-                      "export); the OME portal does not serve it")
+        return ("the store holds no encryption record for this message (imported from a trace export); the "
+                "OME portal does not serve it")
     if not message.is_encrypted:
-        raise Refused("the message was not encrypted; it was delivered as ordinary mail, not through the "
-                      "OME portal")
+        return "the message was not encrypted; it was delivered as ordinary mail, not through the OME portal"
     if row.experience is not Experience.LINK_BASED:
-        raise Refused(f"{row.address} gets the native experience: the message is read in Outlook, "
-                      "not in the OME portal")
+        return f"{row.address} gets the native experience: the message is read in Outlook, not in the OME portal"
+    return None
 
 
-def _open_content(context: Context, message: Message) -> str:
+def _open_content(context: Context, message: Message, recipient: str) -> str:
+    """The body, opened by the portal's service account (a key use, audited); refused, audited, when its
+    content key is gone."""
     wrapped = context.store.get_data_key(message.message_id)
     if message.sealed_content is None or wrapped is None:
-        raise Refused(f"the content key of {message.message_id} was destroyed; no one can open it")
+        raise context.refuse("portal", message.message_id, Refused(
+            f"the content key of {message.message_id} was destroyed; no one can open it"))
+    context.audit_as_service(PORTAL_SERVICE, "portal open", message.message_id,
+                             f"content opened for the recipient {recipient}")
     plaintext = open_sealed(context.keyring(), PORTAL_CONTENT, message.message_id, message.sealed_content, wrapped)
     return read_portal_content(plaintext)["body"]

@@ -7,13 +7,19 @@ Reading them needs a tenant identity; changing them, a Global Administrator. Eve
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Literal
 
-from omeconsole.core.text.addresses import normalize_address, normalize_domain
-from omeconsole.core.errors import Refused, UsageError
 from omeconsole.core.context import ContextService
+from omeconsole.core.errors import Refused, UsageError
 from omeconsole.core.tenant.model import (
-    DEFAULT_TEMPLATE, BrandingTemplate, Role, User, validate_expiry_days, validate_template_name,
+    DEFAULT_TEMPLATE,
+    BrandingTemplate,
+    Role,
+    User,
+    validate_expiry_days,
+    validate_template_name,
 )
+from omeconsole.core.text.addresses import normalize_address, normalize_domain
 
 
 class TenantDirectory(ContextService):
@@ -57,9 +63,9 @@ class TenantAdmin(ContextService):
                 why = f"{address} is not in an accepted domain ({', '.join(self.tenant.accepted_domains)})"
                 self.context.audit("user add", address, "refused", why)
                 raise UsageError(why)
-            if self.tenant.user(address):
+            if existing := self.tenant.user(address):
                 raise self.context.refuse("user add", address, Refused(
-                    f"{address} is already a user ({self.tenant.user(address).role.value})"))
+                    f"{address} is already a user ({existing.role.value})"))
             user = User(address, role)
             self.context.audit("user add", address, "success", f"role {role.value}")
             self.store.add_user(user)
@@ -104,14 +110,17 @@ class TenantAdmin(ContextService):
             return f"{domain} is {'already' if native else 'not'} marked as another Microsoft 365 tenant"
         return None
 
-    def set_approvals_door(self, door: str | None) -> str | None:
-        """approvals-require-door: "ssh" (elevation decisions count only through the SSH door) or None (off)."""
+    def set_approvals_door(self, door: str | None) -> Literal["ssh"] | None:
+        """approvals-require-door: "ssh" (elevation decisions count only through the SSH door) or None (off).
+        While it is on, setting it counts only through that door too: else `--as` on the CLI could turn it off."""
         if door not in (None, "ssh"):
             raise UsageError(f"--approvals-require-door is ssh or off; {door!r} is neither")
+        required: Literal["ssh"] | None = None if door is None else "ssh"
         with self._changing_tenant("tenant set", "approvals-require-door"):
+            self.context.require_door("tenant set", "approvals-require-door")
             before = self.tenant.approvals_require_door
             self.context.audit("tenant set", "approvals-require-door", "success",
-                               f"{before or 'off'} -> {door or 'off'}")
-            self.tenant.approvals_require_door = door
+                               f"{before or 'off'} -> {required or 'off'}")
+            self.tenant.approvals_require_door = required
             self.store.save_tenant_settings(self.tenant)
-        return door
+        return required

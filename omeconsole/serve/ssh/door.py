@@ -14,18 +14,20 @@ from pathlib import Path
 
 import asyncssh
 
+from omeconsole.core.audit.log import Outcome
 from omeconsole.core.errors import OmeError
 from omeconsole.core.front_door import SIGN_IN, FrontDoorDesk
 from omeconsole.core.text.times import human_span
 from omeconsole.core.text.untrusted import shown
-from omeconsole.serve.ssh.authorized_keys import AuthorizedKeys
 from omeconsole.serve.refusal_tally import RefusalTally
+from omeconsole.serve.ssh.authorized_keys import AuthorizedKeys
 from omeconsole.serve.ssh.session import ConsoleSession
 
 LOGIN_TIMEOUT = 30
 KEEPALIVE_SECONDS = 15  # a client that vanished is noticed within a minute, and its console ended
 MAX_KEYS_PER_CONNECTION = 6  # OpenSSH's MaxAuthTries
 MAX_UNAUTHENTICATED = 10  # connections not yet signed in, at once (OpenSSH's MaxStartups idea)
+MAX_UNAUTHENTICATED_PER_PEER = 3  # of those, from one address: one peer cannot keep every other one out
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,14 @@ class DoorSettings:
 class SshDoor:
     """The server: its settings, the store's desk, and the sessions open now."""
 
+    tally: RefusalTally  # made by start(), on the server's event loop
+
     def __init__(self, settings: DoorSettings, desk: FrontDoorDesk):
         self.settings = settings
         self.keys = AuthorizedKeys(settings.authorized_keys)
         self.desk = desk
         self.sessions: set[ConsoleSession] = set()
         self.signing_in: set[ConnectionGate] = set()  # connections open now that have not signed in
-        self.tally: RefusalTally | None = None  # made on the server's event loop
 
     async def start(self) -> asyncssh.SSHAcceptor:
         self.tally = RefusalTally(self._record_refusals)
@@ -58,10 +61,10 @@ class SshDoor:
             allow_pty=True, agent_forwarding=False, x11_forwarding=False, allow_scp=False,
             login_timeout=LOGIN_TIMEOUT, keepalive_interval=KEEPALIVE_SECONDS, keepalive_count_max=4)
 
-    async def record(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
+    async def record(self, actor: str | None, action: str, outcome: Outcome, detail: str, peer: str) -> None:
         await asyncio.to_thread(self._record_and_log, actor, action, outcome, detail, peer)
 
-    def _record_and_log(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
+    def _record_and_log(self, actor: str | None, action: str, outcome: Outcome, detail: str, peer: str) -> None:
         """The audit entry first; then the same line on the server's output, for whoever runs it.
         In a worker thread: a slow disk or a paused terminal never holds up the sessions' traffic."""
         entry = self.desk.record(actor, action, outcome, detail, peer)
@@ -70,7 +73,7 @@ class SshDoor:
         except OSError:
             pass  # nobody reads the server's output any more; the audit log has the entry
 
-    async def record_quietly(self, actor, action: str, outcome: str, detail: str, peer: str) -> None:
+    async def record_quietly(self, actor: str | None, action: str, outcome: Outcome, detail: str, peer: str) -> None:
         """For what has already happened (a session's end): a failure is reported, not raised."""
         try:
             await self.record(actor, action, outcome, detail, peer)
@@ -79,6 +82,14 @@ class SshDoor:
 
     async def _record_refusals(self, peer_host: str, detail: str, count: int) -> None:
         await self.record_quietly(None, SIGN_IN, "refused", detail, peer_host)
+
+    def no_room_to_sign_in(self, peer_host: str) -> str | None:
+        """Why a new connection from PEER_HOST may not wait to sign in now (None if it may)."""
+        if sum(gate.peer_host == peer_host for gate in self.signing_in) >= MAX_UNAUTHENTICATED_PER_PEER:
+            return f"{MAX_UNAUTHENTICATED_PER_PEER} connections from {peer_host} were already waiting to sign in"
+        if len(self.signing_in) >= MAX_UNAUTHENTICATED:
+            return f"{MAX_UNAUTHENTICATED} connections were already waiting to sign in"
+        return None
 
     def refused_before_sign_in(self, peer_host: str, detail: str) -> None:
         """Counted, and written at most twice a minute per host (RefusalTally): a flood costs the log little."""
@@ -100,9 +111,10 @@ class SshDoor:
 class ConnectionGate(asyncssh.SSHServer):
     """One connection's sign-in: which keys it offered, which identity (if any) it signed in as."""
 
+    conn: asyncssh.SSHServerConnection  # given by asyncssh before anything else: connection_made
+
     def __init__(self, door: SshDoor):
         self.door = door
-        self.conn: asyncssh.SSHServerConnection | None = None
         self.peer_host, self.peer_port = "?", 0
         self.username = ""
         self.refused: dict[str, str] = {}  # fingerprint -> why
@@ -120,10 +132,9 @@ class ConnectionGate(asyncssh.SSHServer):
     def connection_made(self, conn) -> None:
         self.conn = conn
         self.peer_host, self.peer_port = conn.get_extra_info("peername")[:2]
-        if len(self.door.signing_in) >= MAX_UNAUTHENTICATED:
+        if why := self.door.no_room_to_sign_in(self.peer_host):
             self.dropped = True
-            self.door.refused_before_sign_in(self.peer_host, f"connection from {self.peer} dropped: "
-                                             f"{MAX_UNAUTHENTICATED} connections were already waiting to sign in")
+            self.door.refused_before_sign_in(self.peer_host, f"connection from {self.peer} dropped: {why}")
             asyncio.get_running_loop().call_soon(conn.abort)
             return
         self.door.signing_in.add(self)
@@ -157,25 +168,27 @@ class ConnectionGate(asyncssh.SSHServer):
             self.conn.disconnect(asyncssh.DISC_NO_MORE_AUTH_METHODS_AVAILABLE,
                                  f"too many keys offered (at most {MAX_KEYS_PER_CONNECTION})")
             return False
-        identity, why, told = await asyncio.to_thread(self._judge, key)
-        if why is None:
-            self.accepted = (identity, fingerprint)
+        judged = await asyncio.to_thread(self._judge, key)
+        if isinstance(judged, str):
+            self.accepted = (judged, fingerprint)
             return True
+        identity, why, told = judged
         self.refused[fingerprint] = why
         who = f" ({identity})" if identity else ""
         self.door.refused_before_sign_in(self.peer_host, f"key {fingerprint}{who} from {self.peer}: {why}")
         self.conn.send_auth_banner(f"omeconsole: key {fingerprint} was refused: {shown(told)}.\r\n")
         return False
 
-    def _judge(self, key: asyncssh.SSHKey) -> tuple[str | None, str | None, str | None]:
-        """The identity the key names, why it may not sign in (None if it may), and what the client is told."""
+    def _judge(self, key: asyncssh.SSHKey) -> str | tuple[str | None, str, str]:
+        """The identity the key signs in as; or, refused, the identity it names (if any), why, and what
+        the client is told."""
         try:
             entry = self.door.keys.identity_for(key)
             if entry is None:
                 why = "it is not in this server's authorized-keys file; ask an administrator to add it"
                 return None, why, why
-            why = self.door.desk.refusal(entry.identity)
-            return entry.identity, why, why
+            refusal = self.door.desk.refusal(entry.identity)
+            return entry.identity if refusal is None else (entry.identity, refusal, refusal)
         except OmeError as error:  # the full reason (paths and all) is for the audit log, not the client
             return None, str(error), "the server cannot check keys right now; tell its administrator"
 
@@ -191,6 +204,7 @@ class ConnectionGate(asyncssh.SSHServer):
             self.conn.close()
 
     async def _record_sign_in(self) -> None:
+        assert self.accepted is not None  # asyncssh completes the sign-in only after a key was accepted
         identity, fingerprint = self.accepted
         try:
             await self.door.record(identity, SIGN_IN, "success",

@@ -58,6 +58,7 @@ class PtyProcess:
 
     async def wait(self) -> int:
         """The exit status, once the child has ended and its last output was passed on."""
+        assert self.process is not None, "started first"
         status = await self.process.wait()
         self._drain()
         self._close()
@@ -67,7 +68,7 @@ class PtyProcess:
         if self._master is None or len(self._pending) + len(data) > _MAX_PENDING_INPUT:
             return
         self._pending += data
-        self._flush()
+        self._flush(self._master)
 
     def resize(self, columns: int, rows: int) -> None:
         if self._master is not None:
@@ -81,29 +82,23 @@ class PtyProcess:
 
     def resume(self) -> None:
         if not self._reading and self._master is not None:
-            asyncio.get_running_loop().add_reader(self._master, self._read)
+            asyncio.get_running_loop().add_reader(self._master, self._read, self._master)
             self._reading = True
 
     async def stop(self, grace: float = 2.0) -> None:
         """End the child's whole process group: SIGHUP, as a hang-up would, then SIGKILL after grace."""
         if self.process is not None and self.process.returncode is None:
-            self._signal_group(signal.SIGHUP)
+            _signal_group(self.process, signal.SIGHUP)
             try:
                 await asyncio.wait_for(self.process.wait(), grace)
-            except asyncio.TimeoutError:
-                self._signal_group(signal.SIGKILL)
+            except TimeoutError:
+                _signal_group(self.process, signal.SIGKILL)
                 await self.process.wait()
         self._close()
 
-    def _signal_group(self, signum: int) -> None:
+    def _read(self, master: int) -> None:
         try:
-            os.killpg(self.process.pid, signum)
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def _read(self) -> None:
-        try:
-            data = os.read(self._master, _READ_CHUNK)
+            data = os.read(master, _READ_CHUNK)
         except BlockingIOError:
             return
         except OSError:  # EIO: the console's side is closed
@@ -124,10 +119,10 @@ class PtyProcess:
                 return
             self.on_output(data)
 
-    def _flush(self) -> None:
+    def _flush(self, master: int) -> None:
         loop = asyncio.get_running_loop()
         try:
-            written = os.write(self._master, self._pending)
+            written = os.write(master, self._pending)
         except BlockingIOError:
             written = 0
         except OSError:
@@ -135,13 +130,13 @@ class PtyProcess:
             return
         del self._pending[:written]
         if self._pending:
-            loop.add_writer(self._master, self._flush_from_loop)
+            loop.add_writer(master, self._flush_from_loop)
         else:
-            loop.remove_writer(self._master)
+            loop.remove_writer(master)
 
     def _flush_from_loop(self) -> None:
         if self._master is not None:
-            self._flush()
+            self._flush(self._master)
 
     def _close(self) -> None:
         if self._master is None:
@@ -152,3 +147,10 @@ class PtyProcess:
         os.close(self._master)
         self._master = None
         self._reading = False
+
+
+def _signal_group(process: asyncio.subprocess.Process, signum: int) -> None:
+    try:
+        os.killpg(process.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass

@@ -11,11 +11,11 @@ from pathlib import Path
 from omeconsole.core.errors import UsageError
 from omeconsole.core.front_door import FrontDoorDesk
 from omeconsole.core.text.times import human_span, parse_span
-from omeconsole.serve.ssh.authorized_keys import AuthorizedKeys
-from omeconsole.serve.ssh.host_key import load_or_create_host_key
 from omeconsole.serve.listen import parse_listen, shown
-from omeconsole.serve.ssh.session import sessions
+from omeconsole.serve.ssh.authorized_keys import AuthorizedKeys
 from omeconsole.serve.ssh.door import MAX_KEYS_PER_CONNECTION, MAX_UNAUTHENTICATED, DoorSettings, SshDoor
+from omeconsole.serve.ssh.host_key import load_or_create_host_key
+from omeconsole.serve.ssh.session import sessions
 
 MAX_SESSIONS_CEILING = 1000
 IDLE_RANGE = (timedelta(seconds=1), timedelta(hours=24))

@@ -8,20 +8,19 @@ import re
 import sys
 import time
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import Protocol
 
 import asyncssh
 
+from omeconsole.core.audit.log import Outcome
 from omeconsole.core.door_pass import DOOR_PASS_ENV
 from omeconsole.core.errors import OmeError
-from omeconsole.core.front_door import SESSION, SESSION_END
+from omeconsole.core.front_door import SESSION, SESSION_END, FrontDoorDesk
 from omeconsole.core.text.times import human_span
 from omeconsole.core.text.untrusted import shown
 from omeconsole.serve.ssh.pty_process import PtyProcess
 from omeconsole.serve.terminal_size import clamped  # on the request and on every window change
-
-if TYPE_CHECKING:
-    from omeconsole.serve.ssh.door import ConnectionGate
 
 # What a console that was stopped (not quit) leaves switched on in the client's terminal.
 TERMINAL_RESET = ("\x1b[<u\x1b[?1000l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?1016l\x1b[?2004l\x1b[?2048l"
@@ -54,11 +53,53 @@ def console_env(term: str, client_env: dict[str, str], ssh_connection: str, door
     return env
 
 
+# What a session needs of its server and of its connection: door.py's DoorSettings, SshDoor and
+# ConnectionGate. Door.py makes the sessions, so this module names them only by what it uses.
+class SessionSettings(Protocol):
+    @property
+    def store(self) -> Path: ...
+    @property
+    def max_sessions(self) -> int: ...
+    @property
+    def idle_timeout(self) -> timedelta: ...
+
+
+class SessionDoor(Protocol):
+    @property
+    def settings(self) -> SessionSettings: ...
+    @property
+    def desk(self) -> FrontDoorDesk: ...
+    @property
+    def sessions(self) -> set[ConsoleSession]: ...
+
+    async def record(self, actor: str | None, action: str, outcome: Outcome, detail: str, peer: str) -> None: ...
+    async def record_quietly(self, actor: str | None, action: str, outcome: Outcome, detail: str,
+                             peer: str) -> None: ...
+
+
+class SessionGate(Protocol):
+    @property
+    def door(self) -> SessionDoor: ...
+    @property
+    def conn(self) -> asyncssh.SSHServerConnection: ...
+    @property
+    def signed_in(self) -> asyncio.Future: ...  # the identity, once its sign-in is audited
+    @property
+    def accepted(self) -> tuple[str, str] | None: ...  # identity, fingerprint of the key that signed in
+    @property
+    def peer_host(self) -> str: ...
+    @property
+    def peer_port(self) -> int: ...
+    @property
+    def peer(self) -> str: ...
+
+
 class ConsoleSession(asyncssh.SSHServerSession):
-    def __init__(self, gate: "ConnectionGate"):
+    chan: asyncssh.SSHServerChannel  # given by asyncssh before anything else: connection_made
+
+    def __init__(self, gate: SessionGate):
         self.gate = gate
         self.door = gate.door
-        self.chan: asyncssh.SSHServerChannel | None = None
         self.term: str | None = None
         self.size = (80, 24)
         self.command: str | None = None
@@ -168,17 +209,18 @@ class ConsoleSession(asyncssh.SSHServerSession):
     async def _serve(self, identity: str) -> None:
         self.door.sessions.add(self)
         columns, rows = self.size
+        assert self.gate.accepted is not None  # a session starts only once a key has signed in
         door_pass = await asyncio.to_thread(self.door.desk.door_pass, identity, f"key {self.gate.accepted[1]}",
                                             self.gate.peer)
         await self.door.record(identity, SESSION, "success",
                                f"console opened on a {columns}x{rows} {self.term} terminal", self.gate.peer)
-        self.console = PtyProcess(self._argv(identity), self._env(door_pass), str(self.door.settings.store),
-                                  self._pass_output)
-        await self.console.start(columns, rows)
-        self.console.write(bytes(self._typeahead))
-        idle = asyncio.create_task(self._watch_idle())
+        console = self.console = PtyProcess(self._argv(identity), self._env(door_pass),
+                                            str(self.door.settings.store), self._pass_output)
+        await console.start(columns, rows)
+        console.write(bytes(self._typeahead))
+        idle = asyncio.create_task(self._watch_idle(console))
         try:
-            status = await self.console.wait()
+            status = await console.wait()
         finally:
             idle.cancel()
         if self.ended_by is None:
@@ -191,6 +233,7 @@ class ConsoleSession(asyncssh.SSHServerSession):
         return [sys.executable, "-P", "-m", "omeconsole", "--store", str(self.door.settings.store), "--as", identity]
 
     def _env(self, door_pass: str) -> dict[str, str]:
+        assert self.term is not None  # a session without a terminal was refused (_refusal)
         local = self.gate.conn.get_extra_info("sockname")[:2]
         return console_env(self.term, dict(self.chan.get_environment()),
                            f"{self.gate.peer_host} {self.gate.peer_port} {local[0]} {local[1]}", door_pass)
@@ -199,14 +242,14 @@ class ConsoleSession(asyncssh.SSHServerSession):
         if not self.chan.is_closing():
             self.chan.write(data)
 
-    async def _watch_idle(self) -> None:
+    async def _watch_idle(self, console: PtyProcess) -> None:
         limit = self.door.settings.idle_timeout.total_seconds()
         while True:
             quiet = time.monotonic() - self.last_input
             if quiet >= limit:
                 self.ended_by = (f"the session was closed after {human_span(self.door.settings.idle_timeout)} "
                                  "without input (the idle timeout); connect again to go on")
-                await self.console.stop()
+                await console.stop()
                 return
             await asyncio.sleep(limit - quiet)
 

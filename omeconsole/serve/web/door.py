@@ -60,7 +60,7 @@ def start_up_text(key: DoorKey, store: Path, label: str, max_sessions: int) -> l
 def serve_web(store: Path, identity: str, label: str, host: str, port: int, max_sessions: int,
               say: Callable[[str], None]) -> int:
     """Serve until stopped. The address and the cap were checked with check_web_listen and check_web_sessions."""
-    from omeconsole.serve.web.audit import refusal_audit
+    from omeconsole.serve.web.audit import console_failure_audit, refusal_audit
     from omeconsole.serve.web.server import GuardedServer
 
     key = DoorKey(host, port)
@@ -68,6 +68,7 @@ def serve_web(store: Path, identity: str, label: str, host: str, port: int, max_
     refused, close = refusal_audit(desk, key)
     server = GuardedServer(web_command(store, identity), key, host, port, max_sessions, refused)
     server.issue_pass = lambda peer: desk.door_pass(identity, f"token made {key.started_iso}", peer)
+    server.failed = console_failure_audit(desk, identity, key)
     server.on_stop.append(close)
 
     def listening() -> None:

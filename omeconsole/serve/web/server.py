@@ -20,6 +20,7 @@ token, so asking for it there would break downloads without protecting anything 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import signal
 from collections.abc import Awaitable, Callable
 
@@ -55,6 +56,7 @@ class GuardedServer(Server):
         self.on_stop: list[Callable[[], Awaitable[None]]] = []
         self.tabs: set[asyncio.Task] = set()  # the WebSocket handlers running now, consoles and refused tabs
         self.issue_pass: Callable[[str], str] = lambda peer: ""  # the door pass for a console on that peer
+        self.failed: Callable[[str, str], None] = lambda peer, why: None  # a console that could not open: audited
 
     async def _make_app(self) -> web.Application:
         app = web.Application()
@@ -107,10 +109,11 @@ class GuardedServer(Server):
         """textual-serve's page, for the token only."""
         if refusal := self.key.page_refusal(request.query.get("token")):
             raise self._refuse(request, refusal)
+        origin = self.key.used_origin(request.headers.get("Host"), local_address(request)) or self.key.origin
         context = {
             "font_size": to_int(request.query.get("fontsize", "16"), 16),
-            "app_websocket_url": self.key.socket_url,
-            "config": {"static": {"url": f"{self.key.origin}/static/"}},
+            "app_websocket_url": self.key.socket_url(origin),
+            "config": {"static": {"url": f"{origin}/static/"}},
             "application": {"name": self.title},
         }
         response = aiohttp_jinja2.render_template("app_index.html", request, context)
@@ -119,9 +122,11 @@ class GuardedServer(Server):
 
     async def handle_console(self, request: web.Request) -> web.StreamResponse:
         """A console for the token from the door's own page, while a slot is free."""
-        if refusal := self.key.socket_refusal(request.match_info.get("token"), request.headers.get("Origin")):
+        if refusal := self.key.socket_refusal(request.match_info.get("token"), request.headers.get("Origin"),
+                                              request.headers.get("Host"), local_address(request)):
             raise self._refuse(request, refusal)
         task = asyncio.current_task()
+        assert task is not None  # aiohttp runs each handler in a task
         self.tabs.add(task)
         try:
             if not await self._take_slot():
@@ -161,3 +166,16 @@ class GuardedServer(Server):
             pass
         await socket.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"all of this door's consoles are in use")
         return socket
+
+
+def local_address(request: web.Request) -> str | None:
+    """The address of this machine the request's connection reached (an IPv4 one as such, not IPv6-mapped)."""
+    sockname = request.transport.get_extra_info("sockname") if request.transport else None
+    if not sockname:
+        return None
+    try:
+        address = ipaddress.ip_address(sockname[0])
+    except (TypeError, IndexError, ValueError):
+        return None
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
