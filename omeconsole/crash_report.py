@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import platform
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 KEEP = 20
@@ -33,7 +33,7 @@ def write_report(error: BaseException, where: str) -> Path | None:
     """The report's path, or None if it could not be written (the one line still says what failed)."""
     from omeconsole import __version__
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     lines = [f"omeconsole {__version__} failed in {where} at {now:%Y-%m-%dT%H:%M:%SZ}",
              f"Python {platform.python_version()} on {platform.platform()}", "",
              *traceback.format_exception(type(error), error, error.__traceback__)]

@@ -15,7 +15,7 @@ class Parser(argparse.ArgumentParser):
         raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
-def _common() -> argparse.ArgumentParser:
+def _common() -> Parser:
     common = Parser(add_help=False)
     common.add_argument("--store", metavar="DIR", default=argparse.SUPPRESS,
                         help="the store directory (env OMECONSOLE_STORE; default: a per-user data directory)")

@@ -52,7 +52,7 @@ def _short(value, short: bool):
 
 
 def _line(cells, widths) -> str:
-    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths)).rstrip()
+    return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
 
 def as_list(record: dict) -> str:

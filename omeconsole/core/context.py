@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from omeconsole.core import door_pass as door_passes
-from omeconsole.core.audit.log import AuditEntry, default_origin
+from omeconsole.core.audit.log import AuditEntry, Outcome, default_origin
 from omeconsole.core.dkm.group import KEY_ROLLOVER_SERVICE, is_service_account
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.dkm.unlocking import has_keyring, unlock
@@ -21,13 +21,19 @@ from omeconsole.core.door_pass import DoorPass
 from omeconsole.core.errors import NotFound, Refused, StoreError
 from omeconsole.core.mail.model import Message
 from omeconsole.core.rules import (
-    Actor, RevocationDecision, can_read, check_revocation, door_requirement, is_tenant_user, require_global_admin,
+    Actor,
+    RevocationDecision,
+    can_read,
+    check_revocation,
+    door_requirement,
+    is_tenant_user,
+    require_global_admin,
     sees_all_messages,
 )
 from omeconsole.core.store.store import Store
 from omeconsole.core.tenant.model import Tenant
-from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.text.addresses import normalize_address
+from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.text.times import utcnow
 
 
@@ -68,12 +74,12 @@ class Context:
         self.origin = default_origin(face, self.door.describe())
 
     @classmethod
-    def open(cls, root: Path, actor_address: str | None = None, **kwargs) -> "Context":
+    def open(cls, root: Path, actor_address: str | None = None, **kwargs) -> Context:
         return cls(Store.open(root), actor_address, **kwargs)
 
     # -- audit -----------------------------------------------------------------------
 
-    def audit(self, action: str, target: str, outcome: str, detail: str = "") -> AuditEntry:
+    def audit(self, action: str, target: str, outcome: Outcome, detail: str = "") -> AuditEntry:
         role = self.actor.role.value if self.actor.role else "outsider"
         return self.store.audit.append(actor=self.actor.address, role=role, action=action, target=target,
                                        outcome=outcome, detail=detail, origin=self.origin, at=self.clock())
@@ -88,17 +94,15 @@ class Context:
     def keyring(self) -> Keyring:
         """The unlocked keyring as it is now on disk. Under the exclusive lock, a due rollover happens
         first, audited. Read afresh each time: another process may have rotated it since."""
-        if self._keyring is None:
-            self._unlocked()
-        else:
-            self._keyring = self._keyring.reread()
-        if self.store.lock.exclusive and self._keyring.rollover_due(self.clock()):
-            old = self._keyring.primary.version
+        keyring = self._unlocked() if self._keyring is None else self._keyring.reread()
+        self._keyring = keyring
+        if self.store.lock.exclusive and keyring.rollover_due(self.clock()):
+            old = keyring.primary.version
             self.audit_as_service(KEY_ROLLOVER_SERVICE, "keys rollover", f"key version {old + 1}",
-                                  f"rotation period of {self._keyring.rotation_days} days reached; "
+                                  f"rotation period of {keyring.rotation_days} days reached; "
                                   f"version {old} archived")
-            self._keyring.rotate(self.clock())
-        return self._keyring
+            keyring.rotate(self.clock())
+        return keyring
 
     def _unlocked(self) -> Keyring:
         if self._keyring is None:

@@ -12,7 +12,6 @@ long enough for the console to start, too short to be worth lifting from a runni
 
 from __future__ import annotations
 
-from typing import Literal
 import base64
 import hashlib
 import hmac
@@ -20,6 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
 from omeconsole.core.dkm.unlocking import env_passphrase, unlock
 from omeconsole.core.errors import Refused

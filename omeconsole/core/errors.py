@@ -1,5 +1,7 @@
 """Errors a person may see. Each carries one line of plain words and an exit code."""
 
+from collections.abc import Sequence
+
 
 class OmeError(Exception):
     """Base class: str(error) is the whole one-line message."""
@@ -23,7 +25,7 @@ class NotFound(OmeError):
 class Refused(OmeError):
     """An operation the rules or the acting identity's role do not allow."""
 
-    def __init__(self, message: str, reasons: list[str] | None = None):
+    def __init__(self, message: str, reasons: Sequence[str] | None = None):
         self.reasons = list(reasons or [])
         super().__init__(message)
 

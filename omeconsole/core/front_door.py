@@ -8,9 +8,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from omeconsole.core.audit.log import AuditEntry, os_account
+from omeconsole.core.audit.log import AuditEntry, Outcome, os_account
 from omeconsole.core.dkm.unlocking import env_passphrase, unlock
-from omeconsole.core.door_pass import DoorPass, issue
+from omeconsole.core.door_pass import Door, DoorPass, issue
 from omeconsole.core.rules import front_door_refusal
 from omeconsole.core.store.store import Store
 from omeconsole.core.text.times import utcnow
@@ -19,13 +19,13 @@ SIGN_IN = "ssh sign-in"
 SESSION = "ssh session"
 SESSION_END = "ssh session end"
 UNKNOWN_ACTOR = "unknown"
-TARGETS = {"ssh": "console over SSH", "browser": "console in a browser"}
+TARGETS: dict[Door, str] = {"ssh": "console over SSH", "browser": "console in a browser"}
 
 
 class FrontDoorDesk:
     """One store, seen from one front door. Safe to call from several threads (the audit log locks itself)."""
 
-    def __init__(self, root: Path, door: str = "ssh"):
+    def __init__(self, root: Path, door: Door = "ssh"):
         self.store = Store.open(root)
         self.door = door
         self.origin = f"{door} door on {socket.gethostname()}"
@@ -47,7 +47,7 @@ class FrontDoorDesk:
             tenant = self.store.load_tenant()
         return front_door_refusal(tenant, address)
 
-    def record(self, actor: str | None, action: str, outcome: str, detail: str, peer: str) -> AuditEntry:
+    def record(self, actor: str | None, action: str, outcome: Outcome, detail: str, peer: str) -> AuditEntry:
         """Append one entry, durably, before the door acts on it. Raises OmeError if it cannot."""
         with self.store.reading():
             tenant = self.store.load_tenant()

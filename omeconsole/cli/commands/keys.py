@@ -58,7 +58,8 @@ def _keys_status(args, record: dict) -> None:
         emit(render.as_json(record))
         return
     protection = {"key-file": "a key file (master.key, 0600)", "passphrase": "a passphrase (Argon2id)"}
-    emit(f"Keyring protected by: {protection.get(record['Protection'], record['Protection'])}\nRotation period:      {record['RotationPeriodDays']} days\n"
+    emit(f"Keyring protected by: {protection.get(record['Protection'], record['Protection'])}\n"
+         f"Rotation period:      {record['RotationPeriodDays']} days\n"
          f"Next rollover:        {record['NextRollover']}\n")
     emit(render.as_table(record["Versions"], ("Version", "Created", "State", "DataKeys"), short_dates=("Created",)))
 

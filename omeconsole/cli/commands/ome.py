@@ -21,9 +21,10 @@ def cmd_status(args) -> int:
 def cmd_revoke(args) -> int:
     message = set_ome_message_revocation(open_context(args), args.message_id)
     if wants_json(args):
+        revocation = message.revocation
+        assert revocation is not None  # the revocation just made
         emit(render.as_json({"MessageId": message.message_id, "Subject": message.subject, "Revoked": True,
-                             "RevokedBy": message.revocation.revoked_by,
-                             "RevokedAt": format_iso(message.revocation.revoked_at)}))
+                             "RevokedBy": revocation.revoked_by, "RevokedAt": format_iso(revocation.revoked_at)}))
     else:
         emit(f"The encrypted email with the subject \"{shown(message.subject)}\" and Message ID "
              f"\"{message.message_id}\" was successfully revoked")

@@ -23,7 +23,7 @@ def cmd_init(args) -> int:
     if wants_json(args):
         emit(render.as_json({"Organization": tenant.organization, **_tenant_record(tenant)}))
     else:
-        emit(f"Created tenant {tenant.organization} ({tenant.license.title}) in {store_dir(args)}; "
+        emit(f"Created tenant {tenant.organization} ({tenant.license.label}) in {store_dir(args)}; "
              f"Global Administrator: {tenant.users[0].address}; keyring protected by "
              + ("a passphrase" if passphrase else "the key file master.key (0600)"))
     return 0

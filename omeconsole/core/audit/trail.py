@@ -14,11 +14,11 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from omeconsole.core.audit.log import KEYED
+from omeconsole.core.audit.log import KEYED, AuditEntry
+from omeconsole.core.context import ContextService
 from omeconsole.core.dkm.keyring import Keyring, b64, unb64
 from omeconsole.core.errors import UsageError
 from omeconsole.core.text.reading import parse_json, read_at_most
-from omeconsole.core.context import ContextService
 from omeconsole.core.text.times import format_iso
 
 CHECKPOINT_FORMAT = "omeconsole-audit-checkpoint/1"
@@ -103,10 +103,11 @@ def _check_fields(checkpoint: dict) -> None:
     for name in (*_SIGNED_FIELDS, "signature"):
         if name not in checkpoint:
             raise KeyError(name)
-        wanted = int if name == "sequence" else str
         value = checkpoint[name]
-        if type(value) is not wanted or (name == "sequence" and value < 1):
-            raise ValueError(f"its {name} is not {'a whole number from 1' if wanted is int else 'text'}")
+        if name == "sequence" and not (type(value) is int and value >= 1):
+            raise ValueError(f"its {name} is not a whole number from 1")
+        if name != "sequence" and type(value) is not str:
+            raise ValueError(f"its {name} is not text")
 
 
 def _check_checkpoint(checkpoint: dict, entries, public_key: str | None) -> str | None:

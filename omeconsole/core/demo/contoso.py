@@ -14,13 +14,13 @@ from pathlib import Path
 
 from omeconsole.core.audit.log import default_origin
 from omeconsole.core.demo.mail import DemoMail
+from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.mail.flow import Draft
-from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
-from omeconsole.core.dkm.keyring import Keyring
-from omeconsole.core.tenant.setup import new_store
+from omeconsole.core.mail.model import ActingAs, EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.store.store import DEFAULT_SHARDS, MAX_SHARDS
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
+from omeconsole.core.tenant.setup import new_store
 from omeconsole.core.text.times import utcnow
 
 MAX_DEMO_MESSAGES = 2_000_000
@@ -107,16 +107,16 @@ def _cases(now: datetime) -> list[tuple[Draft, str | None]]:
         (Draft(diego, ["bob.kelly@gmail.com"], "Wire transfer details for Bob", "", ago(8), dnf, EncryptionMethod.USER,
                "Contoso Secure"), diego),
         (Draft(nestor, ["sam.rivera@northwindtraders.com", "nobody@tailspintoys.com", "eve.martin@yahoo.com",
-                        "kim.park@hotmail.com"], "Pricing proposal for Northwind", "", ago(9), eo, EncryptionMethod.USER,
-               "Contoso Legal", {"nobody@tailspintoys.com": TraceStatus.FAILED,
-                                 "eve.martin@yahoo.com": TraceStatus.PENDING,
-                                 "kim.park@hotmail.com": TraceStatus.FILTERED_AS_SPAM}), None),
+                        "kim.park@hotmail.com"], "Pricing proposal for Northwind", "", ago(9), eo,
+               EncryptionMethod.USER, "Contoso Legal", {"nobody@tailspintoys.com": TraceStatus.FAILED,
+                                                        "eve.martin@yahoo.com": TraceStatus.PENDING,
+                                                        "kim.park@hotmail.com": TraceStatus.FILTERED_AS_SPAM}), None),
         (Draft(megan, ["finance-team@contoso.com", "tom.jones@gmail.com", "li.wei@adventure-works.com"],
                "Audit findings Q3", "", ago(10), dnf, EncryptionMethod.POLICY, "Contoso Finance",
                {"finance-team@contoso.com": TraceStatus.EXPANDED, "tom.jones@gmail.com": TraceStatus.QUARANTINED,
                 "li.wei@adventure-works.com": TraceStatus.GETTING_STATUS}), None),
-        (Draft(diego, ["priya.shah@tailspintoys.com"], "Offer letter for Priya Shah", "", ago(0, 2), eo, EncryptionMethod.USER,
-               "Contoso Legal", {"priya.shah@tailspintoys.com": TraceStatus.NONE}), None),
+        (Draft(diego, ["priya.shah@tailspintoys.com"], "Offer letter for Priya Shah", "", ago(0, 2), eo,
+               EncryptionMethod.USER, "Contoso Legal", {"priya.shah@tailspintoys.com": TraceStatus.NONE}), None),
     ]
 
 
@@ -151,7 +151,7 @@ class Contoso:
         return BODY.format(n=rng.randrange(10**6), sender=draft.sender.split("@")[0].replace(".", " ").title())
 
     @staticmethod
-    def revoker_role(address: str) -> str:
+    def revoker_role(address: str) -> ActingAs:
         return "admin" if address in ADMINS else "sender"
 
 

@@ -20,12 +20,12 @@ from typing import Protocol
 
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
-from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.mail.flow import Draft, compose, portal_content
-from omeconsole.core.mail.model import Revocation
+from omeconsole.core.mail.model import ActingAs, Revocation
+from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.store import Store
-from omeconsole.core.tenant.model import Tenant
 from omeconsole.core.store.trace_index import partitions_of, summary_of
+from omeconsole.core.tenant.model import Tenant
 
 CHUNK = 20_000
 MAX_WORKERS = 4
@@ -50,7 +50,7 @@ class Content(Protocol):
 
     def draft(self, rng: random.Random, n: int) -> Draft: ...
     def body(self, rng: random.Random, draft: Draft) -> str: ...
-    def revoker_role(self, address: str) -> str: ...
+    def revoker_role(self, address: str) -> ActingAs: ...
 
 
 class DemoMail:
@@ -136,6 +136,7 @@ _WORKER_MAIL: DemoMail | None = None
 
 
 def _make_in_worker(job) -> Chunk:
+    assert _WORKER_MAIL is not None, "set before the workers fork"
     return _WORKER_MAIL.make_chunk(job)
 
 

@@ -9,9 +9,9 @@ clock, so an elevation can never outlive its end because a sweep did not run.
 
 from __future__ import annotations
 
-from typing import Literal
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from omeconsole.core.errors import UsageError
 from omeconsole.core.text.times import format_iso, human_span, load_iso, parse_span
@@ -90,13 +90,13 @@ class AccessRequest:
         if self.ended_at:
             return ENDED
         if self.granted_at:
-            return ACTIVE if now < self.ends_at else EXPIRED
+            return ACTIVE if now < self.granted_at + self.duration else EXPIRED
         return PENDING if now < self.pending_until else EXPIRED
 
     def time_left(self, now: datetime) -> timedelta | None:
-        state = self.state(now)
-        if state == ACTIVE:
-            return self.ends_at - now
+        state, ends_at = self.state(now), self.ends_at
+        if state == ACTIVE and ends_at:
+            return ends_at - now
         if state == PENDING:
             return self.pending_until - now
         return None
@@ -127,7 +127,7 @@ class AccessRequest:
                 "expiry_audited": self.expiry_audited}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "AccessRequest":
+    def from_doc(cls, doc: dict) -> AccessRequest:
         return cls(doc["id"], doc["requester"], doc["reason"], timedelta(seconds=int(doc["duration_s"])),
                    load_iso(doc["created"]), [Approval(a["by"], load_iso(a["at"])) for a in doc["approvals"]],
                    doc.get("denied_by"), load_iso(doc.get("granted_at")), doc.get("ended_by"),

@@ -7,16 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from omeconsole.core.dkm.elevated_access import ElevatedAccess
-from omeconsole.core.text.addresses import normalize_address
+from omeconsole.core.context import ContextService
 from omeconsole.core.dkm import group
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, PORTAL_CONTENT, open_sealed, rewrap
 from omeconsole.core.dkm.keyring import DESTROYED, MAX_ROTATION_DAYS, Keyring, KeyVersion
 from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.mail.flow import read_portal_content
-from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.context import ContextService
+from omeconsole.core.text.addresses import normalize_address
+from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.text.times import format_iso
 
 
@@ -46,9 +46,9 @@ class KeyManager(ContextService):
 
     # -- reading -----------------------------------------------------------------------
 
-    def count_wrapped(self) -> Counter:
+    def count_wrapped(self) -> Counter[int]:
         """Wrapped keys by version; not those an interrupted revocation is still to destroy."""
-        counts, going = Counter(), self.store.keys_awaiting_destruction()
+        counts, going = Counter[int](), self.store.keys_awaiting_destruction()
         for path in self.store.datakey_shards():
             counts.update(int(record["key_version"]) for record in self.store.read_data_keys(path)
                           if record["message_id"] not in going)

@@ -33,7 +33,7 @@ class KdfSettings:
                 "memory_kib": self.memory_kib, "iterations": self.iterations, "lanes": self.lanes}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "KdfSettings":
+    def from_doc(cls, doc: dict) -> KdfSettings:
         if doc.get("kdf") != "argon2id":
             raise ValueError(f"unknown KDF {doc.get('kdf')!r}")
         return cls(base64.b64decode(doc["salt"]), int(doc["memory_kib"]), int(doc["iterations"]), int(doc["lanes"]))

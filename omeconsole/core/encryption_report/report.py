@@ -33,7 +33,7 @@ def get_encryption_report(context: Context, start: datetime | None = None, end: 
     counts every matching row."""
     query = TraceQuery(start=start, end=end, encrypted_only=True)
     context.require_reader("report")
-    tally, kept = ReportTally(), []
+    tally, kept = ReportTally(), list[ReportRow]()
 
     def wanted(m: Message) -> bool:
         return (can_read(context.actor, m) and query.matches_message(m) and (method is None or m.method is method)

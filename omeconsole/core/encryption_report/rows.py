@@ -19,7 +19,7 @@ def encryption_template_label(message: Message) -> str:
         return "No encryption record"
     if message.template and message.template != DEFAULT_TEMPLATE:
         return message.template
-    return message.protection.title
+    return message.protection.label
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,6 @@ class ReportRow:
         return {
             "Date": format_iso(m.received), "SenderAddress": m.sender, "RecipientAddress": self.recipient.address,
             "Subject": m.subject, "EncryptionTemplate": encryption_template_label(m),
-            "EncryptionMethod": m.method.title if m.method else "", "RevocationStatus": self.revocation_status,
+            "EncryptionMethod": m.method.label if m.method else "", "RevocationStatus": self.revocation_status,
             "MessageId": m.message_id,
         }

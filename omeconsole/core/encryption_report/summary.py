@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from omeconsole.core.text.addresses import domain_of
 from omeconsole.core.encryption_report.rows import ReportRow, encryption_template_label
+from omeconsole.core.text.addresses import domain_of
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,8 @@ class ReportTally:
     def __init__(self) -> None:
         self.messages = 0
         self.rows = 0
-        self.by_method, self.by_template, self.by_status, self.domains = Counter(), Counter(), Counter(), Counter()
+        self.by_method, self.by_template = Counter[str](), Counter[str]()
+        self.by_status, self.domains = Counter[str](), Counter[str]()
 
     def add(self, rows: list[ReportRow]) -> None:
         """The rows of one message (one per recipient)."""
@@ -39,7 +40,7 @@ class ReportTally:
         self.messages += 1
         self.rows += len(rows)
         if first.message.method:
-            self.by_method[first.message.method.title] += 1
+            self.by_method[first.message.method.label] += 1
         self.by_template[encryption_template_label(first.message)] += 1
         self.by_status[first.revocation_status] += 1
         self.domains.update(domain_of(row.recipient.address) for row in rows)

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from omeconsole.core.mail.model import (
-    EncryptionMethod, Message, Protection, Recipient, TraceEvent, TraceStatus,
+    EncryptionMethod,
+    Message,
+    Protection,
+    Recipient,
+    TraceEvent,
+    TraceStatus,
 )
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, Tenant
 
@@ -92,7 +97,7 @@ def _events(address, status, draft, template, server, internal, to_ip) -> list[T
     at = draft.received
     encryption = ""
     if template:
-        encryption = f"; encrypted with {draft.protection.title}, branding template \"{template}\""
+        encryption = f"; encrypted with {draft.protection.label}, branding template \"{template}\""
     events = [TraceEvent(at, "Receive", "Receive", f"Message received by {server}.prod.outlook.com{encryption}")]
     later = at + timedelta(seconds=2)
     outcome = {

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from typing import Literal
 
 from omeconsole.core.errors import UsageError
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, Experience, parse_choice
 from omeconsole.core.text.times import format_iso, load_iso
-
 
 MAX_SUBJECT = 4096  # characters, for mail sent here and rows imported alike
 
@@ -28,7 +27,7 @@ class TraceStatus(str, Enum):
     FILTERED_AS_SPAM = "FilteredAsSpam"
 
     @classmethod
-    def parse(cls, text: str) -> "TraceStatus":
+    def parse(cls, text: str) -> TraceStatus:
         return parse_choice(cls, text, "status")
 
 
@@ -40,11 +39,11 @@ class Protection(str, Enum):
     DO_NOT_FORWARD = "do-not-forward"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return {"none": "None", "encrypt-only": "Encrypt-Only", "do-not-forward": "Do Not Forward"}[self.value]
 
     @classmethod
-    def parse(cls, text: str) -> "Protection":
+    def parse(cls, text: str) -> Protection:
         protection = parse_choice(cls, text, "encryption")
         if protection is Protection.NONE:
             raise UsageError("encryption must be encrypt-only or do-not-forward (leave out --encrypt for none)")
@@ -58,11 +57,11 @@ class EncryptionMethod(str, Enum):
     POLICY = "policy"
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return "By user" if self is EncryptionMethod.USER else "By policy"
 
     @classmethod
-    def parse(cls, text: str) -> "EncryptionMethod":
+    def parse(cls, text: str) -> EncryptionMethod:
         return parse_choice(cls, text, "encryption method")
 
 
@@ -96,7 +95,7 @@ class TraceEvent:
         return {"date": format_iso(self.date), "event": self.event, "action": self.action, "detail": self.detail}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "TraceEvent":
+    def from_doc(cls, doc: dict) -> TraceEvent:
         return cls(load_iso(doc["date"]), doc["event"], doc["action"], doc["detail"])
 
 
@@ -118,7 +117,7 @@ class Recipient:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Recipient":
+    def from_doc(cls, doc: dict) -> Recipient:
         experience = doc.get("experience")
         return cls(
             address=doc["address"], status=_STATUSES[doc["status"]], to_ip=doc.get("to_ip"),
@@ -146,7 +145,7 @@ class Revocation:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Revocation":
+    def from_doc(cls, doc: dict) -> Revocation:
         return cls(load_iso(doc["revoked_at"]), doc["revoked_by"], doc["as_role"], doc["origin"])
 
 
@@ -198,7 +197,7 @@ class Message:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "Message":
+    def from_doc(cls, doc: dict) -> Message:
         protection, method = doc.get("protection"), doc.get("method")
         return cls(
             message_id=doc["message_id"], trace_id=doc["trace_id"], received=load_iso(doc["received"]),

@@ -40,7 +40,7 @@ def send_message(context: Context, *, sender: str, recipients: list[str], subjec
                                                portal_content(subject, body))
         context.audit("send", message.message_id, "success",
                       f"from {draft.sender} to {len(draft.recipients)} recipient(s); "
-                      f"{protection.title}" + (f", template \"{message.template}\"" if message.template else ""))
+                      f"{protection.label}" + (f", template \"{message.template}\"" if message.template else ""))
         context.store.put_messages([message], data_keys={message.message_id: wrapped})
     return message
 

@@ -15,8 +15,8 @@ from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
-from omeconsole.core.text.csv_cells import to_csv
 from omeconsole.core.errors import Refused, StoreError, UsageError
+from omeconsole.core.text.csv_cells import to_csv
 from omeconsole.core.text.untrusted import refuse_hidden
 
 ACTION = "export"
@@ -125,6 +125,7 @@ def _open_directory(context, path: Path) -> int:
 
 def _check_destination(context, directory_fd: int, path: Path) -> None:
     """The rule: not in the store directory, and a name that is free (not a file, a link, a directory)."""
+    reason: str | None
     try:
         if _lies_in(directory_fd, os.stat(context.store.root)):
             reason = f"it lies inside the store directory {context.store.root}, where nothing but the store is written"

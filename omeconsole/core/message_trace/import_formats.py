@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.errors import OmeError, UsageError
-from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.mail.model import MAX_SUBJECT, TraceEvent, TraceStatus
+from omeconsole.core.text.addresses import normalize_address
+from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.text.reading import parse_json, read_at_most
 from omeconsole.core.text.times import to_utc
 
@@ -124,7 +124,7 @@ def _read_rows(path, reader, header, offset, fmt, convert) -> ParsedFile:
         if len(cells) != len(keys):
             errors.append((line, f"{len(cells)} fields where the header has {len(keys)}"))
             continue
-        records.append((line, dict(zip(keys, cells))))
+        records.append((line, dict(zip(keys, cells, strict=True))))
     day_first = _day_first([r.get("received") or r.get("origin_timestamp_utc", "") for _, r in records])
     rows = []
     for line, record in records:

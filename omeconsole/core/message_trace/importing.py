@@ -8,14 +8,14 @@ to, and with it who may revoke it). Rows for a message that was itself imported 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from omeconsole.core.message_trace.import_formats import TraceRow, read_trace_export
-from omeconsole.core.mail.model import Message, Origin, Recipient
 from omeconsole.core.context import ContextService
+from omeconsole.core.mail.model import Message, Origin, Recipient
+from omeconsole.core.message_trace.import_formats import TraceRow, read_trace_export
 from omeconsole.core.text.times import received_problem
 
 

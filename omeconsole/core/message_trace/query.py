@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from omeconsole.core.text.addresses import AddressPattern, matches_any
 from omeconsole.core.mail.model import Message, Recipient, TraceStatus
+from omeconsole.core.text.addresses import AddressPattern, matches_any
 
 
 @dataclass

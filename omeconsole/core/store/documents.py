@@ -23,7 +23,7 @@ def message_from_doc(path: Path, doc: dict) -> Message:
 def tinydb_text(table: str, docs: list[str]) -> bytes:
     """A TinyDB file of one table, from documents already in JSON."""
     body = ",".join(f'"{n}":{doc}' for n, doc in enumerate(docs, 1))
-    return f'{{"{table}":{{{body}}}}}'.encode("utf-8")
+    return f'{{"{table}":{{{body}}}}}'.encode()
 
 
 def describe(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""Durable files: an atomic TinyDB storage, the store lock, and strict JSON reading.
+"""Durable files: an atomic TinyDB storage, and strict JSON reading (the store lock is in lock.py).
 
 Every write goes to a temporary file in the same directory, is fsynced, and replaces
 the old file with os.replace; the directory is fsynced too. A crash leaves either the
@@ -8,8 +8,6 @@ have the shape omeconsole writes, raises StoreDamaged and is never rewritten.
 
 from __future__ import annotations
 
-import errno
-import fcntl
 import json
 import os
 import secrets
@@ -170,51 +168,3 @@ def open_db(path: Path):
         yield db
     finally:
         db.close()
-
-
-class StoreLock:
-    """One lock for the whole store: shared for reads, exclusive around each read-modify-write."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self._fd: int | None = None
-        self._exclusive = False
-        self._threads = threading.RLock()  # the console's workers share one Store
-
-    @property
-    def exclusive(self) -> bool:
-        """Whether this process holds the lock exclusively right now."""
-        return self._fd is not None and self._exclusive
-
-    @contextmanager
-    def hold(self, exclusive: bool):
-        with self._threads, self._hold(exclusive):
-            yield
-
-    @contextmanager
-    def _hold(self, exclusive: bool):
-        if self._fd is not None:  # re-entrant within one thread
-            if exclusive and not self._exclusive:
-                raise RuntimeError("cannot upgrade a shared store lock to exclusive")
-            yield
-            return
-        self._fd = self._open()
-        self._exclusive = exclusive
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            yield
-        finally:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    def _open(self) -> int:
-        try:
-            return os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE)
-        except OSError as exc:
-            if exc.errno in (errno.EACCES, errno.EROFS, errno.EPERM):
-                try:
-                    return os.open(self.path, os.O_RDONLY)
-                except OSError:
-                    pass
-            raise StoreError(f"cannot open the store lock {self.path}: {exc.strerror}") from None

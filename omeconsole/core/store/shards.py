@@ -145,7 +145,7 @@ class MessageShards:
         if not self.indexed:
             yield list(self.iter_messages())
             return
-        revocations, seen = self.revocations(), set()
+        revocations, seen = self.revocations(), set[str]()
         for key, entries in self.index.search(query, self._current_summaries):
             fresh = {mid: summary for mid, summary in entries.items() if mid not in seen}
             seen.update(fresh)

@@ -27,12 +27,8 @@ from omeconsole.core.dkm.unlocking import stored_chain_key
 from omeconsole.core.errors import OmeError, StoreDamaged, StoreError
 from omeconsole.core.store.access_requests import AccessRequestFile
 from omeconsole.core.store.accounts import AccountFile
-from omeconsole.core.store.files import (
-    StoreLock,
-    dump_json,
-    read_json,
-    write_atomic,
-)
+from omeconsole.core.store.files import dump_json, read_json, write_atomic
+from omeconsole.core.store.lock import StoreLock
 from omeconsole.core.store.revocations import RevocationFiles
 from omeconsole.core.store.shards import MessageShards
 from omeconsole.core.store.tenant_file import TenantFile
@@ -59,7 +55,7 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
     # -- opening -----------------------------------------------------------------------
 
     @classmethod
-    def create(cls, root: Path, shards: int = DEFAULT_SHARDS) -> "Store":
+    def create(cls, root: Path, shards: int = DEFAULT_SHARDS) -> Store:
         root = Path(root)
         if (root / "store.json").exists():
             raise StoreError(f"{root} already holds an omeconsole store; nothing was changed")
@@ -80,7 +76,7 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
                                                           "trace_index": self.indexed}))
 
     @classmethod
-    def open(cls, root: Path) -> "Store":
+    def open(cls, root: Path) -> Store:
         root = Path(root)
         manifest_path = root / "store.json"
         manifest = read_json(manifest_path)

@@ -26,6 +26,7 @@ from pathlib import Path
 from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.store.files import dump_json, read_json, write_atomic
+from omeconsole.core.text.addresses import AddressPattern
 from omeconsole.core.text.times import day_key
 
 ADDRESS_PARTITIONS = 256
@@ -88,7 +89,7 @@ class TraceIndex:
 
     def write_text(self, key: str, entries: list[str]) -> None:
         """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
-        write_atomic(self._path(key), f'{{"entries":{{{",".join(entries)}}}}}'.encode("utf-8"))
+        write_atomic(self._path(key), f'{{"entries":{{{",".join(entries)}}}}}'.encode())
 
     # -- the pending journal ------------------------------------------------------------
 
@@ -158,10 +159,10 @@ class TraceIndex:
     def plan(self, query: TraceQuery, also_days: Iterable[str] = ()) -> list[str]:
         """The fewest partitions that hold every message the query can match, newest day first.
         also_days: days that may hold messages although their partition file does not exist yet."""
-        if _exact(query.senders):
-            return sorted({f"{SENDERS}/{address_bucket(p.address)}" for p in query.senders})
-        if _exact(query.recipients):
-            return sorted({f"{RECIPIENTS}/{address_bucket(p.address)}" for p in query.recipients})
+        if senders := _exact_addresses(query.senders):
+            return sorted({f"{SENDERS}/{address_bucket(address)}" for address in senders})
+        if recipients := _exact_addresses(query.recipients):
+            return sorted({f"{RECIPIENTS}/{address_bucket(address)}" for address in recipients})
         return [f"{DAYS}/{day}" for day in self.days(query.start, query.end, also_days)]
 
     def days(self, start: datetime | None, end: datetime | None, also: Iterable[str] = ()) -> list[str]:
@@ -184,10 +185,12 @@ class TraceIndex:
             yield key, entries
 
 
-def _exact(patterns) -> bool:
-    return bool(patterns) and all(p.address for p in patterns)
+def _exact_addresses(patterns: list[AddressPattern]) -> list[str]:
+    """Every pattern's address when each is one exact address; none when any is *@domain, or there are none."""
+    addresses = [p.address for p in patterns if p.address]
+    return addresses if len(addresses) == len(patterns) else []
 
 
 def searches_by_day(query: TraceQuery) -> bool:
     """Whether a search reads day partitions, newest first (so it may stop at a row limit)."""
-    return not (_exact(query.senders) or _exact(query.recipients))
+    return not (_exact_addresses(query.senders) or _exact_addresses(query.recipients))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from omeconsole.core.context import ContextService
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
-from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.dkm.envelope import ACCOUNT_CREDENTIAL, open_sealed, seal
 from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.rules import may_manage_account, sees_account, sees_all_messages
-from omeconsole.core.context import ContextService
+from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.text.times import format_iso
 from omeconsole.core.text.untrusted import refuse_hidden
 
@@ -32,7 +32,7 @@ class ConnectedAccount:
                 "Created": self.created, "CreatedBy": self.created_by}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "ConnectedAccount":
+    def from_doc(cls, doc: dict) -> ConnectedAccount:
         return cls(doc["id"], doc["mailbox"], doc["provider"], doc["login"], doc["created"], doc["created_by"])
 
 
@@ -64,8 +64,8 @@ class ConnectedAccounts(ContextService):
             sealed, wrapped = seal(keyring, ACCOUNT_CREDENTIAL, account_id, credential.encode("utf-8"))
             account = ConnectedAccount(account_id, mailbox, provider, login, format_iso(self.context.clock()),
                                        self.actor.address)
-            self.context.audit("accounts add", account_id, "success",
-                                f"{provider} account {login} for {mailbox}; credential {keyring.keyed_hash(credential)}")
+            self.context.audit("accounts add", account_id, "success", f"{provider} account {login} for {mailbox}; "
+                                                                      f"credential {keyring.keyed_hash(credential)}")
             self.store.save_account({"id": account_id, "mailbox": mailbox, "provider": provider, "login": login,
                                      "created": account.created, "created_by": account.created_by,
                                      "sealed": sealed, "wrapped": wrapped})
@@ -104,7 +104,8 @@ class ConnectedAccounts(ContextService):
             doc = self._doc(account_id, "accounts reveal", acting=True)
             elevation = ElevatedAccess(self.context).require_active("accounts reveal", doc["id"])
             self.context.audit("accounts reveal", doc["id"], "success", f"elevation use under {elevation.id}")
-            plaintext = open_sealed(self.context.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"], doc["wrapped"])
+            plaintext = open_sealed(self.context.keyring(), ACCOUNT_CREDENTIAL, doc["id"], doc["sealed"],
+                                    doc["wrapped"])
         return ConnectedAccount.from_doc(doc), elevation.id, plaintext.decode("utf-8")
 
     def remove(self, account_id: str) -> ConnectedAccount:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Literal
 
-from omeconsole.core.text.addresses import domain_of
 from omeconsole.core.errors import UsageError
+from omeconsole.core.text.addresses import domain_of
 from omeconsole.core.text.untrusted import refuse_hidden
 
 DEFAULT_TEMPLATE = "OME Configuration"
@@ -39,7 +39,7 @@ class License(str, Enum):
         return self is not License.E3
 
     @property
-    def title(self) -> str:
+    def label(self) -> str:
         return {
             License.E5: "Microsoft 365 E5",
             License.A5: "Office 365 A5",
@@ -48,7 +48,7 @@ class License(str, Enum):
         }[self]
 
     @classmethod
-    def parse(cls, text: str) -> "License":
+    def parse(cls, text: str) -> License:
         key = "".join(ch for ch in (text or "").upper() if ch.isalnum())
         aliases = {
             "E5": cls.E5, "M365E5": cls.E5, "O365E5": cls.E5, "A5": cls.A5,
@@ -66,7 +66,7 @@ class Role(str, Enum):
     USER = "user"
 
     @classmethod
-    def parse(cls, text: str) -> "Role":
+    def parse(cls, text: str) -> Role:
         return parse_choice(cls, text, "role")
 
 
@@ -84,7 +84,7 @@ class User:
         return {"address": self.address, "role": self.role.value}
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "User":
+    def from_doc(cls, doc: dict) -> User:
         return cls(address=doc["address"], role=Role(doc["role"]))
 
 
@@ -108,7 +108,7 @@ class BrandingTemplate:
         }
 
     @classmethod
-    def from_doc(cls, doc: dict) -> "BrandingTemplate":
+    def from_doc(cls, doc: dict) -> BrandingTemplate:
         return cls(
             name=doc["name"], expiry_days=int(doc["expiry_days"]),
             otp_enabled=bool(doc.get("otp_enabled", True)),
@@ -121,7 +121,8 @@ def validate_template_name(text: str) -> str:
     if not name:
         raise UsageError("a branding template needs a name")
     if len(name) > MAX_TEMPLATE_NAME:
-        raise UsageError(f"branding template names are at most {MAX_TEMPLATE_NAME} characters; this one has {len(name)}")
+        raise UsageError(f"branding template names are at most {MAX_TEMPLATE_NAME} characters; "
+                         f"this one has {len(name)}")
     return name
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from omeconsole.core.text.addresses import normalize_address, normalize_domain, unique
 from omeconsole.core.audit.log import default_origin
 from omeconsole.core.dkm.keyring import KEYRING_FILE, Keyring
 from omeconsole.core.errors import StoreError, UsageError
 from omeconsole.core.store.store import DEFAULT_SHARDS, Store
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, BrandingTemplate, License, Role, Tenant, User
+from omeconsole.core.text.addresses import normalize_address, normalize_domain, unique
 from omeconsole.core.text.times import utcnow
 from omeconsole.core.text.untrusted import refuse_hidden
-
 
 MAX_ORGANIZATION = 256
 

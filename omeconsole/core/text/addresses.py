@@ -42,6 +42,8 @@ class AddressPattern:
 
     def __init__(self, text: str):
         cleaned = (text or "").strip().lower()
+        self.domain: str | None
+        self.address: str | None
         if cleaned.startswith("*@"):
             self.domain = normalize_domain(cleaned[2:])
             self.address = None

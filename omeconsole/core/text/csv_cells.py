@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -31,7 +31,7 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def to_csv(records: list[dict], columns: tuple[str, ...], cell: Callable[[str], str] | None = None) -> str:
+def to_csv(records: Iterable[dict], columns: tuple[str, ...], cell: Callable[[str], str] | None = None) -> str:
     """cell, when given, is applied to each neutralized cell (the CLI passes `shown` on a terminal)."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from typing import overload
 
 from omeconsole.core.errors import UsageError
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def to_utc(moment: datetime) -> datetime:
     """A naive time is taken as UTC, as Get-MessageTrace reports it."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def parse_iso(text: str, what: str = "date") -> datetime:
@@ -27,7 +28,7 @@ def parse_iso(text: str, what: str = "date") -> datetime:
     try:
         if len(cleaned) == 10:
             day = date.fromisoformat(cleaned)
-            return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+            return datetime(day.year, day.month, day.day, tzinfo=UTC)
         return to_utc(datetime.fromisoformat(cleaned))
     except ValueError:
         raise UsageError(
@@ -37,6 +38,12 @@ def parse_iso(text: str, what: str = "date") -> datetime:
         raise UsageError(f"{what} {text!r} is outside the years 1 to 9999 in UTC") from None
 
 
+@overload
+def format_iso(moment: datetime) -> str: ...
+@overload
+def format_iso(moment: None) -> None: ...
+@overload
+def format_iso(moment: datetime | None) -> str | None: ...
 def format_iso(moment: datetime | None) -> str | None:
     """2026-11-20T15:04:05Z, always with a four-digit year (strftime writes year 999 as '999')."""
     if moment is None:
@@ -59,6 +66,12 @@ def short_time(moment: datetime, seconds: bool = False) -> str:
 _UNPADDED_YEAR = re.compile(r"^(\d{1,3})-")
 
 
+@overload
+def load_iso(text: str) -> datetime: ...
+@overload
+def load_iso(text: None) -> None: ...
+@overload
+def load_iso(text: str | None) -> datetime | None: ...
 def load_iso(text: str | None) -> datetime | None:
     """Read a time that omeconsole itself stored (fromisoformat: about 20 times faster than strptime).
     Earlier versions wrote years before 1000 without padding ('999-06-01T...'); those read too."""
@@ -75,7 +88,7 @@ def load_iso(text: str | None) -> datetime | None:
     return moment
 
 
-EARLIEST_RECEIVED = datetime(1990, 1, 1, tzinfo=timezone.utc)
+EARLIEST_RECEIVED = datetime(1990, 1, 1, tzinfo=UTC)
 FUTURE_LEEWAY = timedelta(days=1)
 
 
