@@ -26,7 +26,7 @@ HERE = Path(__file__).resolve().parent
 CHECKOUT = HERE.parent
 sys.path[:0] = [str(CHECKOUT), str(CHECKOUT / "tests")]
 
-from ssh_support import LocalConsole, SshServer, authorized_line, make_key, open_console  # noqa: E402
+from support.ssh import LocalConsole, SshServer, authorized_line, make_key, open_console  # noqa: E402
 
 DRAWN = ("Message Trace", " of ")  # the tabs, and the table's "1–N of N" line once the search is in
 IDENTITY = "lynne.robbins@contoso.com"

@@ -1,17 +1,17 @@
-import atexit
-import json
+"""The fixtures every test module may ask for, and the session's settings. What tests share that is not
+a fixture lives in tests/support/."""
+
 import os
 import shutil
-import subprocess
-import sys
-import tempfile
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 
 from omeconsole.core.demo.contoso import create_demo
+from support.cli import CLI
+from support.clock import Clock
+from support.paths import ROOT
 
 # Hypothesis, for every test module: HYPOTHESIS_PROFILE=long runs ten times the examples (see README).
 settings.register_profile("ci", max_examples=150, deadline=None,
@@ -19,22 +19,6 @@ settings.register_profile("ci", max_examples=150, deadline=None,
 settings.register_profile("long", max_examples=1500, deadline=None,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
-
-FIXTURES = Path(__file__).parent / "fixtures"
-ROOT = Path(__file__).resolve().parent.parent
-# The installed omeconsole, never the checkout: -P keeps the working directory off sys.path.
-OMECONSOLE = [sys.executable, "-P", "-m", "omeconsole"]
-STATE_DIR = Path(tempfile.mkdtemp(prefix="omeconsole-test-state-"))
-os.environ["OMECONSOLE_STATE_DIR"] = str(STATE_DIR)  # crash reports from tests never land in $HOME
-atexit.register(shutil.rmtree, STATE_DIR, True)
-
-
-def clean_env() -> dict[str, str]:
-    """This process's environment for a child omeconsole: no identity or store of the caller's,
-    nothing that would put the checkout on its path, and crash reports kept out of $HOME."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_") and k != "PYTHONPATH"}
-    env["OMECONSOLE_STATE_DIR"] = str(STATE_DIR)
-    return env
 
 
 def pytest_configure(config):
@@ -47,27 +31,6 @@ def pytest_configure(config):
             f"the tests imported omeconsole from the checkout ({imported}), not from an installed package; "
             "install it (pip install '.[test]') and run 'python -P -m pytest', as the README says "
             "(with an editable install, set OMECONSOLE_TEST_SOURCE=1)")
-
-
-class CLI:
-    """The real `omeconsole` command, in a subprocess, on one store."""
-
-    def __init__(self, store: Path):
-        self.store = store
-
-    def __call__(self, *args, stdin: str | None = None, env: dict | None = None, check: int | None = 0):
-        full_env = clean_env()
-        full_env.update({"OMECONSOLE_STORE": str(self.store)})
-        full_env.update(env or {})
-        feed = {"input": stdin} if stdin is not None else {"stdin": subprocess.DEVNULL}
-        result = subprocess.run([*OMECONSOLE, *map(str, args)], **feed,
-                                capture_output=True, text=True, env=full_env, timeout=120)
-        if check is not None:
-            assert result.returncode == check, (result.returncode, result.stdout, result.stderr)
-        return result
-
-    def json(self, *args, **kwargs):
-        return json.loads(self(*args, "--json", **kwargs).stdout)
 
 
 @pytest.fixture
@@ -90,8 +53,6 @@ def demo_template(tmp_path_factory) -> Path:
 @pytest.fixture
 def demo_store(demo_template, tmp_path) -> Path:
     """A private copy of a small demo store, made once per session."""
-    import shutil
-
     root = tmp_path / "demo"
     shutil.copytree(demo_template, root)
     return root
@@ -102,25 +63,6 @@ def demo_cli(demo_store) -> CLI:
     return CLI(demo_store)
 
 
-def utc(*parts) -> datetime:
-    return datetime(*parts, tzinfo=timezone.utc)
-
-
-class Clock:
-    """An injected clock for the services: tests move time, never sleep."""
-
-    def __init__(self, start: datetime | None = None):
-        self.now = start or datetime.now(timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta) -> None:
-        from datetime import timedelta
-
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -128,7 +70,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def as_user(demo_store, clock):
-    """Console.open on the demo store as ADDRESS, on the shared injected clock."""
+    """Context.open on the demo store as ADDRESS, on the shared injected clock."""
     from omeconsole.core.context import Context
 
     return lambda address=None: Context.open(demo_store, address, clock=clock)
@@ -136,13 +78,41 @@ def as_user(demo_store, clock):
 
 @pytest.fixture(scope="session")
 def ui_template(tmp_path_factory) -> Path:
-    from ui_support import make_demo
+    from support.ui import make_demo
 
     return make_demo(tmp_path_factory.mktemp("ui") / "store")
 
 
 @pytest.fixture
 def ui_store(ui_template, tmp_path) -> Path:
-    from ui_support import copy_store
+    from support.ui import copy_store
 
     return copy_store(ui_template, tmp_path / "ui-store")
+
+
+@pytest.fixture
+def door(demo_template, tmp_path):
+    """`omeconsole serve ssh` on a demo store: a server factory, with keys for an admin, a helpdesk user,
+    someone who is no tenant user and one not listed (see support.ssh.SshDoor)."""
+    from support.ssh import SshDoor
+
+    start = SshDoor(demo_template, tmp_path)
+    yield start
+    start.stop_all()
+
+
+@pytest.fixture
+def web_door(demo_store):
+    """`omeconsole serve web` on the demo store: a factory of started doors, stopped at the end."""
+    from support.web import WebDoor
+
+    doors = []
+
+    def start(*args, **kwargs) -> WebDoor:
+        doors.append(WebDoor(demo_store, *args, **kwargs))
+        return doors[-1]
+
+    yield start
+    for door in doors:
+        if door.process.poll() is None:
+            door.stop()

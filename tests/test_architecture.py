@@ -3,7 +3,7 @@
 import subprocess
 import sys
 
-from conftest import ROOT
+from support.paths import ROOT
 
 CHECK = """
 import importlib, pkgutil, sys
@@ -42,7 +42,7 @@ def test_the_revocation_decision_is_made_in_one_place():
 
 
 def test_the_console_without_a_terminal_says_what_to_do(cli, demo_cli):
-    from test_cli_tenant import assert_one_line_error
+    from support.cli import assert_one_line_error
 
     assert_one_line_error(cli(check=1), "no omeconsole store", "omeconsole --demo")
     assert_one_line_error(demo_cli(check=2), "needs a terminal")

@@ -9,16 +9,10 @@ from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
 from omeconsole.core.message_trace.records import TRACE_PROPERTIES
 
-from test_cli_tenant import assert_one_line_error
+from support.cli import assert_one_line_error, case_id
 from omeconsole.core.encryption_report.report import get_encryption_report
 
 HELPDESK = "lynne.robbins@contoso.com"
-
-
-def case_id(cli, case):
-    rows = [r for r in cli.json("trace", "--subject", CASE_SUBJECTS[case]) if r["Subject"] == CASE_SUBJECTS[case]]
-    assert len({r["MessageId"] for r in rows}) == 1, rows
-    return rows[0]["MessageId"]
 
 
 def test_trace_rows_carry_the_get_messagetrace_properties(demo_cli):

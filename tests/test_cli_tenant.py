@@ -4,7 +4,7 @@ import subprocess
 
 import pytest
 
-from conftest import OMECONSOLE, clean_env
+from support.cli import OMECONSOLE, assert_one_line_error, clean_env
 
 ADMIN = "admin@fourthcoffee.com"
 
@@ -13,14 +13,6 @@ ADMIN = "admin@fourthcoffee.com"
 def tenant_cli(cli):
     cli("init", "--org", "Fourth Coffee", "--domain", "fourthcoffee.com", "--admin", ADMIN, "--license", "E5")
     return cli
-
-
-def assert_one_line_error(result, *needles):
-    assert result.stdout == ""
-    assert result.stderr.startswith("omeconsole: ") and result.stderr.count("\n") == 1, result.stderr
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in result.stderr, result.stderr
 
 
 def test_init_creates_the_tenant_with_the_default_template(tenant_cli):

@@ -3,17 +3,17 @@ open in another: no lost update, no duplicated Message ID, the audit chain whole
 exactly the sum of the acknowledged operations."""
 
 import asyncio
-import os
 import subprocess
 import sys
 from collections import Counter
 
-from conftest import ROOT, clean_env
+from support.cli import clean_env
+from support.paths import SUPPORT
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.context import Context
-from ssh_support import LocalConsole
+from support.ssh import LocalConsole
 from omeconsole.core.ome.portal import open_in_portal
 from omeconsole.core.ome.status import get_ome_message_status
 
@@ -22,7 +22,7 @@ SENDS, ROTATIONS = 15, 4
 
 
 def worker(store, role: str, identity: str, *args: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, str(ROOT / "tests" / "concurrent_worker.py"), str(store), role, identity,
+    return subprocess.Popen([sys.executable, str(SUPPORT / "concurrent_worker.py"), str(store), role, identity,
                              *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=clean_env())
 

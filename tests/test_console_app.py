@@ -1,6 +1,7 @@
 """The real console, driven through run_test and Pilot: search, select, revoke, lookup, export."""
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,9 @@ from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.panes.details import MessageDetails
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.panes.message_trace import TracePane
-from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of
+from omeconsole.core.text.times import format_iso
+from support.cli import CLI
+from support.ui import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of, until
 from omeconsole.core.ome.status import get_ome_message_status
 from omeconsole.ui.panes import encryption_report as report_pane
 
@@ -64,7 +67,7 @@ async def test_a_bad_date_says_what_is_wrong_and_searches_nothing(ui_store):
         seen = capture_notifications(app)
         before = app.screen.query_one("#trace-results", PagedTable).records
         app.screen.query_one("#range").value = "custom"
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.query_one("#start").region.area > 0, "the Start field shown")
         await pilot.click("#start")
         await pilot.press(*"last week", "enter")
         await settle(app, pilot)
@@ -172,8 +175,13 @@ async def test_the_sender_removes_external_access(ui_store):
         await app.main.run_action("reload")
         await settle(app, pilot)
         records = app.screen.query_one("#trace-results", PagedTable).records
-        assert records and all(r.message.sender == "megan.bowen@contoso.com" and r.message.is_encrypted
-                               for r in records)
+        assert records and all(r.message.sender == "megan.bowen@contoso.com" for r in records)
+        # the same rows as the CLI's trace (can_read, in the service): her unencrypted mail too
+        start = format_iso(fixed_clock() - timedelta(days=90))
+        cli_rows = CLI(ui_store).json("trace", "--start", start, "--as", "megan.bowen@contoso.com")
+        assert [(r.message.message_id, r.recipient.address) for r in records] == [
+            (row["MessageId"], row["RecipientAddress"]) for row in cli_rows]
+        assert not all(r.message.is_encrypted for r in records)
         assert "User" in text_of(app.screen.query_one("#identity-bar"))
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.check_action("revoke", ()) is False
@@ -222,7 +230,7 @@ async def test_a_loading_report_says_so_until_it_arrives_even_when_redrawn(ui_st
         await pilot.press("2")
         for size in (SIZE, (100, 30)):
             await pilot.resize_terminal(*size)
-            await pilot.pause()
+            await until(pilot, lambda: app.main.size == size, f"the console laid out at {size}")
             assert text_of(app.main.query_one("#report-results .page-info")).strip() == "Loading the report…"
         release.set()
         await settle(app, pilot)
@@ -259,11 +267,10 @@ async def test_lookup_from_anywhere_accepts_any_pasted_shape(ui_store):
         await settle(app, pilot)
         await pilot.click("#subject")  # focus in an input: the key still works
         await pilot.press("ctrl+l")
-        await pilot.pause()
-        assert isinstance(app.screen, LookupScreen)
+        await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
         await pilot.press(*"not an id", "enter")
-        await pilot.pause()
-        assert "RFC 5322" in text_of(app.screen.query_one("#lookup-error"))
+        await until(pilot, lambda: "RFC 5322" in text_of(app.screen.query_one("#lookup-error")),
+                    "the dialog saying the ID is not RFC 5322")
         app.screen.query_one("#lookup-input").value = f"  {message_id[1:-1]}.  "
         await pilot.press("enter")
         await settle(app, pilot)
@@ -280,8 +287,7 @@ async def test_copy_puts_the_message_id_on_the_clipboard(ui_store):
         await settle(app, pilot)
         await select(app, pilot, message_id)
         await pilot.press("c")
-        await pilot.pause()
-        assert app.clipboard == message_id
+        await until(pilot, lambda: app.clipboard == message_id, "the Message ID on the clipboard")
 
 
 async def test_export_writes_what_is_on_screen_to_csv(ui_store, tmp_path, monkeypatch):
@@ -339,8 +345,9 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
         summary = text_of(app.screen.query_one("#keyring-summary"))
         assert "next rollover" in summary and "chain intact, keyed from entry" in summary
         assert app.screen.query_one("#key-versions").row_count == 4
-        app.screen.query_one("#access-requests").focus()
-        await pilot.pause()
+        requests = app.screen.query_one("#access-requests")
+        requests.focus()
+        await until(pilot, lambda: app.focused is requests, "the access requests table focused")
         assert not (await footer_key(app, pilot, "approve")).has_class("-disabled")
         await pilot.press("a")
         await settle(app, pilot)
@@ -420,8 +427,7 @@ async def test_help_lists_every_binding_with_its_id(ui_store):
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await pilot.press("f1")
-        await pilot.pause()
-        assert isinstance(app.screen, HelpScreen)
+        await until(pilot, lambda: isinstance(app.screen, HelpScreen), "the help screen open")
         shown = text_of(app.screen.query_one("#help-table"))
         ids = {binding.id for binding in app.screen.bindings if binding.id in shown}
         assert {"revoke", "remove-external-access", "lookup", "copy-message-id", "export-csv",
@@ -436,8 +442,7 @@ async def test_an_empty_store_offers_the_demo(tmp_path):
     store = tmp_path / "empty"
     app = OmeConsoleApp(store, None, clock=fixed_clock, empty_reason=f"There is no omeconsole store at {store} yet.")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, WelcomeScreen)
+        await until(pilot, lambda: isinstance(app.screen, WelcomeScreen), "the welcome screen shown")
         await pilot.press("d")
         await settle(app, pilot)
         assert isinstance(app.screen, ConsoleScreen)
@@ -509,7 +514,6 @@ async def test_the_key_manager_asks_for_elevated_access(ui_store):
         duration.value = "90m"
         duration.focus()
         await pilot.press("enter")
-        await app.workers.wait_for_complete()
         await settle(app, pilot)
     [request] = ElevatedAccess(Context.open(ui_store, clock=fixed_clock)).list()
     assert (request.requester, request.reason, request.duration) == (

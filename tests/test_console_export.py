@@ -19,7 +19,7 @@ from omeconsole.ui.screens.export import ExportScreen
 from omeconsole.ui.screens.help import HelpScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.panes.message_trace import ROW_LIMIT, TracePane
-from ui_support import capture_notifications, console_app, fixed_clock, footer_key, settle, text_of
+from support.ui import capture_notifications, console_app, fixed_clock, footer_key, settle, text_of
 
 SIZE = (120, 40)
 

@@ -8,7 +8,7 @@ from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.context import Context
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
-from ui_support import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle
+from support.ui import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.ome.revocation import set_ome_message_revocation
 from omeconsole.core.ome.status import get_ome_message_status

@@ -14,7 +14,8 @@ import sys
 import time
 from collections import Counter
 
-from conftest import ROOT, clean_env
+from support.cli import clean_env
+from support.paths import SUPPORT
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.context import Context
@@ -53,7 +54,7 @@ class Acknowledged:
 
 def kill_at_random(store, acked: Acknowledged, rng: random.Random, round_number: int) -> None:
     env = clean_env()
-    worker = subprocess.Popen([sys.executable, str(ROOT / "tests" / "crash_worker.py"), str(store), "0",
+    worker = subprocess.Popen([sys.executable, str(SUPPORT / "crash_worker.py"), str(store), "0",
                                str(round_number)], stdout=subprocess.PIPE, text=True, env=env)
     for _ in range(rng.randrange(0, 6)):
         line = worker.stdout.readline()

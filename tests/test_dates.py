@@ -11,11 +11,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from conftest import OMECONSOLE, clean_env
+from support.cli import OMECONSOLE, clean_env, assert_one_line_error
 from omeconsole.cli import main
 from omeconsole.core.context import Context
 from omeconsole.core.text.times import format_iso, load_iso
-from test_cli_tenant import assert_one_line_error
 from omeconsole.core.mail.send import send_message
 
 MEGAN = "megan.bowen@contoso.com"

@@ -10,8 +10,7 @@ from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.errors import NotFound, Refused, UsageError
 from omeconsole.core.dkm.key_manager import KeyManager
 
-from conftest import CLI
-from test_cli_tenant import assert_one_line_error
+from support.cli import CLI, assert_one_line_error
 from omeconsole.core.audit.trail import AuditTrail
 
 ADMIN, ALEX, ISAIAH = "admin@contoso.com", "alex.wilber@contoso.com", "isaiah.langer@contoso.com"

@@ -16,7 +16,9 @@ import sys
 
 import pytest
 
-from conftest import FIXTURES, ROOT, Clock, clean_env
+from support.cli import clean_env
+from support.clock import Clock
+from support.paths import FIXTURES, SUPPORT
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.audit.log import AuditLog
@@ -215,7 +217,7 @@ def _unshare_works() -> bool:
 def test_real_mounts(base, tmp_path, mount):
     """The real CLI on a tmpfs filled to the last byte, and on a read-only bind mount."""
     base_root, facts = base
-    script = ROOT / "tests" / "mounted_store.py"
+    script = SUPPORT / "mounted_store.py"
     out = tmp_path / "result.json"
     result = subprocess.run(["unshare", "-m", "--propagation", "private", sys.executable, str(script), mount,
                              str(base_root), str(tmp_path / "mnt"), str(out), facts["revocable"]],

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
-from ssh_support import PtyTerminal
+from support.paths import ROOT
+from support.ssh import PtyTerminal
 
 BUILD_SECONDS = 600
 FIRST_PAINT_SECONDS = 120
@@ -99,7 +99,7 @@ async def test_a_console_that_fails_prints_one_line_and_where_the_full_report_is
     assert "Traceback" not in said and "locals" not in said and "site-packages/textual" not in said, said
     reports = list((home / ".local" / "state" / "omeconsole").glob("omeconsole-crash-*.txt"))
     assert len(reports) == 1
-    line = f"omeconsole: internal error (StylesheetError: unable to read CSS file"
+    line = "omeconsole: internal error (StylesheetError: unable to read CSS file"
     assert line in said and f"the full report is in {reports[0]}" in said, said
     assert stat.S_IMODE(reports[0].stat().st_mode) == 0o600
     report = reports[0].read_text()

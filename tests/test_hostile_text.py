@@ -19,8 +19,8 @@ from rich.console import Console as RichConsole
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 
-from conftest import OMECONSOLE, CLI, clean_env
-from hostile import (
+from support.cli import OMECONSOLE, CLI, clean_env
+from support.hostile import (
     ALEX, CORPUS, LOGIN, MARKER, MEGAN, NEWLINE_ROW, NUL_ROW, PER_FORMAT, REASON, hidden_characters,
     plant_everything, raw_controls, subject,
 )
@@ -49,7 +49,7 @@ from omeconsole.ui.panes.details import MessageDetails, render_audit, render_det
 from omeconsole.ui.panes.key_manager import audit_cells, request_cells
 from omeconsole.ui.panes.encryption_report import report_cells
 from omeconsole.ui.panes.message_trace import trace_cells
-from ui_support import capture_notifications, console_app, copy_store, fixed_clock, settle, text_of
+from support.ui import capture_notifications, console_app, copy_store, fixed_clock, settle, text_of
 
 SIZE = (120, 40)
 
@@ -113,6 +113,7 @@ def test_no_cli_command_prints_a_raw_control_byte(hostile):
         result = run(store, *args)
         assert result.returncode == 0, (args, result.stderr)
         assert raw_controls(result.stdout) == [] and raw_controls(result.stderr) == [], args
+    assert len(planted.refusals) == 6, planted.refusals  # the loop below checks each of them
     for stderr in planted.refusals:
         assert hidden_characters(stderr) == [] and stderr.count("\n") == 1, stderr
     assert run(store, "audit", "verify").returncode == 0

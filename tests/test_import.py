@@ -8,9 +8,10 @@ from omeconsole.core.message_trace.import_formats import (
     FORMAT_ENHANCED, FORMAT_GRAPH, FORMAT_POWERSHELL, parse_export_date, read_trace_export,
 )
 
-from conftest import FIXTURES, utc
+from support.clock import utc
+from support.paths import FIXTURES
 from omeconsole.core.context import Context
-from test_cli_tenant import assert_one_line_error
+from support.cli import assert_one_line_error
 from omeconsole.core.ome.status import get_ome_message_status
 
 PS_ID = "<DM6PR11MB4321A1B2C3D4E5F6@dm6pr11mb4321.namprd11.prod.outlook.com>"
@@ -152,7 +153,7 @@ def test_an_import_never_grafts_recipients_onto_a_message_of_the_mail_flow(demo_
     """The red team's row: the Message ID of a real message (its domain in capitals), another sender and
     subject. It once added a recipient without a word, and the sender lost Remove external access."""
     from omeconsole.core.demo.contoso import CASE_SUBJECTS
-    from ui_support import case_id
+    from support.ui import case_id
 
     real = case_id(demo_store, "revocable")  # megan.bowen -> bob.kelly@gmail.com, one link-based recipient
     left, right = real.strip("<>").split("@")

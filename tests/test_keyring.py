@@ -11,8 +11,8 @@ from omeconsole.core.errors import Refused, StoreDamaged, StoreError
 from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.mail.model import Protection
 
-from conftest import utc
-from test_cli_tenant import assert_one_line_error
+from support.clock import utc
+from support.cli import assert_one_line_error
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.ome.portal import open_in_portal

@@ -10,8 +10,7 @@ import subprocess
 
 import pytest
 
-from conftest import OMECONSOLE, clean_env
-from test_cli_tenant import assert_one_line_error
+from support.cli import OMECONSOLE, clean_env, assert_one_line_error
 from omeconsole.core.mail.send import send_message
 
 MEGAN = "megan.bowen@contoso.com"

@@ -8,7 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import FIXTURES, Clock
+from support.clock import Clock
+from support.paths import FIXTURES
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.tenant.connected_accounts import ConnectedAccounts
 from omeconsole.core.audit.log import AuditLog

@@ -12,7 +12,7 @@ from omeconsole.core.mail.model import EncryptionMethod, Protection, Revocation
 from omeconsole.core.rules import Actor, can_read, check_revocation
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
 
-from conftest import utc
+from support.clock import utc
 
 NOW = utc(2026, 11, 22, 12)
 ADMIN = Actor("admin@contoso.com", Role.GLOBAL_ADMIN)

@@ -2,7 +2,7 @@
 
 import base64
 
-from conftest import CLI
+from support.cli import CLI
 
 PASSPHRASE = "passphrase never stored 7731"
 BODY = "BODY-MARKER-5d1f2 the quarterly numbers"
@@ -53,7 +53,7 @@ def test_errors_and_exports_never_carry_secrets(demo_cli: CLI):
 
 def test_screenshots_and_snapshots_show_no_message_body_or_key(demo_cli: CLI):
     """What the README and the snapshot tests publish: the portal preview shown is of a revoked message."""
-    from conftest import ROOT
+    from support.paths import ROOT
 
     from omeconsole.core.demo.contoso import BODY
 

@@ -7,8 +7,8 @@ from omeconsole.serve.ssh.authorized_keys import AuthorizedKeys
 from omeconsole.serve.ssh.host_key import load_or_create_host_key
 from omeconsole.serve.listen import is_loopback, parse_listen
 from omeconsole.serve.ssh.run import idle_timeout, max_sessions
-from ssh_support import make_key
-from test_cli_tenant import assert_one_line_error
+from support.ssh import make_key
+from support.cli import assert_one_line_error
 
 
 @pytest.fixture

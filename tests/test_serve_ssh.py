@@ -1,45 +1,11 @@
 """The SSH front door, driven as its users meet it: the real server, a real SSH client, the screen they see."""
 
-import json
-import shutil
-
 import asyncssh
 import pytest
 
-from conftest import CLI
-from hostile import hidden_characters
-from ssh_support import SshServer, authorized_line, connect, make_key, open_console, process_ended
-from test_cli_messages import case_id
-
-ADMIN = "admin@contoso.com"
-HELPDESK = "lynne.robbins@contoso.com"
-
-
-@pytest.fixture
-def door(demo_template, tmp_path):
-    """A demo store, keys for an admin, a helpdesk user and someone who is no tenant user, and a server factory."""
-    store = tmp_path / "store"
-    shutil.copytree(demo_template, store)
-    keys = {name: tmp_path / f"{name}_key" for name in ("admin", "helpdesk", "outsider", "unlisted")}
-    public = {name: make_key(path) for name, path in keys.items()}
-    lines = [authorized_line(ADMIN, public["admin"]), authorized_line(HELPDESK, public["helpdesk"]),
-             authorized_line("someone@fabrikam.com", public["outsider"])]
-    (tmp_path / "authorized_keys").write_text("# the door's keys\n" + "\n".join(lines) + "\n")
-    servers = []
-
-    def start(*extra):
-        servers.append(SshServer(store, tmp_path, *extra).start())
-        return servers[-1]
-
-    start.keys, start.store, start.cli = keys, store, CLI(store)
-    yield start
-    for server in servers:
-        if server.process.poll() is None:
-            server.stop()
-
-
-def ssh_entries(cli) -> list[dict]:
-    return [e for e in json.loads(cli("audit", "--json").stdout) if e["Action"].startswith("ssh ")]
+from support.cli import case_id
+from support.hostile import hidden_characters
+from support.ssh import ADMIN, HELPDESK, connect, open_console, process_ended, ssh_entries
 
 
 async def test_a_helpdesk_key_draws_the_console_as_that_identity_with_revoke_withheld(door):

@@ -3,6 +3,7 @@
 import asyncio
 
 from omeconsole.serve.refusal_tally import SAMPLES, RefusalTally
+from support.waiting import within
 
 
 class Recorder:
@@ -17,9 +18,12 @@ class Recorder:
         self.wrote.set()
 
     async def until(self, entries: int) -> None:
-        while len(self.written) < entries:
-            self.wrote.clear()
-            await asyncio.wait_for(self.wrote.wait(), 10)
+        async def written() -> None:
+            while len(self.written) < entries:
+                self.wrote.clear()
+                await self.wrote.wait()
+
+        await within(10, written(), lambda: f"{entries} entries written; there are {self.written}")
 
 
 async def test_the_first_refusal_is_written_at_once_and_the_rest_of_its_window_as_one_counted_entry():

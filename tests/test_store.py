@@ -10,7 +10,7 @@ from omeconsole.core.store import files as storage
 from omeconsole.core.errors import StoreError
 from omeconsole.core.context import Context
 
-from conftest import ROOT, clean_env
+from support.cli import clean_env
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.ome.revocation import set_ome_message_revocation

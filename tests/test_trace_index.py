@@ -20,7 +20,7 @@ from omeconsole.core.context import Context
 from omeconsole.core.store.store import Store
 from omeconsole.core.store.trace_index import TraceIndex
 
-from conftest import Clock, utc
+from support.clock import Clock, utc
 from omeconsole.core.encryption_report.report import get_encryption_report
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.message_trace.search import get_message_trace

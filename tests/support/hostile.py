@@ -19,10 +19,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import CLI, FIXTURES  # noqa: F401  (FIXTURES: the real shapes the imports copy)
+from support.cli import CLI
+from support.paths import FIXTURES
 from omeconsole.core.mail.model import Protection
 from omeconsole.core.context import Context
-from ui_support import fixed_clock
+from support.ui import fixed_clock
 from omeconsole.core.mail.send import send_message
 
 MEGAN = "megan.bowen@contoso.com"

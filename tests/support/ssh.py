@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import shutil
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import asyncssh
 import pyte
 
-from conftest import OMECONSOLE, ROOT, clean_env
+from support.cli import CLI, OMECONSOLE, clean_env
+from support.waiting import within
 
 STARTUP_SECONDS = 30
 SCREEN_SECONDS = 30
+ADMIN = "admin@contoso.com"
+HELPDESK = "lynne.robbins@contoso.com"
 
 
 def make_key(path: Path) -> asyncssh.SSHKey:
@@ -63,7 +67,7 @@ class SshServer:
                 if all(word in line for word in words):
                     return line
             raise AssertionError(f"the server ended without logging {words}")
-        return await asyncio.wait_for(asyncio.to_thread(read), timeout)
+        return await within(timeout, asyncio.to_thread(read), f"the server printing a line with {words}")
 
     def stop(self) -> tuple[int, str]:
         self.process.send_signal(signal.SIGTERM)
@@ -84,6 +88,38 @@ class SshServer:
         return found
 
 
+class SshDoor:
+    """Servers on a copy of a demo store, with keys for an admin, a helpdesk user, someone who is no tenant
+    user (all three in the authorized-keys file) and one not listed; called with a server's extra options,
+    it starts one."""
+
+    def __init__(self, template: Path, workdir: Path):
+        self.workdir = workdir
+        self.store = workdir / "store"
+        shutil.copytree(template, self.store)
+        self.keys = {name: workdir / f"{name}_key" for name in ("admin", "helpdesk", "outsider", "unlisted")}
+        public = {name: make_key(path) for name, path in self.keys.items()}
+        lines = [authorized_line(ADMIN, public["admin"]), authorized_line(HELPDESK, public["helpdesk"]),
+                 authorized_line("someone@fabrikam.com", public["outsider"])]
+        (workdir / "authorized_keys").write_text("# the door's keys\n" + "\n".join(lines) + "\n")
+        self.cli = CLI(self.store)
+        self.servers: list[SshServer] = []
+
+    def __call__(self, *extra: str) -> SshServer:
+        self.servers.append(SshServer(self.store, self.workdir, *extra).start())
+        return self.servers[-1]
+
+    def stop_all(self) -> None:
+        for server in self.servers:
+            if server.process.poll() is None:
+                server.stop()
+
+
+def ssh_entries(cli) -> list[dict]:
+    """The audit log's entries the SSH door wrote."""
+    return [e for e in json.loads(cli("audit", "--json").stdout) if e["Action"].startswith("ssh ")]
+
+
 async def process_ended(pid: int, timeout: float = SCREEN_SECONDS) -> None:
     """Wait (without polling) until the process pid has ended: a pidfd becomes readable then."""
     try:
@@ -94,7 +130,7 @@ async def process_ended(pid: int, timeout: float = SCREEN_SECONDS) -> None:
     ended = loop.create_future()
     loop.add_reader(fd, lambda: ended.done() or ended.set_result(None))
     try:
-        await asyncio.wait_for(ended, timeout)
+        await within(timeout, ended, f"process {pid} ending")
     finally:
         loop.remove_reader(fd)
         os.close(fd)
@@ -123,21 +159,19 @@ class RemoteConsole:
     def text(self) -> str:
         return "\n".join(self.screen.display)
 
-    async def wait_for(self, predicate, timeout: float = SCREEN_SECONDS) -> None:
-        """Until predicate(self) holds, checked each time output arrives."""
+    async def wait_for(self, predicate, what: str = "the screen the test waits for",
+                       timeout: float = SCREEN_SECONDS) -> None:
+        """Until predicate(self) holds, checked each time output arrives; else an AssertionError saying WHAT."""
         async def until():
             while not predicate(self):
                 if self._reader.done():
                     raise AssertionError(f"the session ended first:\n{self.text}")
                 self._changed.clear()
                 await self._changed.wait()
-        try:
-            await asyncio.wait_for(until(), timeout)
-        except asyncio.TimeoutError:
-            raise AssertionError(f"not on screen after {timeout}s:\n{self.text}") from None
+        await within(timeout, until(), lambda: f"{what}; the screen shows:\n{self.text}")
 
     async def wait_for_text(self, *words: str) -> None:
-        await self.wait_for(lambda console: all(word in console.text for word in words))
+        await self.wait_for(lambda console: all(word in console.text for word in words), f"{words} on the screen")
 
     def type(self, data: str) -> None:
         self.process.stdin.write(data.encode())
@@ -153,8 +187,8 @@ class RemoteConsole:
         await asyncio.gather(self._reader, return_exceptions=True)
 
     async def ended(self, timeout: float = SCREEN_SECONDS) -> int:
-        await asyncio.wait_for(self._reader, timeout)
-        result = await asyncio.wait_for(self.process.wait(check=False), timeout)
+        await within(timeout, self._reader, lambda: f"the session's output ending; the screen:\n{self.text}")
+        result = await within(timeout, self.process.wait(check=False), "the session's process exiting")
         return result.exit_status
 
 
@@ -203,7 +237,7 @@ class PtyTerminal:
             while not all(word in self.text for word in words):
                 self.changed.clear()
                 await self.changed.wait()
-        await asyncio.wait_for(until(), timeout)
+        await within(timeout, until(), lambda: f"{words} on the screen; it shows:\n{self.text}")
 
 
 class LocalConsole(PtyTerminal):

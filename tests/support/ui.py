@@ -1,16 +1,21 @@
-"""Helpers for driving the real console through run_test and Pilot."""
+"""Helpers for driving the real console through run_test and Pilot.
+
+Every wait here waits for a named condition, up to a deadline, and fails with an AssertionError that
+says what never happened: no test counts pauses.
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from time import monotonic
 
+from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.context import Context
-from omeconsole.ui.headless import NOW, console_app, fixed_clock, make_demo, settle  # noqa: F401
-
+from omeconsole.ui.headless import NOW, SETTLE_SECONDS, console_app, fixed_clock, make_demo, settle  # noqa: F401
 
 
 def copy_store(template: Path, to: Path) -> Path:
@@ -24,11 +29,42 @@ def case_id(store: Path, case: str) -> str:
     return next(m.message_id for m in ome.store.iter_messages() if m.subject == subject)
 
 
-async def footer_key(app, pilot, action: str) -> FooterKey | None:
-    """The Footer's key for an action, once the Footer has recomposed for the latest bindings."""
-    for _ in range(3):
+async def until(pilot, condition, what: str, seconds: float = SETTLE_SECONDS) -> None:
+    """Let the app handle its events until condition() holds; an AssertionError saying WHAT never happened
+    if it does not within SECONDS."""
+    deadline = monotonic() + seconds
+    while not condition():
+        if monotonic() > deadline:
+            raise AssertionError(f"{what}: still not so after {seconds}s")
         await pilot.pause()
+
+
+async def footer_key(app, pilot, action: str) -> FooterKey | None:
+    """The Footer's key for an action (None if the screen shows none), once the Footer shows the bindings
+    the screen has now, each enabled or dimmed as the screen's check_action says."""
+    await until(pilot, lambda: _footer_shows(app.screen) == _footer_due(app.screen),
+                f"the Footer showing the screen's bindings (looking for {action!r})")
     return next((key for key in app.screen.query(FooterKey) if key.action == action), None)
+
+
+def _footer_shows(screen) -> set[tuple[str, bool]] | None:
+    if not screen.query(Footer):
+        return None
+    return {(key.action, key.has_class("-disabled")) for key in screen.query(FooterKey)}
+
+
+def _footer_due(screen) -> set[tuple[str, bool]]:
+    """What Textual's Footer draws for the screen's active bindings: one key per shown action (its first
+    binding), and the command palette's."""
+    due: dict[str, bool] = {}
+    for _node, binding, enabled, _tooltip in screen.active_bindings.values():
+        if binding.show:
+            due.setdefault(binding.action, not enabled)
+    palette = screen.active_bindings.get(screen.app.COMMAND_PALETTE_BINDING)
+    footers = screen.query(Footer)
+    if palette and screen.app.ENABLE_COMMAND_PALETTE and footers and footers.first().show_command_palette:
+        due.setdefault(palette[1].action, not palette[2])
+    return set(due.items())
 
 
 def capture_notifications(app) -> list[str]:
