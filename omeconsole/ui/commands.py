@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.pane import Pane
 
 COMMANDS = (
     ("Look up a Message ID", "Find a message by its ID, pasted in any shape", "lookup", True),
     ("Export results to CSV", "Every row of the Message Trace or Encryption Report result, to a new CSV file "
      "(asks where) or, in a browser, a download", "export", False),
-    ("Show Message Trace", "Search messages (Get-MessageTrace)", "show_pane('trace')", False),
-    ("Show Encryption Report", "Summary and Details table with the Revocation status", "show_pane('report')", False),
-    ("Show Details", "Everything about the selected message", "show_pane('details')", False),
-    ("Show Key manager", "Key versions, access requests and the audit log", "show_pane('keys')", False),
+    ("Show Message Trace", "Search messages (Get-MessageTrace)", Pane.TRACE.show, False),
+    ("Show Encryption Report", "Summary and Details table with the Revocation status", Pane.REPORT.show, False),
+    ("Show Details", "Everything about the selected message", Pane.DETAILS.show, False),
+    ("Show Key manager", "Key versions, access requests and the audit log", Pane.KEYS.show, False),
     ("Revoke message", "Revoke the selected message, if the status check allows it", "revoke", False),
     ("Remove external access", "As the sender, revoke your message's link-based access", "remove_external_access",
      False),
@@ -35,8 +41,10 @@ class ConsoleCommands(Provider):
         name = action.split("(")[0]
         return screen.check_action(name, ()) is not False
 
-    def _callback(self, action: str, on_app: bool):
-        return lambda: self.app.run_console_action(action, on_app)
+    def _callback(self, action: str, on_app: bool) -> Callable[[], None]:
+        host = self.app
+        assert isinstance(host, ConsoleHost), "the console's commands are offered in the console alone"
+        return partial(host.run_console_action, action, on_app)
 
     async def discover(self) -> Hits:
         for title, help_text, action, on_app in self._commands():

@@ -6,12 +6,15 @@ the same screen on every run.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import asyncio
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from omeconsole.core.context import Context
 
-NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+SETTLE_SECONDS = 30  # what a wait for the console allows before it fails, saying what never happened
 
 
 def fixed_clock() -> datetime:
@@ -32,15 +35,34 @@ def console_app(store: Path, identity: str | None = None):
     return OmeConsoleApp(store, context, identity=identity, clock=fixed_clock)
 
 
-async def settle(app, pilot) -> None:
-    """Wait until no worker runs and the messages they posted are handled (a cancelled worker is fine)."""
+async def settle(app, pilot, seconds: float = SETTLE_SECONDS) -> None:
+    """Wait until no worker is left unfinished and the messages they posted are handled (a cancelled
+    worker is fine, a failed one raises); an AssertionError naming the workers if that takes longer."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if unfinished := [worker for worker in app.workers if not worker.is_finished]:
+            await _finish(unfinished, deadline - time.monotonic(), seconds)
+        await pilot.pause()
+        if all(worker.is_finished for worker in app.workers):
+            return
+
+
+async def _finish(workers: list, left: float, seconds: float) -> None:
+    waits = [asyncio.ensure_future(_finished(worker)) for worker in workers]
+    _, pending = await asyncio.wait(waits, timeout=max(left, 0))
+    if pending:
+        for wait in pending:
+            wait.cancel()
+        running = ", ".join(repr(worker) for worker in workers if not worker.is_finished)
+        raise AssertionError(f"workers still running {seconds}s on: {running}")
+    for wait in waits:
+        wait.result()  # a worker that failed fails here
+
+
+async def _finished(worker) -> None:
     from textual.worker import WorkerCancelled
 
-    for _ in range(20):
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerCancelled:
-            pass
-        await pilot.pause()
-        if not any(worker.is_running for worker in app.workers):
-            return
+    try:
+        await worker.wait()
+    except WorkerCancelled:
+        pass

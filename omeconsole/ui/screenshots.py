@@ -12,10 +12,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from omeconsole.core.dkm.elevated_access import ElevatedAccess
+from omeconsole.core.context import Context
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.dkm.access_request import parse_duration
-from omeconsole.core.context import Context
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.ui.headless import console_app, fixed_clock, make_demo, settle
 
 SIZE = (120, 40)

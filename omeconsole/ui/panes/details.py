@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.console import Group
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.containers import Horizontal, VerticalScroll
@@ -64,7 +64,7 @@ def status_block(details: MessageDetails) -> Group:
 def render_details(details: MessageDetails) -> Group:
     message = details.status.message
     title = plain(message.subject, style="bold")
-    parts = [title, _section("Status check (Get-OMEMessageStatus)"), status_block(details)]
+    parts: list[RenderableType] = [title, _section("Status check (Get-OMEMessageStatus)"), status_block(details)]
     if message.revocation:
         r = message.revocation
         parts.append(plain(f"  Revoked {format_iso(r.revoked_at)} by {r.revoked_by} as {r.as_role}", style="red"))
@@ -103,7 +103,7 @@ def _encryption(message) -> list[tuple[str, str]]:
     if not message.is_encrypted:
         return [("Protection", "not encrypted")]
     expiry = format_iso(message.expires_at) if message.expires_at else "never"
-    return [("Protection", message.protection.title), ("Method", message.method.title if message.method else ""),
+    return [("Protection", message.protection.label), ("Method", message.method.label if message.method else ""),
             ("Template", encryption_template_label(message) if message.has_custom_template
              else f"{message.template} (default)"), ("Link-based expiry", expiry)]
 
@@ -135,6 +135,12 @@ NOTHING_SELECTED = Text("Nothing is selected. Highlight a message in the Message
                         "or press ctrl+l to look up a Message ID.", style="dim")
 
 
+def checking_text(message_id: str) -> Text:
+    text = Text("Checking status… ", style="bold")
+    text.append_text(plain(message_id, style="dim"))
+    return text
+
+
 class DetailsPane(VerticalScroll):
     """Shows MessageDetails; empty until a message is selected. Its buttons run the same actions as the keys."""
 
@@ -151,8 +157,15 @@ class DetailsPane(VerticalScroll):
 
     def clear(self) -> None:
         """Nothing is selected: no message, and no buttons to act on one."""
+        self._say(NOTHING_SELECTED)
+
+    def show_checking(self, message_id: str) -> None:
+        """A message is selected and its status check runs in a worker: no buttons until it is shown."""
+        self._say(checking_text(message_id))
+
+    def _say(self, text: Text) -> None:
         self.query_one("#details-actions").display = False
-        self.query_one("#details-body", Static).update(NOTHING_SELECTED)
+        self.query_one("#details-body", Static).update(text)
         self.query_one("#details-audit", Static).update("")
 
     def show(self, details: MessageDetails, sender_view: bool) -> None:

@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, Static
 
-from omeconsole.core.errors import OmeError
-from omeconsole.core.mail.model import EncryptionMethod, Protection
-from omeconsole.core.encryption_report.report import ReportResult
+from omeconsole.core.encryption_report.report import ReportResult, get_encryption_report
 from omeconsole.core.encryption_report.rows import ReportRow
 from omeconsole.core.encryption_report.summary import summarize
+from omeconsole.core.errors import OmeError
+from omeconsole.core.mail.model import EncryptionMethod, Protection
 from omeconsole.core.text.times import short_time
+from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.pane import Pane
+from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT
 from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT
-from omeconsole.core.encryption_report.report import get_encryption_report
 
 COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Template", 15, True),
            ("Method", 9, True), ("Revocation", 13))
@@ -33,6 +34,8 @@ def report_cells(row: ReportRow) -> tuple:
 
 
 class ReportPane(Vertical):
+    app = getters.app(ConsoleHost)
+
     def compose(self) -> ComposeResult:
         with Horizontal(id="report-filters"):
             yield Label("Date")
@@ -47,11 +50,11 @@ class ReportPane(Vertical):
             yield Static(id="by-method", classes="chart")
             yield Static(id="by-template", classes="chart")
             yield Static(id="top-domains", classes="chart")
-        yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id="report-results")
+        yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id=Pane.REPORT.results_id)
 
     def _template_options(self) -> list[tuple[Text, str]]:
-        names = [t.name for t in self.app.context.tenant.templates if not t.is_default]
-        builtin = [Protection.DO_NOT_FORWARD.title, Protection.ENCRYPT_ONLY.title]
+        names = [t.name for t in self.app.acting_context.tenant.templates if not t.is_default]
+        builtin = [Protection.DO_NOT_FORWARD.label, Protection.ENCRYPT_ONLY.label]
         return [(Text("Any template"), "")] + [(plain(name, limit=64), name) for name in builtin + names]
 
     loaded = False  # the report loads the first time its pane is shown, not at start-up
@@ -62,17 +65,20 @@ class ReportPane(Vertical):
             self.refresh_report()
 
     def refresh_report(self) -> None:
-        value = lambda widget_id: self.query_one(f"#{widget_id}", Select).value  # noqa: E731
-        start = self.app.context.clock() - RANGE_SPANS[value("report-range")]
+        def value(widget_id: str) -> str:  # each Select here has a value: allow_blank=False
+            return str(self.query_one(f"#{widget_id}", Select).value)
+
+        start = self.app.acting_context.clock() - RANGE_SPANS[value("report-range")]
         method = EncryptionMethod(value("report-method")) if value("report-method") else None
         self.loaded = True
         self.query_one(PagedTable).show_loading("Loading the report…")
         self._load(start, method, value("report-template") or None)
 
-    @work(thread=True, exclusive=True, group="report")
+    @work(thread=True, exclusive=True, group=Pane.REPORT)
     def _load(self, start, method, template) -> None:
         try:
-            result = get_encryption_report(self.app.context, start=start, method=method, template=template, limit=ROW_LIMIT)
+            result = get_encryption_report(self.app.acting_context, start=start, method=method, template=template,
+                                           limit=ROW_LIMIT)
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
             result = ReportResult([], summarize([]))

@@ -5,21 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import DataTable, Label, Static
 
-from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.audit.trail import AuditTrail, Verification
 from omeconsole.core.dkm.access_request import AccessRequest
-from omeconsole.core.errors import OmeError, Refused
+from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.dkm.key_manager import KeyManager, KeyringStatus
+from omeconsole.core.errors import OmeError, Refused
 from omeconsole.core.text.times import day_key, format_iso
 from omeconsole.core.text.untrusted import shown
+from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell, plain
-from omeconsole.core.audit.trail import AuditTrail
 
+LOADING = "Loading the key manager…"
 STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim", "active": "bold green",
                "denied": "red", "ended": "dim", "expired": "dim"}
 
@@ -49,12 +51,14 @@ class KeyManagerView:
 class KeysPane(VerticalScroll):
     """Stacked sections, so the pane reads the same at 80 columns and at 200."""
 
+    app = getters.app(ConsoleHost)
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.requests: dict[str, AccessRequest] = {}  # by Id, as the access requests table shows them
 
     def compose(self) -> ComposeResult:
-        yield Static("Loading the key manager…", id="keyring-summary")
+        yield Static(LOADING, id="keyring-summary")
         yield Label("Key versions", classes="box-title")
         yield DataTable(id="key-versions", cursor_type="row")
         yield Label("Access requests (a approve · d deny · e end early)", classes="box-title")
@@ -71,11 +75,16 @@ class KeysPane(VerticalScroll):
             audit.add_column(label, width=width)
 
     def reload(self) -> None:
+        self.show_busy(LOADING)
         self._load()
 
-    @work(thread=True, exclusive=True, group="keys")
+    def show_busy(self, doing: str) -> None:
+        """The summary line says what a worker is doing until the pane is drawn again."""
+        self.query_one("#keyring-summary", Static).update(Text(doing, style="dim"))
+
+    @work(thread=True, exclusive=True, group=Pane.KEYS)
     def _load(self) -> None:
-        console = self.app.context
+        console = self.app.acting_context
         try:
             view = KeyManagerView(KeyManager(console).status(), ElevatedAccess(console).list(),
                                   AuditTrail(console).verify(), AuditTrail(console).entries()[-200:])
@@ -97,10 +106,10 @@ class KeysPane(VerticalScroll):
         table = self.query_one("#access-requests", DataTable)
         if not table.row_count:
             return None
-        return self.requests.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        return self.requests.get(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value or "")
 
     def _show(self, view: KeyManagerView) -> None:
-        now = self.app.context.clock()
+        now = self.app.acting_context.clock()
         status = view.keyring
         verified = view.verification
         summary = Text()

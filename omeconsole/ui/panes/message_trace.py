@@ -4,21 +4,22 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Label, Select
 
-from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.errors import OmeError, UsageError
 from omeconsole.core.mail.model import TraceStatus
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TraceResult, TraceRow
-from omeconsole.core.rules import sees_all_messages
+from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.times import parse_iso, short_time
+from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.core.message_trace.search import get_message_trace
 
 RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"),
           ("Custom range", "custom")]
@@ -36,6 +37,8 @@ def trace_cells(row: TraceRow) -> tuple:
 
 class TracePane(Vertical):
     """Search form above, paged results below. Searching runs in a worker."""
+
+    app = getters.app(ConsoleHost)
 
     def compose(self) -> ComposeResult:
         with Grid(id="trace-form"):
@@ -60,7 +63,7 @@ class TracePane(Vertical):
             yield Select(SUBJECT_FILTERS, value="contains", allow_blank=False, id="subject-filter", compact=True)
             yield Label("")
             yield Button("Search", id="search", variant="primary", compact=True)
-        yield PagedTable(COLUMNS, trace_cells, empty="No messages match this search.", id="trace-results")
+        yield PagedTable(COLUMNS, trace_cells, empty="No messages match this search.", id=Pane.TRACE.results_id)
 
     def on_mount(self) -> None:
         self._show_custom(False)
@@ -85,7 +88,12 @@ class TracePane(Vertical):
 
     def build_query(self) -> TraceQuery:
         """The form as a TraceQuery; a UsageError names the field that is wrong."""
-        value = lambda widget_id: self.query_one(f"#{widget_id}").value  # noqa: E731
+        def value(widget_id: str) -> str:
+            """An Input's text, or a Select's value (each has one: allow_blank=False)."""
+            field = self.query_one(f"#{widget_id}")
+            assert isinstance(field, (Input, Select))
+            return str(field.value)
+
         start = end = None
         if value("range") == "custom":
             start = parse_iso(value("start"), "Start") if value("start").strip() else None
@@ -93,13 +101,12 @@ class TracePane(Vertical):
             if start and end and start > end:
                 raise UsageError("Start is after End")
         else:
-            start = self.app.context.clock() - RANGE_SPANS[value("range")]
+            start = self.app.acting_context.clock() - RANGE_SPANS[value("range")]
         return TraceQuery(
             senders=parse_patterns([value("sender")]), recipients=parse_patterns([value("recipient")]),
             start=start, end=end, statuses=[TraceStatus(value("status"))] if value("status") else [],
             message_id=value("message-id").strip() or None, subject=value("subject").strip() or None,
             subject_filter=value("subject-filter"),
-            encrypted_only=not sees_all_messages(self.app.context.actor),
         )
 
     def search(self, message_id: str | None = None) -> None:
@@ -114,10 +121,10 @@ class TracePane(Vertical):
         self.query_one(PagedTable).show_loading("Searching…")
         self._run_search(query)
 
-    @work(thread=True, exclusive=True, group="trace")
+    @work(thread=True, exclusive=True, group=Pane.TRACE)
     def _run_search(self, query: TraceQuery) -> None:
         try:
-            result = get_message_trace(self.app.context, query, limit=ROW_LIMIT)
+            result = get_message_trace(self.app.acting_context, query, limit=ROW_LIMIT)
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Message Trace", severity="error")
             result = TraceResult([])

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+from textual.widgets.button import ButtonVariant
 
 
 class ConfirmScreen(ModalScreen[bool]):
@@ -22,7 +23,7 @@ class ConfirmScreen(ModalScreen[bool]):
     ]
     question = "Are you sure?"
     yes_label = "Yes (y)"
-    yes_variant = "error"
+    yes_variant: ButtonVariant = "error"
 
     def body(self) -> Text:
         raise NotImplementedError

@@ -4,49 +4,54 @@ from __future__ import annotations
 
 import io
 from dataclasses import replace
+from functools import partial
 from pathlib import Path
 
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.lazy import Lazy
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Static, TabbedContent, TabPane
 
+from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.context import Context
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.errors import NotFound, OmeError
 from omeconsole.core.message_trace.export_file import export_for_download, suggested_name, suggested_path, write_export
-from omeconsole.core.rules import sees_all_messages
+from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.ome.status import get_ome_message_status
+from omeconsole.core.rules import is_global_admin, revokes_as, sees_all_messages
 from omeconsole.core.tenant.model import Role
 from omeconsole.core.text.times import human_span
 from omeconsole.core.text.untrusted import shown
+from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.pane import RESULT_PANES, Pane
+from omeconsole.ui.panes.details import DetailsPane, MessageDetails
+from omeconsole.ui.panes.encryption_report import ReportPane
+from omeconsole.ui.panes.key_manager import KeysPane
+from omeconsole.ui.panes.message_trace import TracePane
 from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.export import EXPORT_OVER_SSH, RESULT_EXPORTS, ExportScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.request_access import AccessAsked, RequestAccessScreen
-from omeconsole.ui.panes.details import DetailsPane, MessageDetails
 from omeconsole.ui.widgets.footer import ConsoleFooter
-from omeconsole.ui.panes.key_manager import KeysPane
 from omeconsole.ui.widgets.paged_table import PagedTable
-from omeconsole.ui.panes.encryption_report import ReportPane
-from omeconsole.ui.panes.message_trace import TracePane
-from omeconsole.core.audit.trail import AuditTrail
-from omeconsole.core.ome.revocation import set_ome_message_revocation
-from omeconsole.core.ome.status import get_ome_message_status
 
 ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
                Role.USER: "User: your sent mail"}
 OUTSIDER = "Not a user of this tenant: nothing to read"
 KEY_ACTIONS = ("approve", "deny", "end_access")  # on the selected request
-RESULT_PANES = ("trace", "report")
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
+OPEN_CHECKING_AFTER = 0.15  # seconds: Details opens at once on a lookup or Enter if its status check takes longer
 
 
 def identity_line(organization: str, actor) -> Content:
     """Who is acting, always on screen. The names are data: literal Content, never markup."""
-    role_style = "$success" if actor.role is Role.GLOBAL_ADMIN else "$warning"
+    role_style = "$success" if is_global_admin(actor) else "$warning"
     return Content.assemble(
         (" omeconsole ", "bold reverse"), "  ", (shown(organization)[:80], "bold"), "  │  acting as ",
         (shown(actor.address), "bold $accent"), "  ", (ROLE_TITLES.get(actor.role, OUTSIDER), role_style))
@@ -63,10 +68,10 @@ class ConsolePanes(TabbedContent):
 
 class ConsoleScreen(Screen):
     BINDINGS = [
-        Binding("1", "show_pane('trace')", "Trace", show=False, id="show-trace", tooltip="Show the Message Trace"),
-        Binding("2", "show_pane('report')", "Report", show=False, id="show-report", tooltip="Show the Encryption Report"),
-        Binding("3", "show_pane('details')", "Details", show=False, id="show-details", tooltip="Show the selected message"),
-        Binding("4", "show_pane('keys')", "Keys", show=False, id="show-keys", tooltip="Show the key manager"),
+        Binding("1", Pane.TRACE.show, "Trace", show=False, id="show-trace", tooltip="Show the Message Trace"),
+        Binding("2", Pane.REPORT.show, "Report", show=False, id="show-report", tooltip="Show the Encryption Report"),
+        Binding("3", Pane.DETAILS.show, "Details", show=False, id="show-details", tooltip="Show the selected message"),
+        Binding("4", Pane.KEYS.show, "Keys", show=False, id="show-keys", tooltip="Show the key manager"),
         Binding("r", "revoke", "Revoke message", id="revoke",
                 tooltip="Revoke the selected message (Set-OMEMessageRevocation)"),
         Binding("r", "remove_external_access", "Remove external access", id="remove-external-access",
@@ -91,25 +96,30 @@ class ConsoleScreen(Screen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.details: MessageDetails | None = None
-        self._show_details_next = False  # survives a details worker cancelled by a newer selection
+        self.details: MessageDetails | None = None  # the status Details shows, once it has arrived
+        self.checking: str | None = None  # the Message ID whose status check is under way
+        self._check = 0  # counts selections: only the latest one's status check is drawn
+        self._opening = False  # Details opens when the status check (of a lookup, or Enter) answers
+        self._back_to: Pane | None = None  # where a lookup came from, to go back to if it finds nothing
         self._lazy_mounted = False
 
+    app = getters.app(ConsoleHost)
+
     @property
-    def context(self):
-        return self.app.context
+    def context(self) -> Context:
+        return self.app.acting_context
 
     def compose(self) -> ComposeResult:
         yield Static(self._identity(), id="identity-bar")
-        with ConsolePanes(initial="trace", id="panes"):
-            with TabPane("Message Trace", id="trace"):
+        with ConsolePanes(initial=Pane.TRACE, id="panes"):
+            with TabPane("Message Trace", id=Pane.TRACE):
                 yield TracePane()
             # The hidden panes mount just after the first frame: the trace is on screen sooner.
-            with TabPane("Encryption Report", id="report"):
+            with TabPane("Encryption Report", id=Pane.REPORT):
                 yield Lazy(ReportPane())
-            with TabPane("Details", id="details"):
+            with TabPane("Details", id=Pane.DETAILS):
                 yield Lazy(DetailsPane())
-            with TabPane("Key manager", id="keys"):
+            with TabPane("Key manager", id=Pane.KEYS):
                 yield Lazy(KeysPane())
         yield ConsoleFooter(compact=True)
 
@@ -119,35 +129,40 @@ class ConsoleScreen(Screen):
     # -- panes -------------------------------------------------------------------------
 
     @property
-    def active_pane(self) -> str:
-        return self.query_one(TabbedContent).active
+    def active_pane(self) -> Pane | None:
+        active = self.query_one(TabbedContent).active
+        return Pane(active) if active else None
 
     def action_show_pane(self, pane: str) -> None:
         """Show a pane and move the keyboard into it."""
         self.query_one(TabbedContent).active = pane
-        self.call_after_refresh(self._focus_pane, pane)
+        self.call_after_refresh(self._focus_pane, Pane(pane))
 
-    def _focus_pane(self, pane: str) -> None:
-        target = {"trace": "#trace-results DataTable", "report": "#report-results DataTable",
-                  "details": DetailsPane, "keys": "#access-requests"}[pane]
+    def _focus_pane(self, pane: Pane) -> None:
+        targets: dict[Pane, str | type[Widget]] = {
+            Pane.TRACE: f"{Pane.TRACE.results} DataTable", Pane.REPORT: f"{Pane.REPORT.results} DataTable",
+            Pane.DETAILS: DetailsPane, Pane.KEYS: "#access-requests"}
+        target = targets[pane]
         self.query_one(target).focus()
 
     def on_mount(self) -> None:
-        self.query_one("#trace-results DataTable").focus()
+        self.query_one(f"{Pane.TRACE.results} DataTable").focus()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        self._pane_shown(event.pane.id)
+        if event.pane.id:
+            self._pane_shown(event.pane.id)
 
-    def _pane_shown(self, pane: str) -> None:
+    def _pane_shown(self, shown: str) -> None:
         if not self.lazy_panes_mounted:
-            self.call_after_refresh(self._pane_shown, pane)
+            self.call_after_refresh(self._pane_shown, shown)
             return
-        if pane == "keys":
+        pane = Pane(shown)
+        if pane == Pane.KEYS:
             self.query_one(KeysPane).reload()
-        elif pane == "report" and not self.query_one(ReportPane).loaded:
+        elif pane == Pane.REPORT and not self.query_one(ReportPane).loaded:
             self.query_one(ReportPane).refresh_report()
         if pane in RESULT_PANES:  # back to a table: its highlighted row is the selection again
-            self._follow(self.query_one(f"#{pane}-results", PagedTable).current)
+            self._follow(self.query_one(pane.results, PagedTable).current)
         self.refresh_bindings()
 
     @property
@@ -160,42 +175,45 @@ class ConsoleScreen(Screen):
 
     def _results(self) -> PagedTable | None:
         """The results table on screen, if one is."""
-        if self.active_pane in RESULT_PANES and self.lazy_panes_mounted:
-            return self.query_one(f"#{self.active_pane}-results", PagedTable)
+        pane = self.active_pane
+        if pane is not None and pane in RESULT_PANES and self.lazy_panes_mounted:
+            return self.query_one(pane.results, PagedTable)
         return None
 
     def action_next_page(self) -> None:
-        if self._results():
-            self._results().next_page()
+        if table := self._results():
+            table.next_page()
 
     def action_previous_page(self) -> None:
-        if self._results():
-            self._results().previous_page()
+        if table := self._results():
+            table.previous_page()
 
     def action_reload(self) -> None:
         if not self.lazy_panes_mounted:
             return
         pane = self.active_pane
-        if pane == "trace":
+        if pane == Pane.TRACE:
             self.query_one(TracePane).search()
-        elif pane == "report":
+        elif pane == Pane.REPORT:
             self.query_one(ReportPane).refresh_report()
-        elif pane == "keys":
+        elif pane == Pane.KEYS:
             self.query_one(KeysPane).reload()
-        elif self.details:
-            self.select(self.details.status.message.message_id)
+        elif selected := self._selection_id():
+            self.select(selected)
 
     # -- selection ---------------------------------------------------------------------
     # The console acts only on what the person sees. On the Message Trace and the Encryption
     # Report the selection is the highlighted row, whatever moved it (a key, a new search, a
     # page turn, a reload); an empty table selects nothing. On Details it is the message shown.
+    # The store is read only in workers: a selection shows "Checking…" in Details until its
+    # status arrives, and an answer for a selection made since is dropped.
 
     def shown_message_id(self) -> str | None:
         """The Message ID the person sees as selected now, read from the screen itself."""
         results = self._results()
         if results is not None:
             return results.current.message.message_id if results.current else None
-        if self.active_pane == "details" and self.details:
+        if self.active_pane == Pane.DETAILS and self.details:
             return self.details.status.message.message_id
         return None
 
@@ -205,8 +223,12 @@ class ConsoleScreen(Screen):
             return self.details
         return None
 
+    def _selection_id(self) -> str | None:
+        """The message selected last, whether its status is still being checked or shown."""
+        return self.checking or (self.details.status.message.message_id if self.details else None)
+
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
-        if event.table is self._results():
+        if not self._opening and event.table is self._results():  # Details is opening: as good as shown
             self._follow(event.record, event.fresh)
 
     def on_paged_table_chosen(self, event: PagedTable.Chosen) -> None:
@@ -216,33 +238,83 @@ class ConsoleScreen(Screen):
         """Make the highlighted row the selection (fresh rows are checked again even if the same)."""
         if record is None:
             self.select_nothing()
-        elif fresh or self.details is None or self.details.status.message.message_id != record.message.message_id:
-            self.select(record.message.message_id, from_row=True)
+        elif fresh or self._selection_id() != record.message.message_id:
+            self.select(record.message.message_id)
 
     def select_nothing(self) -> None:
-        self.details = None
+        self._check += 1
+        self.details = self.checking = None
+        self._opening, self._back_to = False, None
         if self.lazy_panes_mounted:
             self.query_one(DetailsPane).clear()
         self.refresh_bindings()
 
-    def select(self, message_id: str, show: bool = False, from_row: bool = False) -> None:
-        """The status check reads one shard, so it runs here and the pane fills at once;
-        the message's audit entries, which read the audit log, follow from a worker.
-        show: switch to Details. from_row: the highlighted row asked, so a failure selects nothing."""
-        self._show_details_next |= show
+    def select(self, message_id: str, show: bool = False) -> None:
+        """Select a message and check its status in a worker; Details says so until the answer arrives.
+        show: open Details (a lookup, Enter on a row) with the answer, in one frame, or with "Checking
+        status…" if the answer is slow; a message not found leaves the person where they were."""
+        if not self.lazy_panes_mounted:
+            self.call_after_refresh(self.select, message_id, show)
+            return
+        self._check += 1
+        self.details, self.checking = None, message_id
+        self.query_one(DetailsPane).show_checking(message_id)
+        self._back_to = self.active_pane if show else None
+        self._opening = show and self.active_pane != Pane.DETAILS
+        if self._opening:  # the keys are redrawn when Details opens, within OPEN_CHECKING_AFTER
+            self.set_timer(OPEN_CHECKING_AFTER, partial(self._still_checking, self._check))
+        else:
+            self.refresh_bindings()
+        self._check_status(self._check, message_id)
+
+    @work(thread=True, exclusive=True, group=Pane.DETAILS)
+    def _check_status(self, check: int, message_id: str) -> None:
+        """The status check, drawn as soon as it arrives; then, for admins and helpdesk, the message's
+        audit entries, which read the whole audit log."""
         try:
             status = get_ome_message_status(self.context, message_id)
         except OmeError as error:
-            self._details_failed(error)
-            if from_row:
-                self.select_nothing()
+            self.app.call_from_thread(self._status_failed, check, error)
             return
         overseer = sees_all_messages(self.context.actor)
-        self._show_details(MessageDetails(status, [] if overseer else None, audit_loading=overseer))
-        if overseer:
-            self._load_audit(status.message.message_id)
+        details = MessageDetails(status, [] if overseer else None, audit_loading=overseer)
+        if self.app.call_from_thread(self._status_arrived, check, details) and overseer:
+            self._load_audit(message_id)
 
-    @work(thread=True, exclusive=True, group="details")
+    def _still_checking(self, check: int) -> None:
+        if check == self._check and self._opening:
+            self._open_details()
+
+    def _open_details(self) -> None:
+        self._opening = False
+        self.action_show_pane(Pane.DETAILS)
+
+    def _status_arrived(self, check: int, details: MessageDetails) -> bool:
+        """Shown if it answers the latest selection; a status for a row no longer selected is dropped."""
+        if check != self._check:
+            return False
+        self.checking = None
+        self._show_details(details)
+        if self._opening:
+            self._open_details()
+        return True
+
+    def _status_failed(self, check: int, error: OmeError) -> None:
+        """Nothing is selected; after a lookup the pane it came from shows again, and its highlighted row
+        is the selection again."""
+        if check != self._check:
+            return
+        lookup = isinstance(error, NotFound)
+        self.notify(str(error), title="Lookup" if lookup else "Details", severity="warning" if lookup else "error")
+        back_to, opened = self._back_to, not self._opening
+        self.select_nothing()
+        if back_to is None or back_to == Pane.DETAILS:
+            return
+        if opened:
+            self.action_show_pane(back_to)
+        elif (results := self._results()) is not None:
+            self._follow(results.current)
+
     def _load_audit(self, message_id: str) -> None:
         try:
             entries = AuditTrail(self.context).entries(message_id)
@@ -260,20 +332,12 @@ class ConsoleScreen(Screen):
         self.details = replace(self.details, audit=entries, audit_loading=False)
         self.query_one(DetailsPane).show_audit(self.details)
 
-    def _details_failed(self, error: OmeError) -> None:
-        self._show_details_next = False
-        lookup = isinstance(error, NotFound)
-        self.notify(str(error), title="Lookup" if lookup else "Details", severity="warning" if lookup else "error")
-
     def _show_details(self, details: MessageDetails) -> None:
         if not self.lazy_panes_mounted:
             self.call_after_refresh(self._show_details, details)
             return
         self.details = details
-        self.query_one(DetailsPane).show(details, sender_view=self.context.actor.role is Role.USER)
-        if self._show_details_next:
-            self._show_details_next = False
-            self.action_show_pane("details")
+        self.query_one(DetailsPane).show(details, sender_view=self._revoke_action() == "remove_external_access")
         self.refresh_bindings()
 
     def lookup(self, message_id: str) -> None:
@@ -284,29 +348,32 @@ class ConsoleScreen(Screen):
     # -- which actions are open --------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        role = self.context.actor.role
+        actor = self.context.actor
         selected = self.selected()
         may_revoke = bool(selected and selected.status.decision.allowed)
-        if action in MESSAGE_ACTIONS and self.active_pane == "keys":
+        if action in MESSAGE_ACTIONS and self.active_pane == Pane.KEYS:
             return False
         if action == "export":  # over SSH a file would land on the server: not offered (see action_export)
             return not self.app.remote and self.active_pane in RESULT_PANES
-        if action == "revoke":
-            return False if role is Role.USER else (True if may_revoke else None)
-        if action == "remove_external_access":
-            return False if role is not Role.USER else (True if may_revoke else None)
+        if action in ("revoke", "remove_external_access"):  # the one this identity's revoke is, per rules.py
+            return False if action != self._revoke_action() else (True if may_revoke else None)
         if action in ("copy_message_id", "portal"):
             return True if selected else None
         if action == "request_access":
-            return self.active_pane == "keys" and role is Role.GLOBAL_ADMIN
+            return self.active_pane == Pane.KEYS and is_global_admin(actor)
         if action in KEY_ACTIONS:
-            if self.active_pane != "keys" or not sees_all_messages(self.context.actor):
+            if self.active_pane != Pane.KEYS or not sees_all_messages(actor):
                 return False
             ready = self.lazy_panes_mounted and self.query_one(KeysPane).selected_request
-            return True if role is Role.GLOBAL_ADMIN and ready else None
+            return True if is_global_admin(actor) and ready else None
         if action in ("next_page", "previous_page"):
-            return self.active_pane in ("trace", "report")
+            return self.active_pane in RESULT_PANES
         return True
+
+    def _revoke_action(self) -> str:
+        """r, and the Details button, are Remove external access for one who revokes as the sender,
+        and Revoke message for everyone else (dimmed, and saying why, for those who may not)."""
+        return "remove_external_access" if revokes_as(self.context.actor) == "sender" else "revoke"
 
     # -- revoke ------------------------------------------------------------------------
 
@@ -324,6 +391,10 @@ class ConsoleScreen(Screen):
         self._recheck_then_confirm(selected.status.message.message_id)
 
     def _nothing_selected(self, title: str) -> None:
+        if self.checking:
+            self.notify("The selected message's status is still being checked; Details shows it when it arrives.",
+                        title=title, severity="warning")
+            return
         self.notify("Nothing is selected: highlight a message first.", title=title, severity="warning")
 
     def action_explain_revoke(self) -> None:
@@ -354,8 +425,9 @@ class ConsoleScreen(Screen):
                         "Press r again to revoke the message selected now.", title="Revoke message",
                         severity="warning", timeout=10)
             return
-        same = self.details and self.details.status.message.message_id == message_id
-        self._show_details(MessageDetails(status, self.details.audit if same else None))
+        before = self.details
+        same = before.audit if before is not None and before.status.message.message_id == message_id else None
+        self._show_details(MessageDetails(status, same))
         if not status.decision.allowed:
             self.action_explain_revoke()
             return
@@ -385,8 +457,9 @@ class ConsoleScreen(Screen):
 
     async def on_button_pressed(self, event: Button.Pressed) -> None:
         """The Details buttons go through run_action, as the keys do, so check_action decides."""
-        action = {"details-revoke": "remove_external_access" if self.context.actor.role is Role.USER else "revoke",
-                  "details-portal": "portal", "details-copy": "copy_message_id"}.get(event.button.id)
+        actions = {"details-revoke": self._revoke_action(), "details-portal": "portal",
+                   "details-copy": "copy_message_id"}
+        action = actions.get(event.button.id or "")
         if action:
             event.stop()
             # Widget.run_action returns None; the App's says whether the action ran (check_action allowed it)
@@ -425,6 +498,7 @@ class ConsoleScreen(Screen):
     def action_request_access(self) -> None:
         def asked(answer: AccessAsked | None) -> None:
             if answer is not None:
+                self.query_one(KeysPane).show_busy("Asking for elevated access…")
                 self._request_access(answer)
 
         self.app.push_screen(RequestAccessScreen(), asked)
@@ -465,6 +539,7 @@ class ConsoleScreen(Screen):
 
         def answered(yes: bool | None) -> None:
             if yes:
+                self.query_one(KeysPane).show_busy(f"{decision.value.capitalize()}: {request.id}…")
                 self._decide_request(decision, request.id)
 
         self.app.push_screen(ConfirmAccessScreen(request, decision, self.context.clock()), answered)
@@ -490,9 +565,9 @@ class ConsoleScreen(Screen):
         if self.app.remote:
             self.notify(f"Export: {EXPORT_OVER_SSH}", title="Export", severity="warning", timeout=10)
             return
-        pane = self.active_pane if self.active_pane in RESULT_PANES else "trace"
+        pane = self.active_pane if self.active_pane is not None and self.active_pane in RESULT_PANES else Pane.TRACE
         kind, what, columns = RESULT_EXPORTS[pane]
-        rows = list(self.query_one(f"#{pane}-results", PagedTable).records)  # as they are now
+        rows = list(self.query_one(pane.results, PagedTable).records)  # as they are now
         if self.app.is_web:
             self._deliver_export(suggested_name(kind, self.context.clock()), rows, columns, what)
             return

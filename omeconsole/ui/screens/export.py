@@ -11,15 +11,16 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
 from omeconsole.core.errors import UsageError
 from omeconsole.core.message_trace.export_file import typed_path
-from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
 from omeconsole.core.message_trace.records import TRACE_PROPERTIES
+from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import paragraph, plain
 
 # pane: (file name part, what the person calls it, the CSV columns)
-RESULT_EXPORTS = {"trace": ("message-trace", "Message Trace", TRACE_PROPERTIES),
-                  "report": ("encryption-report", "Encryption Report", REPORT_PROPERTIES)}
+RESULT_EXPORTS = {Pane.TRACE: ("message-trace", "Message Trace", TRACE_PROPERTIES),
+                  Pane.REPORT: ("encryption-report", "Encryption Report", REPORT_PROPERTIES)}
 
 EXPORT_OVER_SSH = ("Not over SSH: the file would land on the server. Use the CLI "
                    "(omeconsole trace ... --csv > file) or the browser door.")

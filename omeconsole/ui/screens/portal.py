@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
+from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,9 +12,9 @@ from textual.widgets import Label, Select, Static
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.mail.model import Message
-from omeconsole.core.ome.portal import PortalView
+from omeconsole.core.ome.portal import PortalView, open_in_portal
+from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.plain import paragraph, plain
-from omeconsole.core.ome.portal import open_in_portal
 
 
 def portal_text(view: PortalView) -> Text:
@@ -35,6 +35,8 @@ def portal_text(view: PortalView) -> Text:
 class PortalScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,q", "close", "Close", id="portal-close", tooltip="Close the preview")]
 
+    app = getters.app(ConsoleHost)
+
     def __init__(self, message: Message) -> None:
         super().__init__()
         self.message = message
@@ -48,16 +50,21 @@ class PortalScreen(ModalScreen[None]):
             yield Select(options, value=first, allow_blank=False, id="portal-recipient")
             yield Static(id="portal-view")
 
-    def on_mount(self) -> None:
-        self._preview(self.query_one(Select).value)
+    def on_mount(self) -> None:  # the Select's values are addresses, and it has one (allow_blank=False)
+        self._open_for(str(self.query_one(Select).value))
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        self._preview(event.value)
+        self._open_for(str(event.value))
+
+    def _open_for(self, recipient: str) -> None:
+        """The portal reads the store, and may open the content: in a worker, saying so meanwhile."""
+        self.query_one("#portal-view", Static).update(plain(f"Opening the portal as {recipient}…", style="dim"))
+        self._preview(recipient)
 
     @work(thread=True, exclusive=True, group="portal")
     def _preview(self, recipient: str) -> None:
         try:
-            text = portal_text(open_in_portal(self.app.context, self.message.message_id, recipient))
+            text = portal_text(open_in_portal(self.app.acting_context, self.message.message_id, recipient))
         except OmeError as error:
             text = plain(str(error), style="yellow")
         self.app.call_from_thread(self.query_one("#portal-view", Static).update, text)

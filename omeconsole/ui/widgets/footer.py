@@ -4,7 +4,8 @@ Textual's Footer rebuilds all its keys after every change to the screen's bindin
 lookup changes them several times in one frame (the dialog opens and closes, focus moves,
 the Details pane shows, Revoke opens or closes), and each rebuild mounts every key again:
 measured, that was most of a lookup's time. This one schedules a single rebuild for the
-next refresh, which sees the latest bindings.
+next refresh, which sees the latest bindings, and skips it when the keys it would draw are
+the ones it shows (a selection dims and re-enables r while its status check runs).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from textual.widgets import Footer
 
 class ConsoleFooter(Footer):
     _rebuild_pending = False
+    _drawn: tuple | None = None  # the keys as last composed: (key, action, description, enabled, tooltip)
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True  # what Footer.bindings_changed records before it rebuilds
@@ -24,6 +26,16 @@ class ConsoleFooter(Footer):
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild)
 
-    async def _rebuild(self) -> None:
+    def _rebuild(self) -> None:
+        """Posted to the footer's own queue, so the other callbacks of this refresh do not wait for it."""
         self._rebuild_pending = False
-        await self.recompose()
+        keys = self._keys()
+        if keys != self._drawn:
+            self._drawn = keys
+            self.call_later(self.recompose)
+
+    def _keys(self) -> tuple:
+        """What compose would draw: the screen's shown bindings (and the palette's), each enabled or not."""
+        return tuple((key, binding.action, binding.description, enabled, tooltip)
+                     for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
+                     if binding.show or key == self.app.COMMAND_PALETTE_BINDING)

@@ -31,14 +31,14 @@ class PagedTable(Vertical):
         """The highlighted row changed: the cursor moved, a page turned, or new rows arrived (fresh).
         record is None when the table is empty: nothing is highlighted."""
 
-        def __init__(self, table: "PagedTable", record, fresh: bool = False) -> None:
+        def __init__(self, table: PagedTable, record, fresh: bool = False) -> None:
             super().__init__()
             self.table = table
             self.record = record
             self.fresh = fresh
 
     class Chosen(Message):
-        def __init__(self, table: "PagedTable", record) -> None:
+        def __init__(self, table: PagedTable, record) -> None:
             super().__init__()
             self.table = table
             self.record = record
@@ -55,7 +55,7 @@ class PagedTable(Vertical):
         self.page_size = page_size
         self.records: list = []
         self.note = ""  # said after the row count, e.g. that a search stopped at its limit
-        self.loading: str | None = None  # said instead of the row count while a worker loads
+        self.loading_text: str | None = None  # said instead of the row count while a worker loads
         self.page = 0
 
     def compose(self) -> ComposeResult:
@@ -67,7 +67,7 @@ class PagedTable(Vertical):
         if widths != self._widths:
             self._widths = widths
             self.table.clear(columns=True)
-            for (label, _, _), width in zip(self.columns, widths):
+            for (label, _, _), width in zip(self.columns, widths, strict=True):
                 if width is not None:
                     self.table.add_column(label, width=width)
             self._show_page(fresh=False)
@@ -97,7 +97,8 @@ class PagedTable(Vertical):
     def set_records(self, records: list, keep_page: bool = False, note: str = "") -> None:
         self.records = records
         self.note = note
-        self.loading = None
+        self.loading_text = None
+        self.loading = False
         # Tens of thousands of result rows are long-lived: left to the cyclic garbage collector,
         # each full collection walks them all (about 300 ms at 50,000 rows, measured) and stalls
         # the next key. Frozen, they are skipped; they are still freed when the list is replaced.
@@ -108,7 +109,8 @@ class PagedTable(Vertical):
     def show_loading(self, text: str = "Loading…") -> None:
         """While a worker loads, the line under the table says so (until set_records, even if the
         table is redrawn meanwhile); the keyboard stays free."""
-        self.loading = text
+        self.loading_text = text
+        self.loading = True  # Textual's Widget.loading: its loading indicator covers the table meanwhile
         self.query_one(".page-info", Static).update(Text(text))
 
     def next_page(self) -> bool:
@@ -146,8 +148,8 @@ class PagedTable(Vertical):
         self.post_message(self.Highlighted(self, self.current, fresh))
 
     def page_info(self) -> str:
-        if self.loading is not None:
-            return self.loading
+        if self.loading_text is not None:
+            return self.loading_text
         total = len(self.records)
         if not total:
             return self.empty
@@ -163,7 +165,7 @@ class PagedTable(Vertical):
         if not table.row_count:
             return None
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self.records[int(key)]
+        return self.records[int(key)] if key is not None else None
 
     # The table's events name a row by the key it had when they were sent; the rows may have been
     # replaced since. What counts is the row highlighted now, so both report `current`.
