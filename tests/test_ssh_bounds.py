@@ -111,23 +111,6 @@ async def test_a_flood_of_bare_connections_costs_the_log_a_few_lines(door):
     assert "60 more refusal(s)" in said  # 9 closed, 1 dropped, 50 bare, and 1 cut when the server stopped
 
 
-async def test_one_peer_filling_the_sign_in_slots_keeps_no_other_peer_out(door):
-    server = door()
-    flood = [await asyncio.open_connection("127.0.0.1", server.port, local_addr=("127.0.0.2", 0)) for _ in range(10)]
-    for reader, _ in flood:
-        assert (await reader.readline()).startswith(b"SSH-2.0-")
-    for reader, _ in flood[3:]:  # beyond three from one address: dropped (EOF)
-        await within(SCREEN_SECONDS, reader.read(), "a fourth connection from 127.0.0.2 dropped")
-    said = await server.logged("127.0.0.2", "dropped")
-    assert "3 connections from 127.0.0.2 were already waiting to sign in" in said
-    conn = await connect(server.port, door.keys["admin"])  # from 127.0.0.1, while three from 127.0.0.2 wait
-    conn.close()
-    await conn.wait_closed()
-    assert not any(reader.at_eof() for reader, _ in flood[:3])
-    for _, writer in flood:
-        writer.close()
-
-
 async def test_a_console_that_cannot_start_closes_its_channel_with_the_reason(door):
     """Any failure to start a console (here: the master key went while the server ran, so no door
     pass can be signed) closes the channel with one line, and the audit log names the reason."""

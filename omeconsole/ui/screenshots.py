@@ -53,6 +53,7 @@ async def _approve(app, pilot, store):
     await settle(app, pilot)
     app.screen.query_one("#access-requests").focus()
     await pilot.press("a")
+    await settle(app, pilot)  # the request is read afresh in a worker before the dialog opens
 
 
 async def _portal(app, pilot, store):

@@ -27,7 +27,6 @@ LOGIN_TIMEOUT = 30
 KEEPALIVE_SECONDS = 15  # a client that vanished is noticed within a minute, and its console ended
 MAX_KEYS_PER_CONNECTION = 6  # OpenSSH's MaxAuthTries
 MAX_UNAUTHENTICATED = 10  # connections not yet signed in, at once (OpenSSH's MaxStartups idea)
-MAX_UNAUTHENTICATED_PER_PEER = 3  # of those, from one address: one peer cannot keep every other one out
 
 
 @dataclass(frozen=True)
@@ -85,8 +84,6 @@ class SshDoor:
 
     def no_room_to_sign_in(self, peer_host: str) -> str | None:
         """Why a new connection from PEER_HOST may not wait to sign in now (None if it may)."""
-        if sum(gate.peer_host == peer_host for gate in self.signing_in) >= MAX_UNAUTHENTICATED_PER_PEER:
-            return f"{MAX_UNAUTHENTICATED_PER_PEER} connections from {peer_host} were already waiting to sign in"
         if len(self.signing_in) >= MAX_UNAUTHENTICATED:
             return f"{MAX_UNAUTHENTICATED} connections were already waiting to sign in"
         return None
