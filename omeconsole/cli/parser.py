@@ -95,7 +95,25 @@ def _tenant_commands(command) -> None:
     add.add_argument("name")
     add.add_argument("--expiry-days", type=_int, default=0,
                      help="ExternalMailExpiryInDays, 0 to 730 (0 = never; default 0)")
+    _branding_options(add)
+    change = template.add_parser("set", parents=[_common()], help="change a branding template (Set-OMEConfiguration)")
+    change.add_argument("name")
+    change.add_argument("--expiry-days", type=_int, help="ExternalMailExpiryInDays, 0 to 730 (0 = never)")
+    _branding_options(change)
     template.add_parser("list", parents=[_common()], help="list branding templates")
+
+    rule = command("rule", "mail flow rules that encrypt (New-TransportRule -ApplyRightsProtectionTemplate)"
+                   ).add_subparsers(dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
+    add = rule.add_parser("add", parents=[_common()], help="add a mail flow rule (Global Administrator)")
+    add.add_argument("name")
+    condition = add.add_mutually_exclusive_group(required=True)
+    condition.add_argument("--subject-contains", metavar="TEXT", help="the subject contains TEXT (any case)")
+    condition.add_argument("--sent-to-domain", metavar="DOMAIN", help="a recipient is in DOMAIN")
+    condition.add_argument("--from", dest="from_address", metavar="ADDR", help="the sender is ADDR")
+    add.add_argument("--encrypt", required=True, help="encrypt-only or do-not-forward")
+    add.add_argument("--template", metavar="NAME", help="branding template (default \"OME Configuration\")")
+    rule.add_parser("remove", parents=[_common()], help="remove a mail flow rule").add_argument("name")
+    rule.add_parser("list", parents=[_common()], help="list mail flow rules, in priority order")
 
     native = command("native-domain", "other Microsoft 365 tenants' domains (native experience)").add_subparsers(
         dest="subcommand", metavar="ACTION", required=True, parser_class=Parser)
@@ -224,6 +242,17 @@ def _mail_commands(command) -> None:
 def _date_range(parser) -> None:
     parser.add_argument("--start", metavar="ISO", help="from this date/time (UTC unless an offset is given)")
     parser.add_argument("--end", metavar="ISO", help="up to this date/time")
+
+
+def _branding_options(parser) -> None:
+    """The OME configuration's texts and colour, and whether recipients may use a one-time passcode."""
+    parser.add_argument("--introduction-text", metavar="TEXT", help="IntroductionText, beside the sender's name")
+    parser.add_argument("--read-button-text", metavar="TEXT", help="ReadButtonText, on the wrapper mail's button")
+    parser.add_argument("--email-text", metavar="TEXT", help="EmailText, in the wrapper mail")
+    parser.add_argument("--disclaimer-text", metavar="TEXT", help="DisclaimerText, at the foot of the wrapper mail")
+    parser.add_argument("--portal-text", metavar="TEXT", help="PortalText, on the OME portal's pages")
+    parser.add_argument("--background-color", metavar="#RRGGBB", help="BackgroundColor")
+    parser.add_argument("--otp-enabled", choices=("true", "false"), help="OTPEnabled: one-time passcodes")
 
 
 def _int(text: str) -> int:

@@ -42,13 +42,13 @@ class Context:
 
     def __init__(self, store: Store, actor_address: str | None = None, *, face: str = "cli",
                  clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None,
-                 door_pass: str | None = None):
+                 door_pass: str | None = None, keyring: Keyring | None = None):
         self.store = store
         self.clock = clock
         self.origin = default_origin(face)
         self.door: DoorPass | None = None  # the front door that vouched for this identity, if any
         self._passphrase = passphrase
-        self._keyring: Keyring | None = None
+        self._keyring: Keyring | None = keyring  # a long-running service shares one it unlocked once
         store.audit.key_source = self._chain_key
         with store.reading():
             self.tenant = store.load_tenant()

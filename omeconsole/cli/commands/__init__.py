@@ -12,7 +12,7 @@ from omeconsole.cli.commands import (
 
 HANDLERS = {
     "init": tenant.cmd_init, "demo": tenant.cmd_demo, "tenant": tenant.cmd_tenant, "user": tenant.cmd_user,
-    "template": tenant.cmd_template, "native-domain": tenant.cmd_native_domain,
+    "template": tenant.cmd_template, "rule": tenant.cmd_rule, "native-domain": tenant.cmd_native_domain,
     "send": mail.cmd_send,
     "trace": message_trace.cmd_trace, "trace-detail": message_trace.cmd_trace_detail,
     "import": message_trace.cmd_import, "reindex": message_trace.cmd_reindex,

@@ -1,4 +1,4 @@
-"""init, demo, tenant, user, template, native-domain: the tenant and its administration."""
+"""init, demo, tenant, user, template, rule, native-domain: the tenant and its administration."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from omeconsole.cli.output import emit, emit_records, wants_json
 from omeconsole.cli.streams import is_terminal, stdin_line
 from omeconsole.core.dkm.master import check_new_passphrase
 from omeconsole.core.tenant.admin import TenantAdmin, TenantDirectory
-from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
+from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, BrandingTemplate, License, Role
 from omeconsole.core.tenant.setup import initialize
+from omeconsole.core.tenant.transport_rules import rule_condition
 
 
 def cmd_init(args) -> int:
@@ -63,18 +64,58 @@ def cmd_user(args) -> int:
 
 def cmd_template(args) -> int:
     context = open_context(args)
-    if args.subcommand == "add":
-        template = TenantAdmin(context).add_template(args.name, args.expiry_days)
-        records = [template]
+    if args.subcommand in ("add", "set"):
+        admin = TenantAdmin(context)
+        change = admin.add_template if args.subcommand == "add" else admin.set_template
+        records = [change(args.name, args.expiry_days, **_branding(args))]
     else:
         records = TenantDirectory(context).templates()
-    rows = [{"Identity": t.name, "ExternalMailExpiryInDays": t.expiry_days, "OTPEnabled": t.otp_enabled,
-             "SocialIdSignIn": t.social_id_sign_in, "IsDefault": t.name == DEFAULT_TEMPLATE} for t in records]
-    if args.subcommand == "add" and not wants_json(args):
-        emit(f"Added branding template \"{rows[0]['Identity']}\" (ExternalMailExpiryInDays "
-             f"{rows[0]['ExternalMailExpiryInDays']})")
+    rows = [_template_record(t) for t in records]
+    if args.subcommand != "list" and not wants_json(args):
+        verb = "Added" if args.subcommand == "add" else "Changed"
+        emit(f"{verb} branding template \"{rows[0]['Identity']}\" (ExternalMailExpiryInDays "
+             f"{rows[0]['ExternalMailExpiryInDays']}, OTPEnabled {rows[0]['OTPEnabled']})")
         return 0
-    emit_records(args, rows, tuple(rows[0]) if rows else ("Identity",))
+    columns = ("Identity", "ExternalMailExpiryInDays", "OTPEnabled", "SocialIdSignIn", "BackgroundColor",
+               "IsDefault")
+    emit_records(args, rows, tuple(rows[0]) if wants_json(args) and rows else columns)
+    return 0
+
+
+def _branding(args) -> dict:
+    otp = {"true": True, "false": False}.get(args.otp_enabled) if args.otp_enabled else None
+    return {"introduction_text": args.introduction_text, "read_button_text": args.read_button_text,
+            "email_text": args.email_text, "disclaimer_text": args.disclaimer_text,
+            "portal_text": args.portal_text, "background_color": args.background_color, "otp_enabled": otp}
+
+
+def _template_record(t: BrandingTemplate) -> dict:
+    return {"Identity": t.name, "ExternalMailExpiryInDays": t.expiry_days, "OTPEnabled": t.otp_enabled,
+            "SocialIdSignIn": t.social_id_sign_in, "BackgroundColor": t.background_color,
+            "IntroductionText": t.introduction_text, "ReadButtonText": t.read_button_text,
+            "EmailText": t.email_text, "DisclaimerText": t.disclaimer_text, "PortalText": t.portal_text,
+            "IsDefault": t.name == DEFAULT_TEMPLATE}
+
+
+def cmd_rule(args) -> int:
+    context = open_context(args)
+    admin = TenantAdmin(context)
+    if args.subcommand == "add":
+        condition = rule_condition(args.subject_contains, args.sent_to_domain, args.from_address)
+        rules = [admin.add_transport_rule(args.name, condition, args.encrypt, args.template)]
+    elif args.subcommand == "remove":
+        rule = admin.remove_transport_rule(args.name)
+        emit(f"Removed the mail flow rule \"{rule.name}\"")
+        return 0
+    else:
+        rules = TenantDirectory(context).transport_rules()
+    rows = [{"Priority": n, "Name": r.name, "Condition": r.describe(), "Encrypt": r.protection,
+             "Template": r.template or DEFAULT_TEMPLATE} for n, r in enumerate(rules)]
+    if args.subcommand == "add" and not wants_json(args):
+        emit(f"Added the mail flow rule \"{rules[0].name}\": when {rules[0].describe()}, "
+             f"{rows[0]['Encrypt']} with \"{rows[0]['Template']}\"")
+        return 0
+    emit_records(args, rows, ("Priority", "Name", "Condition", "Encrypt", "Template"))
     return 0
 
 

@@ -12,6 +12,7 @@ from omeconsole.core.errors import StoreError
 
 PORTAL_CONTENT = "portal-content"  # owner: the Message ID
 ACCOUNT_CREDENTIAL = "account-credential"  # owner: the connected account's ID
+OUTBOUND_MAIL = "outbound-mail"  # owner: the queued delivery's ID
 
 
 def _owner(purpose: str, owner: str) -> str:

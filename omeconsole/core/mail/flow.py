@@ -61,11 +61,11 @@ def compose(tenant: Tenant, draft: Draft, rng: random.Random) -> Message:
         received=draft.received, sender=draft.sender, subject=draft.subject,
         size=_size(draft, encrypted), from_ip=_ip(rng, "192.0.2"), recipients=recipients,
         protection=draft.protection, method=(draft.method or EncryptionMethod.USER) if encrypted else None,
-        template=template, expires_at=_expiry(tenant, template, draft.received),
+        template=template, expires_at=expiry_for(tenant, template, draft.received),
     )
 
 
-def _expiry(tenant: Tenant, template_name: str | None, received: datetime) -> datetime | None:
+def expiry_for(tenant: Tenant, template_name: str | None, received: datetime) -> datetime | None:
     template = tenant.template(template_name) if template_name else None
     if template is None or template.is_default or template.expiry_days == 0:
         return None

@@ -108,13 +108,17 @@ class Recipient:
     to_ip: str | None = None
     experience: Experience | None = None  # None: an imported row, no encryption record
     events: list[TraceEvent] = field(default_factory=list)
+    link_id: str | None = None  # a link-based recipient's OME portal link (serve mail), by its hash
 
     def to_doc(self) -> dict:
-        return {
+        doc = {
             "address": self.address, "status": self.status.value, "to_ip": self.to_ip,
             "experience": self.experience.value if self.experience else None,
             "events": [e.to_doc() for e in self.events],
         }
+        if self.link_id:
+            doc["link_id"] = self.link_id
+        return doc
 
     @classmethod
     def from_doc(cls, doc: dict) -> Recipient:
@@ -122,7 +126,7 @@ class Recipient:
         return cls(
             address=doc["address"], status=_STATUSES[doc["status"]], to_ip=doc.get("to_ip"),
             experience=_EXPERIENCES[experience] if experience else None,
-            events=[TraceEvent.from_doc(e) for e in doc.get("events", [])],
+            events=[TraceEvent.from_doc(e) for e in doc.get("events", [])], link_id=doc.get("link_id"),
         )
 
 

@@ -36,6 +36,7 @@ class PortalView:
     state: PortalState
     text: str
     body: str | None = None
+    content: dict | None = None  # signed in and available: subject, body, html, from, to, date, attachments
 
     def to_record(self) -> dict:
         record = {"MessageId": self.message.message_id, "Recipient": self.recipient, "State": self.state,
@@ -67,8 +68,9 @@ def open_in_portal(context: Context, message_id: str, recipient: str) -> PortalV
             return PortalView(message, address, "available",
                               f"{address} can open the message; its content is shown only to the recipient "
                               f"signed in to the portal (--as {address})")
-        body = _open_content(context, message, address)
-    return PortalView(message, address, "available", f"Encrypted message from {message.sender}", body)
+        content = _open_content(context, message, address)
+    return PortalView(message, address, "available", f"Encrypted message from {message.sender}", content["body"],
+                      content)
 
 
 def _not_served(message: Message, row: Recipient) -> str | None:
@@ -83,7 +85,7 @@ def _not_served(message: Message, row: Recipient) -> str | None:
     return None
 
 
-def _open_content(context: Context, message: Message, recipient: str) -> str:
+def _open_content(context: Context, message: Message, recipient: str) -> dict:
     """The body, opened by the portal's service account (a key use, audited); refused, audited, when its
     content key is gone."""
     wrapped = context.store.get_data_key(message.message_id)
@@ -93,4 +95,9 @@ def _open_content(context: Context, message: Message, recipient: str) -> str:
     context.audit_as_service(PORTAL_SERVICE, "portal open", message.message_id,
                              f"content opened for the recipient {recipient}")
     plaintext = open_sealed(context.keyring(), PORTAL_CONTENT, message.message_id, message.sealed_content, wrapped)
-    return read_portal_content(plaintext)["body"]
+    content = read_portal_content(plaintext)
+    return {"subject": content.get("subject", message.subject), "body": content.get("body", ""),
+            "html": content.get("html"), "from": content.get("from", message.sender),
+            "to": content.get("to", [r.address for r in message.recipients]),
+            "date": content.get("date", message.received.isoformat()),
+            "attachments": content.get("attachments", [])}

@@ -11,6 +11,8 @@
     master.key          the master key, 0600, when no passphrase protects the keyring
     access.json         elevation requests (dkm/access.py)
     accounts.json       connected accounts, credentials sealed by the keyring
+    portal/XX.json      the OME portal's links, by a hash of the token (never the token)
+    queue/ID.json       mail accepted by serve mail and not yet delivered, sealed
     audit.jsonl         the hash-chained audit log (audit.py)
 
 Data that changes never shares a file with bulk message data.
@@ -29,6 +31,8 @@ from omeconsole.core.store.access_requests import AccessRequestFile
 from omeconsole.core.store.accounts import AccountFile
 from omeconsole.core.store.files import dump_json, read_json, write_atomic
 from omeconsole.core.store.lock import StoreLock
+from omeconsole.core.store.outbound_queue import OutboundQueueFiles
+from omeconsole.core.store.portal_links import PortalLinkFiles
 from omeconsole.core.store.revocations import RevocationFiles
 from omeconsole.core.store.shards import MessageShards
 from omeconsole.core.store.tenant_file import TenantFile
@@ -41,7 +45,8 @@ MAX_SHARDS = 4096
 _DOC_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
 
 
-class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, AccountFile):
+class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, AccountFile, PortalLinkFiles,
+            OutboundQueueFiles):
     """The store's directory, its lock, and each file's reads and writes (one module per file kind)."""
 
     def __init__(self, root: Path, shards: int, indexed: bool):

@@ -10,6 +10,7 @@ from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.store.documents import DOC_ERRORS, describe
 from omeconsole.core.store.files import open_db
 from omeconsole.core.tenant.model import BrandingTemplate, License, Tenant, User
+from omeconsole.core.tenant.transport_rules import TransportRule
 
 
 class TenantFile:
@@ -38,6 +39,7 @@ class TenantFile:
                     templates=[BrandingTemplate.from_doc(d) for d in db.table("templates").all()],
                     native_domains=[d["domain"] for d in db.table("native_domains").all()],
                     approvals_require_door=_door_setting(settings[0].get("approvals_require_door")),
+                    transport_rules=[TransportRule.from_doc(d) for d in db.table("transport_rules").all()],
                 )
             except DOC_ERRORS as exc:
                 raise StoreDamaged(self.tenant_path, f"a tenant record is malformed ({describe(exc)})") from None
@@ -63,6 +65,18 @@ class TenantFile:
     def add_template(self, template: BrandingTemplate) -> None:
         with open_db(self.tenant_path) as db:
             db.table("templates").insert(template.to_doc())
+
+    def replace_template(self, template: BrandingTemplate) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("templates").update(template.to_doc(), Query().name == template.name)
+
+    def add_transport_rule(self, rule: TransportRule) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("transport_rules").insert(rule.to_doc())
+
+    def remove_transport_rule(self, name: str) -> None:
+        with open_db(self.tenant_path) as db:
+            db.table("transport_rules").remove(Query().name == name)
 
     def add_native_domain(self, domain: str) -> None:
         with open_db(self.tenant_path) as db:

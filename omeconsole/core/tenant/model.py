@@ -7,6 +7,7 @@ from enum import Enum
 from typing import Literal
 
 from omeconsole.core.errors import UsageError
+from omeconsole.core.tenant.transport_rules import TransportRule
 from omeconsole.core.text.addresses import domain_of
 from omeconsole.core.text.untrusted import refuse_hidden
 
@@ -88,14 +89,26 @@ class User:
         return cls(address=doc["address"], role=Role(doc["role"]))
 
 
+DEFAULT_BACKGROUND = "#0f4c81"
+BRANDING_TEXTS = ("introduction_text", "read_button_text", "email_text", "disclaimer_text", "portal_text")
+MAX_BRANDING_TEXT = 1024  # OME caps DisclaimerText at 1024 characters
+
+
 @dataclass(frozen=True)
 class BrandingTemplate:
-    """An OME configuration (New-OMEConfiguration). ExternalMailExpiryInDays 0 means never."""
+    """An OME configuration (New-OMEConfiguration). ExternalMailExpiryInDays 0 means never.
+    The texts and colour brand the link-based recipient's wrapper mail and the OME portal."""
 
     name: str
     expiry_days: int = 0
     otp_enabled: bool = True
     social_id_sign_in: bool = True
+    introduction_text: str = ""  # beside the sender's name: "has sent you a secure message"
+    read_button_text: str = ""
+    email_text: str = ""
+    disclaimer_text: str = ""
+    portal_text: str = ""
+    background_color: str = DEFAULT_BACKGROUND
 
     @property
     def is_default(self) -> bool:
@@ -105,6 +118,8 @@ class BrandingTemplate:
         return {
             "name": self.name, "expiry_days": self.expiry_days,
             "otp_enabled": self.otp_enabled, "social_id_sign_in": self.social_id_sign_in,
+            **{text: getattr(self, text) for text in BRANDING_TEXTS},
+            "background_color": self.background_color,
         }
 
     @classmethod
@@ -113,7 +128,25 @@ class BrandingTemplate:
             name=doc["name"], expiry_days=int(doc["expiry_days"]),
             otp_enabled=bool(doc.get("otp_enabled", True)),
             social_id_sign_in=bool(doc.get("social_id_sign_in", True)),
+            **{text: str(doc.get(text, "")) for text in BRANDING_TEXTS},
+            background_color=validate_color(doc.get("background_color", DEFAULT_BACKGROUND)),
         )
+
+
+def validate_branding_text(text: str, what: str) -> str:
+    cleaned = refuse_hidden(" ".join((text or "").split()), what)
+    if len(cleaned) > MAX_BRANDING_TEXT:
+        raise UsageError(f"{what} is at most {MAX_BRANDING_TEXT} characters; this one has {len(cleaned)}")
+    return cleaned
+
+
+def validate_color(text: str) -> str:
+    """BackgroundColor as OME takes it: #RRGGBB (or #RGB), kept lower case."""
+    value = (text or "").strip().lower()
+    digits = value[1:]
+    if not value.startswith("#") or len(digits) not in (3, 6) or any(c not in "0123456789abcdef" for c in digits):
+        raise UsageError(f"the background colour {text!r} is not #RRGGBB")
+    return "#" + "".join(c * 2 for c in digits) if len(digits) == 3 else value
 
 
 def validate_template_name(text: str) -> str:
@@ -142,6 +175,7 @@ class Tenant:
     templates: list[BrandingTemplate] = field(default_factory=list)
     native_domains: list[str] = field(default_factory=list)
     approvals_require_door: Literal["ssh"] | None = None  # elevation decisions count only through that door
+    transport_rules: list[TransportRule] = field(default_factory=list)  # in priority order
 
     @property
     def has_advanced_message_encryption(self) -> bool:
@@ -153,6 +187,10 @@ class Tenant:
     def template(self, name: str) -> BrandingTemplate | None:
         wanted = name.casefold()
         return next((t for t in self.templates if t.name.casefold() == wanted), None)
+
+    def transport_rule(self, name: str) -> TransportRule | None:
+        wanted = name.casefold()
+        return next((r for r in self.transport_rules if r.name.casefold() == wanted), None)
 
     def is_internal(self, address: str) -> bool:
         return domain_of(address) in self.accepted_domains

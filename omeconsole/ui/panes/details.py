@@ -88,13 +88,28 @@ def render_audit(details: MessageDetails) -> Group | Text:
 
 def _recipients(details: MessageDetails) -> Table:
     table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
-    for column in ("Recipient", "Status", "Experience", "To IP"):
+    opens = details.status.portal_opens
+    columns = ("Recipient", "Status", "Experience", "To IP") + (("Opened in portal",) if opens else ())
+    for column in columns:
         table.add_column(column, no_wrap=column != "Recipient", overflow="fold")
     for r in details.status.message.recipients:
         experience = r.experience.value if r.experience else "—"
-        table.add_row(plain(r.address), plain(r.status.value),
-                      plain(experience, style="cyan" if experience == "link-based" else ""), plain(r.to_ip or ""))
+        cells = [plain(r.address), plain(r.status.value),
+                 plain(experience, style="cyan" if experience == "link-based" else ""), plain(r.to_ip or "")]
+        if opens:
+            cells.append(_opened(opens.get(r.address)))
+        table.add_row(*cells)
     return table
+
+
+def _opened(times) -> Text:
+    """Whether and when a link-based recipient read the message in the OME portal."""
+    if times is None:
+        return Text("—", style="dim")
+    if not times:
+        return Text("not opened")
+    more = f" (+{len(times) - 1} more)" if len(times) > 1 else ""
+    return plain(f"{short_time(times[0])}{more}", style="bold")
 
 
 def _encryption(message) -> list[tuple[str, str]]:
