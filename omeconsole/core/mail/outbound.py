@@ -70,6 +70,11 @@ def new_delivery(keyring: Keyring, kind: DeliveryKind, message_id: str | None, m
     return Delivery(delivery_id, kind, message_id, mail_from, list(recipients), now, 0, now, None, sealed, wrapped)
 
 
+def _whole_seconds_up(moment: datetime) -> datetime:
+    """Stored times are whole seconds: round up, so a backoff is never cut short."""
+    return moment if not moment.microsecond else moment.replace(microsecond=0) + timedelta(seconds=1)
+
+
 class OutboundQueue:
     """The queue on disk, and the trace events its deliveries leave. Safe from several threads."""
 
@@ -125,7 +130,8 @@ class OutboundQueue:
                 return
             current.attempts += 1
             current.last_error = reason
-            current.next_attempt = now + timedelta(seconds=min(MAX_BACKOFF, 2.0 ** (current.attempts - 1)))
+            current.next_attempt = _whole_seconds_up(now + timedelta(seconds=min(MAX_BACKOFF,
+                                                                                 2.0 ** (current.attempts - 1))))
             self._trace(current, recipients, TraceStatus.PENDING, "Defer", reason, None)
             self.store.put_queued(current.to_doc())
         delivery.attempts, delivery.next_attempt = current.attempts, current.next_attempt
