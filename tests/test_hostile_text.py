@@ -103,7 +103,11 @@ def commands(planted) -> list[list[str]]:
                    "bob.kelly@gmail.com"], ["trace-detail", "--message-id", imported[1], "--recipient",
                                             "lee.gu@contoso.com"]]
     decrypt = [["keys", "decrypt", "--as", ALEX, "--message-id", sent[0]]]
-    return shown_everywhere + per_message + recipients + decrypt
+    smtp = [["status", "--message-id", planted.smtp[0]],
+            ["trace-detail", "--message-id", planted.smtp[1], "--recipient", "bob.kelly@gmail.com"]] + [
+        ["portal", "--message-id", message_id, "--recipient", "bob.kelly@gmail.com", "--as", "bob.kelly@gmail.com"]
+        for message_id in planted.smtp]
+    return shown_everywhere + per_message + recipients + decrypt + smtp
 
 
 def test_no_cli_command_prints_a_raw_control_byte(hostile):

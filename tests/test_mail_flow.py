@@ -2,6 +2,7 @@
 what each kind of recipient gets, what the Message Trace records, and the queue's retries.
 (`test_serve_mail.py` drives the same through a real SMTP server and client.)"""
 
+import base64
 import email
 import email.policy
 import re
@@ -130,6 +131,8 @@ def test_the_portal_copy_opens_for_the_signed_in_recipient_only(flow, demo_store
     (b"From: megan.bowen@contoso.com\r\nSubject: caf\xe9\r\n\r\nbody\r\n", "550 5.6.0"),
     (b"From: megan.bowen@contoso.com\r\nContent-Type: multipart/mixed\r\n\r\nno boundary\r\n", "550 5.6.0"),
     (b"x" * (25 * 1024 * 1024 + 1), "552 5.3.4"),
+    (b"From: =?utf-8?b?" + base64.b64encode(b"Megan\r\nBcc: x") + b"?= <megan.bowen@contoso.com>\r\n\r\nx\r\n",
+     "550 5.6.0"),
 ])
 def test_bad_mail_is_refused_and_changes_nothing(flow, demo_store, data, reply):
     before = {p: p.stat().st_mtime_ns for p in demo_store.rglob("*") if p.is_file() and p.name != "store.lock"}

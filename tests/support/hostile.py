@@ -12,6 +12,7 @@ one way in that is not the store's, is planted by tests/test_serve_ssh.py.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -25,6 +26,8 @@ from omeconsole.core.mail.model import Protection
 from omeconsole.core.context import Context
 from support.ui import fixed_clock
 from omeconsole.core.mail.send import send_message
+from omeconsole.core.mail.transport import MailFlow, SmtpEnvelope
+from omeconsole.core.store.store import Store
 
 MEGAN = "megan.bowen@contoso.com"
 ALEX = "alex.wilber@contoso.com"
@@ -89,14 +92,18 @@ class Planted:
     request_id: str = ""
     account_id: str = ""
     refusals: list[str] = field(default_factory=list)  # what each refusal printed
+    smtp: list[str] = field(default_factory=list)  # Message IDs that came in through mail flow (SMTP)
 
 
 def plant_everything(store: Path, plant_dir: Path, work: Path) -> Planted:
-    """Every way text enters: send as a plain user (CLI and service), the three import formats, a
+    """Every way text enters: send as a plain user (CLI and service), mail flow (the subject, From's display
+    name, body and attachment name of mail arriving over SMTP, as RFC 2047 encoded words, which can carry
+    anything), the three import formats, a
     connected account's login, an access request's reason, and refused commands whose target is audited."""
     planted = Planted(plant_dir)
     cli = CLI(store)
     _send(store, cli, planted, work)
+    _smtp(store, planted)
     _import(cli, planted, work)
     _people(cli, planted)
     _refused(cli, planted, work)
@@ -120,6 +127,26 @@ def _send(store: Path, cli: CLI, planted: Planted, work: Path) -> None:
                 sender=MEGAN, recipients=["bob.kelly@gmail.com"], subject=text.replace("\r", ""),
                 body=body.read_text(encoding="utf-8"), protection=Protection.ENCRYPT_ONLY,
                 template="Contoso Secure").message_id
+
+
+def _encoded(text: str) -> str:
+    return "=?utf-8?b?" + base64.b64encode(text.encode("utf-8", "surrogatepass")).decode("ascii") + "?="
+
+
+def _smtp(store: Path, planted: Planted) -> None:
+    flow = MailFlow(Store.open(store), portal_url="http://127.0.0.1:8080", clock=fixed_clock)
+    for name in CORPUS:
+        text = subject(name, planted.plant_dir) + " smtp"
+        body = base64.b64encode(("Dear Bob,\n" + text + "\n").encode("utf-8", "surrogatepass")).decode("ascii")
+        data = "\r\n".join([
+            f"From: {_encoded(' '.join(text.split()))} <{MEGAN}>",  # a CR or LF there: 550 5.6.0 "To: bob.kelly@gmail.com", f"Subject: {_encoded(text)}",
+            "X-OME-Encrypt: encrypt-only", "X-OME-Template: Contoso Secure", "MIME-Version: 1.0",
+            'Content-Type: multipart/mixed; boundary="b1"', "", "--b1", "Content-Type: text/plain; charset=utf-8",
+            "Content-Transfer-Encoding: base64", "", body, "--b1", "Content-Type: application/octet-stream",
+            f'Content-Disposition: attachment; filename="{_encoded(text)}"', "Content-Transfer-Encoding: base64",
+            "", body, "--b1--", ""]).encode("ascii")
+        message = flow.accept(SmtpEnvelope(MEGAN, ("bob.kelly@gmail.com",), data, "127.0.0.1", "127.0.0.1"))
+        planted.smtp.append(message.message_id)
 
 
 def _import(cli: CLI, planted: Planted, work: Path) -> None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.utils import getaddresses
 
+from omeconsole.core.text.untrusted import shown
+
 MAX_ATTACHMENTS = 100
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FATAL_DEFECTS = (email.errors.NoBoundaryInMultipartDefect, email.errors.StartBoundaryNotFoundDefect,
@@ -70,7 +72,7 @@ def read_incoming(data: bytes) -> Incoming:
     except MimeProblem:
         raise
     except (ValueError, LookupError, TypeError, AttributeError, IndexError, AssertionError) as exc:
-        raise MimeProblem(f"malformed MIME: {type(exc).__name__}") from None
+        raise MimeProblem(f"malformed MIME ({type(exc).__name__}: {shown(str(exc))[:120]})") from None
 
 
 def _all_defects(message: EmailMessage):
