@@ -108,7 +108,9 @@ def test_a_mail_flow_rule_encrypts_by_policy(flow, demo_cli):
     plain = send(flow, mime(subject="Lunch?"))
     assert not plain.is_encrypted and plain.template is None
     assert [r.experience for r in plain.recipients] == [None, None]
-    assert "Lunch?" in str(queued_mail(flow)["bob.kelly@gmail.com"]["Subject"])
+    (relayed,) = [d for d in flow.queue.all() if d.message_id == plain.message_id]
+    assert relayed.recipients == ["bob.kelly@gmail.com", "alex.wilber@contoso.com"]
+    assert b"Subject: Lunch?" in flow.queue.wire_bytes(relayed)
 
 
 def test_the_portal_copy_opens_for_the_signed_in_recipient_only(flow, demo_store, clock):
