@@ -232,3 +232,28 @@ def test_template_set_changes_only_what_is_given(demo_cli: CLI):
     assert_one_line_error(demo_cli("template", "set", "OME Configuration", "--expiry-days", "5", check=1),
                           "default template")
     assert_one_line_error(demo_cli("template", "set", "Contoso Finance", "--portal-text", "a\x1b[2Jb", check=2))
+
+
+async def test_details_shows_whether_and_when_each_link_based_recipient_opened_it(ui_store):
+    from support.ui import console_app, fixed_clock, settle, text_of
+
+    flow = MailFlow(Store.open(ui_store), portal_url=PORTAL, clock=fixed_clock)
+    message = send(flow, mime(headers=["X-OME-Encrypt: encrypt-only", "X-OME-Template: Contoso Secure"],
+                              to="bob.kelly@gmail.com, lee@fabrikam.example"),
+                   recipients=("bob.kelly@gmail.com", "lee@fabrikam.example"))
+    store = Store.open(ui_store)
+    link = store.get_portal_link(message.recipient("bob.kelly@gmail.com").link_id)
+    link.opened += [fixed_clock(), fixed_clock() + timedelta(minutes=3)]
+    with store.writing():
+        store.put_portal_link(link)
+    app = console_app(ui_store)
+    async with app.run_test(size=(140, 40)) as pilot:
+        await settle(app, pilot)
+        app.main.select(message.message_id, show=True)
+        await settle(app, pilot)
+        body = text_of(app.screen.query_one("#details-body"))
+    assert "Opened in portal" in body
+    bob = next(line for line in body.splitlines() if "bob.kelly@gmail.com" in line)
+    lee = next(line for line in body.splitlines() if "lee@fabrikam.example" in line)
+    assert fixed_clock().strftime("%Y-%m-%d %H:%M") in bob and "(+1 more)" in bob
+    assert "not opened" in lee
