@@ -87,6 +87,7 @@ def test_encrypted_by_the_user_each_recipient_gets_what_ome_gives_them(flow, dem
     assert len(token) >= 22  # at least 128 random bits of URL-safe base64
     row = message.recipient("bob.kelly@gmail.com")
     assert row.link_id == link_id(token) and token.encode() not in _store_bytes(demo_store)
+    assert b"The figures are attached." not in _store_bytes(demo_store)  # queue and portal copy are sealed
     assert Store.open(demo_store).get_portal_link(link_id(token)).recipient == "bob.kelly@gmail.com"
 
 
