@@ -124,7 +124,7 @@ class OutboundQueue:
             hours = self.retry_window.total_seconds() / 3600
             self.failed(delivery, recipients, f"{reason}; gave up after retrying for {hours:g} hour(s)")
             return
-        with self.store.writing():
+        with self.store.writing(mend_index=False):
             current = self._current(delivery)
             if current is None:
                 return
@@ -138,7 +138,7 @@ class OutboundQueue:
 
     def _settle(self, delivery: Delivery, recipients: list[str], status: TraceStatus, event: str,
                 detail: str, to_ip: str | None) -> None:
-        with self.store.writing():
+        with self.store.writing(mend_index=False):
             current = self._current(delivery)
             if current is None:
                 return
@@ -172,7 +172,7 @@ class OutboundQueue:
             if event == "Defer" and len(defers) >= MAX_DEFER_EVENTS:
                 row.events.remove(defers[-1])
             row.events.append(TraceEvent(now, event, event, detail))
-        self.store.put_messages([message])
+        self.store.put_messages([message], index_later=True)  # MailFlow.file_index files it
 
 
 PASSCODE_VALID_MINUTES = 15

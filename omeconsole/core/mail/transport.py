@@ -38,11 +38,10 @@ from omeconsole.core.mail.model import (
     TraceStatus,
 )
 from omeconsole.core.mail.outbound import Delivery, OutboundQueue, new_delivery
+from omeconsole.core.mail.portal_link import PortalLink, link_id, link_url, new_token
 from omeconsole.core.mail.send import MAX_BODY_BYTES, MAX_RECIPIENTS
 from omeconsole.core.mail.wrapper import wrapper_mail
-from omeconsole.core.mail.portal_link import PortalLink, link_id, link_url, new_token
 from omeconsole.core.rules import require_send_as
-from omeconsole.core.store.files import all_or_nothing
 from omeconsole.core.store.store import Store
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, BrandingTemplate, Experience, Tenant
 from omeconsole.core.tenant.transport_rules import first_match
@@ -138,6 +137,13 @@ class MailFlow:
         context.origin = default_origin("smtp", f"from SMTP client {envelope.client_ip}")
         return _Acceptance(self, context, envelope, sender, recipients, incoming).run()
 
+    def file_index(self) -> None:
+        """File the summaries of the mail accepted and delivered since the last call in the trace
+        index, each partition rewritten once for all of them (accept and the queue leave it to this)."""
+        if self.store.index.pending():
+            with self.store.writing():
+                pass  # taking the lock to write mends the index
+
     def audit_refusal(self, client_ip: str, detail: str, count: int) -> None:
         """One entry for one refusal, or for a minute's worth of them from one client (the tally says)."""
         self.store.audit.append(actor=f"smtp client {client_ip}", role="outsider", action="smtp refused",
@@ -168,7 +174,7 @@ class _Acceptance:
         if len(incoming.subject) > MAX_SUBJECT:
             raise SmtpReply(550, "5.6.0", f"Message content rejected: the subject is over {MAX_SUBJECT} characters")
         message_id, added = self._message_id()
-        with self.context.store.writing():
+        with self.context.store.writing(mend_index=False):  # MailFlow.file_index files the summaries
             self.context.reload_tenant()
             tenant = self.context.tenant
             try:
@@ -184,12 +190,16 @@ class _Acceptance:
             keyring = self.context.keyring()
             message.sealed_content, wrapped = seal(keyring, PORTAL_CONTENT, message_id, self._portal_copy(message))
             self.context.audit("send", message_id, "success", self._detail(message, decision))
-            with all_or_nothing():
+            store = self.context.store
+
+            def links_and_queue() -> None:
                 if links:
-                    self.context.store.put_portal_links(links)
+                    store.put_portal_links(links)
                 for delivery in deliveries:
-                    self.context.store.put_queued(delivery.to_doc())
-                self.context.store.put_messages([message], data_keys={message_id: wrapped})
+                    store.put_queued(delivery.to_doc())
+
+            store.put_messages([message], data_keys={message_id: wrapped}, index_later=True,
+                               with_files=links_and_queue)
         return message
 
     def _message_id(self) -> tuple[str, list[str]]:

@@ -4,7 +4,7 @@ the Message ID so one lookup reads one file; and the trace index kept in step wi
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -78,9 +78,13 @@ class MessageShards:
         with open_db(self._message_path(self.shard_of(message_id))) as db:
             return db.table("messages").contains(Query().message_id == message_id)
 
-    def put_messages(self, messages: list[Message], data_keys: dict[str, dict] | None = None) -> None:
+    def put_messages(self, messages: list[Message], data_keys: dict[str, dict] | None = None, *,
+                     index_later: bool = False, with_files: Callable[[], None] | None = None) -> None:
         """Insert new messages (with their wrapped content keys) and replace existing ones: every
-        shard touched lands at once, then the trace index partitions their summaries are filed under."""
+        shard touched lands at once (with any files `with_files` writes), then the trace index
+        partitions their summaries are filed under. index_later: leave that to the next change
+        that mends the index (the journal names these messages, so searches find them meanwhile):
+        mail flow files many messages' summaries in one rewrite of each partition."""
         new = {m.message_id: summary_of(m.to_doc()) for m in messages}
         if self.indexed:
             old = self._current_summaries(new)
@@ -92,7 +96,9 @@ class MessageShards:
                 self.put_data_keys(data_keys)
             for shard, group in group_by(messages, lambda m: self.shard_of(m.message_id)).items():
                 self._put_in_shard(shard, group)
-        if self.indexed:
+            if with_files:
+                with_files()
+        if self.indexed and not index_later:
             try:
                 self.index.apply(set().union(*touched.values()), set(new), new)
                 self.index.finish()
