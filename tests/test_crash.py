@@ -6,24 +6,35 @@ for its recipient), and `audit verify` passes. OMECONSOLE_CRASH_KILLS sets how m
 (200 by default, the CI setting; the README quotes a longer local run).
 """
 
+import asyncio
+import email
+import email.policy
 import os
 import random
 import signal
+import smtplib
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
+from pathlib import Path
 
-from support.cli import clean_env
+from support.cli import OMECONSOLE, clean_env
 from support.paths import SUPPORT
+from support.waiting import within
+
 from omeconsole.core.audit.trail import AuditTrail
-from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.context import Context
+from omeconsole.core.dkm.key_manager import KeyManager
 from omeconsole.core.ome.portal import open_in_portal
 from omeconsole.core.ome.status import get_ome_message_status
 
 KILLS = int(os.environ.get("OMECONSOLE_CRASH_KILLS", "200"))
+SMTP_KILLS = max(3, KILLS // 20)  # each starts a server: fewer, and each lands among many sends
 RECIPIENT = "bob.kelly@gmail.com"
+SENDER = "megan.bowen@contoso.com"
+NATIVE = "alex.wilber@contoso.com"
 
 
 class Acknowledged:
@@ -101,3 +112,75 @@ def test_killed_at_random_points_nothing_acknowledged_is_lost(demo_store):
         check_everything_acknowledged_is_there(demo_store, acked)
     print(f"\n{KILLS} kills survived; acknowledged: {dict(acked.kinds)}")
     assert set(acked.kinds) == {"send", "revoke", "rotate", "rewrap", "import"} or KILLS < 20
+
+
+# -- serve mail: SIGKILL while SMTP clients send and the queue delivers into a drop folder --------------
+
+def start_serve_mail(store: Path, drop: Path) -> tuple[subprocess.Popen, int]:
+    server = subprocess.Popen([*OMECONSOLE, "--store", str(store), "serve", "mail", "--listen", "127.0.0.1:0",
+                               "--drop-dir", str(drop), "--portal-url", "http://127.0.0.1:8080"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True,
+                              env=clean_env())
+    for line in server.stdout:
+        if line.startswith("Listening on 127.0.0.1:"):
+            return server, int(line.split()[2].split(":")[1])
+    raise AssertionError("serve mail did not start")
+
+
+def smtp_mail(message_id: str) -> bytes:
+    return (f"From: {SENDER}\r\nTo: {RECIPIENT}, {NATIVE}\r\nSubject: Crash over SMTP\r\n"
+            f"X-OME-Encrypt: encrypt-only\r\nMessage-ID: {message_id}\r\n\r\nsecret body {message_id}\r\n").encode()
+
+
+def send_until_killed(port: int, round_number: int, acked: list[str]) -> None:
+    """Sends over one connection until the server is gone; ACKED gains each Message-ID answered 250."""
+    try:
+        with smtplib.SMTP("127.0.0.1", port, timeout=30) as client:
+            for n in range(10_000):
+                message_id = f"<crash-{round_number}-{n}@megan.contoso.com>"
+                client.sendmail(SENDER, [RECIPIENT, NATIVE], smtp_mail(message_id))
+                acked.append(message_id)
+    except (OSError, smtplib.SMTPException):
+        pass  # killed: what was not answered 250 may or may not be there
+
+
+def check_acknowledged_mail_is_kept(store: Path, acked: list[str]) -> None:
+    app = Context.open(store)
+    queued = {(doc["message_id"], r) for doc in app.store.queued() for r in doc["recipients"]}
+    for message_id in acked:
+        message = app.store.get_message(message_id)
+        assert message is not None, message_id
+        for row in message.recipients:  # delivered, or still queued for delivery
+            assert row.status.value == "Delivered" or (message_id, row.address) in queued, (message_id, row)
+
+
+async def queue_emptied(store: Path) -> None:
+    while Context.open(store).store.queued():
+        await asyncio.sleep(0.05)
+
+
+def test_a_killed_serve_mail_loses_no_acknowledged_message(demo_store, tmp_path):
+    rng = random.Random(2027)
+    drop, acked = tmp_path / "drop", []
+    for round_number in range(SMTP_KILLS):
+        server, port = start_serve_mail(demo_store, drop)
+        threading.Timer(rng.random() * 0.6, server.kill).start()  # lands among sends, accepts and deliveries
+        send_until_killed(port, round_number, acked)
+        server.wait()
+        server.stdout.close()
+        check_acknowledged_mail_is_kept(demo_store, acked)
+    server, port = start_serve_mail(demo_store, drop)  # a restart resumes the queue: each delivered once
+    try:
+        asyncio.run(within(60, queue_emptied(demo_store), "the restarted serve mail delivering its whole queue"))
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.communicate(timeout=30)
+    dropped = Counter(email.message_from_bytes(p.read_bytes(), policy=email.policy.default)["Message-ID"]
+                      for p in drop.glob("*.eml"))
+    assert all(dropped[message_id] == 2 for message_id in acked), dropped  # native copy and wrapper, once each
+    assert all(count == 2 for count in dropped.values())
+    recipient = Context.open(demo_store, RECIPIENT)
+    view = open_in_portal(recipient, acked[-1], RECIPIENT)
+    assert view.content["body"].strip() == f"secret body {acked[-1]}"
+    assert AuditTrail(Context.open(demo_store)).verify().ok
+    print(f"\n{SMTP_KILLS} kills of serve mail survived; {len(acked)} SMTP sends acknowledged")

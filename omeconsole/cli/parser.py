@@ -47,7 +47,8 @@ def build_parser() -> Parser:
 
 
 def _serve_commands(command) -> None:
-    serve = _subcommands(command, "serve", "front doors: the console over SSH, or in a browser on this machine")
+    serve = _subcommands(command, "serve", "front doors: the console over SSH or in a browser on this machine; "
+                                           "the mail flow and the OME portal")
     ssh = serve("ssh", "serve the console over SSH: public keys sign in as tenant identities")
     ssh.add_argument("--listen", default="127.0.0.1:2222", metavar="HOST:PORT",
                      help="where to listen (default 127.0.0.1:2222; port 0 lets the system choose)")
@@ -68,6 +69,28 @@ def _serve_commands(command) -> None:
                           "way acts as --as)")
     web.add_argument("--max-sessions", type=_int, default=4, metavar="N",
                      help="consoles open at once, 1 to 100; a tab over it is told why (default 4)")
+    _mail_server(serve("mail", "the tenant's outbound SMTP server, as Exchange Online: encrypts by the user or by mail "
+                               "flow rules, then delivers to a relay or a drop folder; loopback only"))
+    portal = serve("portal", "the OME portal: link-based recipients sign in with a one-time passcode and read")
+    portal.add_argument("--listen", default="127.0.0.1:8080", metavar="HOST:PORT",
+                        help="where to listen (default 127.0.0.1:8080)")
+    portal.add_argument("--public-url", metavar="URL",
+                        help="the URL recipients' links start with, when it is not http://HOST:PORT (a proxy)")
+
+
+def _mail_server(mail) -> None:
+    mail.add_argument("--listen", default="127.0.0.1:2525", metavar="HOST:PORT",
+                      help="where to take SMTP (default 127.0.0.1:2525; port 0 lets the system choose)")
+    target = mail.add_mutually_exclusive_group(required=True)
+    target.add_argument("--relay", metavar="HOST:PORT", help="hand each message to this smart host")
+    target.add_argument("--drop-dir", metavar="DIR",
+                        help="write each message as a .eml file into DIR instead (for demos)")
+    mail.add_argument("--portal-url", required=True, metavar="URL",
+                      help="where `serve portal` is reached, e.g. http://127.0.0.1:8080: link-based recipients' "
+                           "links start with it")
+    mail.add_argument("--retry-window", default="24h", metavar="DURATION",
+                      help="how long to retry a delivery the relay defers, before it fails, e.g. 2h, 30m "
+                           "(default 24h)")
 
 
 def _tenant_commands(command) -> None:

@@ -1,4 +1,5 @@
-"""`omeconsole serve ssh|web`: the front doors. Their libraries load only when a door is opened."""
+"""`omeconsole serve ssh|web|mail|portal`: the front doors, the mail flow and the portal. Their libraries load
+only when one is started."""
 
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ def _say(line: str) -> None:
 
 
 def cmd_serve(args) -> int:
+    if args.subcommand == "mail":
+        return _serve_mail(args)
+    if args.subcommand == "portal":
+        return _serve_portal(args)
     if args.subcommand == "ssh":
         if getattr(args, "as_address", None):
             raise UsageError("serve ssh takes each session's identity from the authorized-keys file, not --as")
@@ -45,6 +50,31 @@ def cmd_serve(args) -> int:
     limit = check_web_sessions(args.max_sessions)
     context = open_context(args)  # the identity every browser tab acts as, checked before serving
     return serve_web(store_dir(args), context.actor.address, context.actor.label, host, port, limit, _say)
+
+
+def _no_identity(args, door: str) -> None:
+    if getattr(args, "as_address", None):
+        raise UsageError(f"serve {door} takes no --as: {_WHO[door]}")
+
+
+_WHO = {"mail": "each message's sender is its MAIL FROM", "portal": "each recipient signs in with a passcode"}
+
+
+def _serve_mail(args) -> int:
+    _no_identity(args, "mail")
+    from omeconsole.serve.mail.run import serve_mail
+
+    drop_dir = Path(args.drop_dir) if args.drop_dir else None
+    return serve_mail(store_dir(args), args.listen, args.relay, drop_dir, args.portal_url, args.retry_window, _say)
+
+
+def _serve_portal(args) -> int:
+    _no_identity(args, "portal")
+    from omeconsole.serve.listen import parse_listen
+    from omeconsole.serve.portal.run import serve_portal
+
+    host, port = parse_listen(args.listen)
+    return serve_portal(store_dir(args), host, port, args.public_url, _say)
 
 
 HANDLERS = {"serve": cmd_serve}
