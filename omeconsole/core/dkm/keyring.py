@@ -261,6 +261,10 @@ class Keyring:
         """The key that signs a front door's pass for the console it starts (door_pass.py)."""
         return self._derived("door-pass")
 
+    def portal_key(self) -> bytes:
+        """The key of the OME portal's passcode hashes and session cookies (core/ome/portal_sign_in.py)."""
+        return self._derived("ome-portal")
+
     def checkpoint_signing_key(self) -> Ed25519PrivateKey:
         return Ed25519PrivateKey.from_private_bytes(self._derived("audit-checkpoint-ed25519"))
 
