@@ -18,10 +18,11 @@ from typing import Literal
 from omeconsole.core.dkm.envelope import OUTBOUND_MAIL, open_sealed, seal
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import StoreDamaged
-from omeconsole.core.mail.model import TraceEvent, TraceStatus
+from omeconsole.core.mail.model import Message, TraceEvent, TraceStatus
 from omeconsole.core.mail.wrapper import passcode_mail
 from omeconsole.core.store.documents import DOC_ERRORS, describe
 from omeconsole.core.store.store import Store
+from omeconsole.core.store.trace_index import summary_of
 from omeconsole.core.tenant.model import BrandingTemplate
 from omeconsole.core.text.times import format_iso, load_iso
 
@@ -112,67 +113,112 @@ class OutboundQueue:
 
     def delivered(self, delivery: Delivery, recipients: list[str], *, event: Literal["Send", "Deliver"],
                   detail: str, to_ip: str | None) -> None:
-        self._settle(delivery, recipients, TraceStatus.DELIVERED, event, detail, to_ip)
+        self.settle([Outcome(delivery, recipients, "delivered", detail, event, to_ip)])
 
     def failed(self, delivery: Delivery, recipients: list[str], reason: str) -> None:
-        self._settle(delivery, recipients, TraceStatus.FAILED, "Fail", reason, None)
+        self.settle([Outcome(delivery, recipients, "failed", reason)])
 
     def deferred(self, delivery: Delivery, recipients: list[str], reason: str) -> None:
         """Tried again after 1, 2, 4 ... 60 s; Failed once the retry window since it was queued is over."""
-        now = self.clock()
-        if now - delivery.queued_at >= self.retry_window:
-            hours = self.retry_window.total_seconds() / 3600
-            self.failed(delivery, recipients, f"{reason}; gave up after retrying for {hours:g} hour(s)")
+        self.settle([Outcome(delivery, recipients, "deferred", reason)])
+
+    def settle(self, outcomes: list[Outcome]) -> None:
+        """Several attempts' outcomes in one change of the store: each queue file once, each message's
+        trace rows once (a delivery loop settles what finished while the last change was written)."""
+        if not outcomes:
             return
+        now = self.clock()
         with self.store.writing(mend_index=False):
-            current = self._current(delivery)
-            if current is None:
-                return
+            traced: dict[str, list[tuple[list[str], TraceStatus, str, str, str | None]]] = {}
+            for delivery_id, group in _by_delivery(outcomes).items():
+                current = self._current(group[0].delivery)
+                if current is None:
+                    continue  # settled already
+                for outcome in group:
+                    change = self._apply(current, outcome, now)
+                    if change and current.message_id:
+                        traced.setdefault(current.message_id, []).append(change)
+                if current.recipients:
+                    self.store.put_queued(current.to_doc())
+                else:
+                    self.store.remove_queued(delivery_id)
+                for outcome in group:
+                    outcome.delivery.recipients = list(current.recipients)
+                    outcome.delivery.attempts, outcome.delivery.next_attempt = current.attempts, current.next_attempt
+            self._trace(traced, now)
+
+    def _apply(self, current: Delivery, outcome: Outcome, now: datetime):
+        """Change the delivery for one outcome; the trace change it calls for (recipients, status, event,
+        detail, ToIP), or None when it names no recipient still waiting."""
+        recipients = [r for r in outcome.recipients if r in current.recipients]
+        if not recipients:
+            return None
+        verdict, detail = outcome.verdict, outcome.detail
+        if verdict == "deferred" and now - current.queued_at >= self.retry_window:
+            hours = self.retry_window.total_seconds() / 3600
+            verdict, detail = "failed", f"{detail}; gave up after retrying for {hours:g} hour(s)"
+        if verdict == "deferred":
             current.attempts += 1
-            current.last_error = reason
+            current.last_error = detail
             current.next_attempt = _whole_seconds_up(now + timedelta(seconds=min(MAX_BACKOFF,
                                                                                  2.0 ** (current.attempts - 1))))
-            self._trace(current, recipients, TraceStatus.PENDING, "Defer", reason, None)
-            self.store.put_queued(current.to_doc())
-        delivery.attempts, delivery.next_attempt = current.attempts, current.next_attempt
-
-    def _settle(self, delivery: Delivery, recipients: list[str], status: TraceStatus, event: str,
-                detail: str, to_ip: str | None) -> None:
-        with self.store.writing(mend_index=False):
-            current = self._current(delivery)
-            if current is None:
-                return
-            self._trace(current, recipients, status, event, detail, to_ip)
-            current.recipients = [r for r in current.recipients if r not in recipients]
-            if current.recipients:
-                self.store.put_queued(current.to_doc())
-            else:
-                self.store.remove_queued(current.id)
-        delivery.recipients = current.recipients
+            return recipients, TraceStatus.PENDING, "Defer", detail, None
+        current.recipients = [r for r in current.recipients if r not in recipients]
+        if verdict == "delivered":
+            return recipients, TraceStatus.DELIVERED, outcome.event or "Send", detail, outcome.to_ip
+        return recipients, TraceStatus.FAILED, "Fail", detail, None
 
     def _current(self, delivery: Delivery) -> Delivery | None:
         """The delivery as its file holds it now (None once another thread settled it)."""
         doc = self.store.get_queued(delivery.id)
         return Delivery.from_doc(doc) if doc else None
 
-    def _trace(self, delivery: Delivery, recipients: list[str], status: TraceStatus, event: str,
-               detail: str, to_ip: str | None) -> None:
-        if delivery.message_id is None:
-            return  # a passcode mail is the portal's, not a message in the trace
-        message = self.store.get_message(delivery.message_id)
-        if message is None:
-            return
-        now = self.clock()
-        for row in message.recipients:
-            if row.address not in recipients:
+    def _trace(self, changes: dict[str, list], now: datetime) -> None:
+        """Each message's rows changed as its deliveries went, all written in one change (a passcode
+        mail is the portal's, not a message in the trace)."""
+        messages, stored = [], {}
+        for message_id, rows_changes in changes.items():
+            message = self.store.get_message(message_id)
+            if message is None:
                 continue
-            row.status = status
-            row.to_ip = to_ip or row.to_ip
-            defers = [e for e in row.events if e.event == "Defer"]
-            if event == "Defer" and len(defers) >= MAX_DEFER_EVENTS:
-                row.events.remove(defers[-1])
-            row.events.append(TraceEvent(now, event, event, detail))
-        self.store.put_messages([message], index_later=True)  # MailFlow.file_index files it
+            stored[message_id] = summary_of(message.to_doc())
+            for recipients, status, event, detail, to_ip in rows_changes:
+                _change_rows(message, recipients, status, event, detail, to_ip, now)
+            messages.append(message)
+        if messages:
+            self.store.put_messages(messages, index_later=True, stored=stored)  # MailFlow.file_index files it
+
+
+@dataclass
+class Outcome:
+    """One attempt's answer for some of a delivery's recipients."""
+
+    delivery: Delivery
+    recipients: list[str]
+    verdict: Literal["delivered", "failed", "deferred"]
+    detail: str
+    event: Literal["Send", "Deliver"] | None = None
+    to_ip: str | None = None
+
+
+def _by_delivery(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
+    groups: dict[str, list[Outcome]] = {}
+    for outcome in outcomes:
+        groups.setdefault(outcome.delivery.id, []).append(outcome)
+    return groups
+
+
+def _change_rows(message: Message, recipients: list[str], status: TraceStatus, event: str, detail: str,
+                 to_ip: str | None, now: datetime) -> None:
+    for row in message.recipients:
+        if row.address not in recipients:
+            continue
+        row.status = status
+        row.to_ip = to_ip or row.to_ip
+        defers = [e for e in row.events if e.event == "Defer"]
+        if event == "Defer" and len(defers) >= MAX_DEFER_EVENTS:
+            row.events.remove(defers[-1])
+        row.events.append(TraceEvent(now, event, event, detail))
 
 
 PASSCODE_VALID_MINUTES = 15

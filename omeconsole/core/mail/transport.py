@@ -104,15 +104,8 @@ class MailFlow:
     # -- the SMTP commands ----------------------------------------------------------------
 
     def check_sender(self, address: str, client_ip: str) -> str:
-        try:
-            sender = normalize_address(address, "sender")
-        except UsageError:
-            raise SmtpReply(501, "5.1.7", "Bad sender address syntax") from None
-        if not _is_loopback(client_ip):
-            raise SmtpReply(550, "5.7.1", "Unable to relay: this server takes mail only from this machine")
-        tenant = self.tenant()
-        if tenant.user(sender) is None:
-            raise SmtpReply(550, "5.7.1", f"Unable to relay: {sender} is not a mailbox of {tenant.organization}")
+        sender = _sender_address(address, client_ip)
+        _require_mailbox(self.tenant(), sender)
         return sender
 
     def check_recipient(self, address: str) -> str:
@@ -125,7 +118,7 @@ class MailFlow:
         """The message, durable with its deliveries; SmtpReply when it is refused (nothing changed)."""
         if len(envelope.data) > MAX_MESSAGE_BYTES:
             raise SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size")
-        sender = self.check_sender(envelope.mail_from, envelope.client_ip)
+        sender = _sender_address(envelope.mail_from, envelope.client_ip)
         recipients = list(dict.fromkeys(self.check_recipient(r) for r in envelope.rcpt_tos))
         if not recipients or len(recipients) > MAX_RECIPIENTS:
             raise SmtpReply(452, "4.5.3", f"Too many recipients (at most {MAX_RECIPIENTS})")
@@ -135,6 +128,7 @@ class MailFlow:
             raise SmtpReply(550, "5.6.0", f"Message content rejected: {problem}") from None
         context = Context(self.store, sender, face="smtp", clock=self.clock, keyring=self._keyring)
         context.origin = default_origin("smtp", f"from SMTP client {envelope.client_ip}")
+        _require_mailbox(context.tenant, sender)
         return _Acceptance(self, context, envelope, sender, recipients, incoming).run()
 
     def file_index(self) -> None:
@@ -149,6 +143,21 @@ class MailFlow:
         self.store.audit.append(actor=f"smtp client {client_ip}", role="outsider", action="smtp refused",
                                 target="serve mail", outcome="refused", detail=detail,
                                 origin=default_origin("smtp", f"from SMTP client {client_ip}"), at=self.clock())
+
+
+def _sender_address(address: str, client_ip: str) -> str:
+    try:
+        sender = normalize_address(address, "sender")
+    except UsageError:
+        raise SmtpReply(501, "5.1.7", "Bad sender address syntax") from None
+    if not _is_loopback(client_ip):
+        raise SmtpReply(550, "5.7.1", "Unable to relay: this server takes mail only from this machine")
+    return sender
+
+
+def _require_mailbox(tenant: Tenant, sender: str) -> None:
+    if tenant.user(sender) is None:
+        raise SmtpReply(550, "5.7.1", f"Unable to relay: {sender} is not a mailbox of {tenant.organization}")
 
 
 def _is_loopback(address: str) -> bool:
@@ -174,32 +183,33 @@ class _Acceptance:
         if len(incoming.subject) > MAX_SUBJECT:
             raise SmtpReply(550, "5.6.0", f"Message content rejected: the subject is over {MAX_SUBJECT} characters")
         message_id, added = self._message_id()
-        with self.context.store.writing(mend_index=False):  # MailFlow.file_index files the summaries
-            self.context.reload_tenant()
-            tenant = self.context.tenant
+        # Decided, composed and sealed on the tenant as the Context read it a moment ago, before the
+        # store's lock: the lock is held only to check, record and write.
+        tenant = self.context.tenant
+        decision = self._decide(tenant)
+        message = self._compose(tenant, message_id, decision)
+        deliveries, links = self._deliveries(tenant, message, decision, added)
+        message.sealed_content, wrapped = seal(self.context.keyring(), PORTAL_CONTENT, message_id,
+                                               self._portal_copy(message))
+        store = self.context.store
+
+        def links_and_queue() -> None:
+            if links:
+                store.put_portal_links(links)
+            for delivery in deliveries:
+                store.put_queued(delivery.to_doc())
+
+        with store.writing(mend_index=False):  # MailFlow.file_index files the summaries
             try:
                 require_send_as(self.context.actor, self.sender)
             except Refused as error:
                 raise self.context.refuse("send", self.sender, error) from None
-            existing = self.context.store.get_message(message_id)
+            existing = store.get_message(message_id) if store.message_exists(message_id) else None
             if existing is not None:
                 return self._repeat(existing)
-            decision = self._decide(tenant)
-            message = self._compose(tenant, message_id, decision)
-            deliveries, links = self._deliveries(tenant, message, decision, added)
-            keyring = self.context.keyring()
-            message.sealed_content, wrapped = seal(keyring, PORTAL_CONTENT, message_id, self._portal_copy(message))
             self.context.audit("send", message_id, "success", self._detail(message, decision))
-            store = self.context.store
-
-            def links_and_queue() -> None:
-                if links:
-                    store.put_portal_links(links)
-                for delivery in deliveries:
-                    store.put_queued(delivery.to_doc())
-
             store.put_messages([message], data_keys={message_id: wrapped}, index_later=True,
-                               with_files=links_and_queue)
+                               with_files=links_and_queue, stored={})  # absent: looked up above
         return message
 
     def _message_id(self) -> tuple[str, list[str]]:

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Literal, Protocol
 
 from omeconsole.core.errors import OmeError
-from omeconsole.core.mail.outbound import Delivery, OutboundQueue
+from omeconsole.core.mail.outbound import Delivery, OutboundQueue, Outcome
 from omeconsole.serve.listen import shown
 
 LOOK_AGAIN = 0.5  # seconds: new queue files from the portal are seen at least this often
-AT_ONCE = 2  # deliveries in flight at once: they share the store with the SMTP side
+AT_ONCE = 4  # deliveries in flight at once; their outcomes are settled in the store in batches
 RELAY_TIMEOUT = 20.0  # seconds without an answer from the relay: deferred
 INDEX_EVERY = 1.0  # seconds between filings of the trace index
 
@@ -196,6 +196,8 @@ class DeliveryLoop:
         self._slots = asyncio.Semaphore(AT_ONCE)
         self._last_problem = ""
         self._filed_at = 0.0
+        self._unsettled: list[tuple[list[Outcome], asyncio.Future]] = []
+        self._settler: asyncio.Task | None = None
 
     async def run(self) -> None:
         while True:
@@ -246,7 +248,8 @@ class DeliveryLoop:
     async def _deliver(self, delivery: Delivery) -> None:
         try:
             async with self._slots:
-                await asyncio.to_thread(self._deliver_now, delivery)
+                outcomes = await asyncio.to_thread(self._hand, delivery)
+            await self._settled(outcomes)
         except Exception as problem:  # noqa: BLE001 - one line for a person, and the loop goes on
             self._tell(f"serve mail: delivery {delivery.id} stays queued: {_one_line(problem)}")
             await self._back_off(delivery, _one_line(problem))
@@ -260,7 +263,8 @@ class DeliveryLoop:
         except Exception as problem:  # noqa: BLE001 - the store itself is in trouble; said once already
             self._tell(f"serve mail: cannot record a delivery's trouble: {_one_line(problem)}")
 
-    def _deliver_now(self, delivery: Delivery) -> None:
+    def _hand(self, delivery: Delivery) -> list[Outcome]:
+        """Hand the delivery on; each recipient's outcome (settled in the store by `_settled`)."""
         handed = self.target.hand(delivery, self.queue.wire_bytes(delivery))
         settled: dict[tuple[str, str], list[str]] = {}
         deferred: dict[str, list[str]] = {}
@@ -269,13 +273,34 @@ class DeliveryLoop:
                 deferred.setdefault(answer.text, []).append(recipient)
             else:
                 settled.setdefault((answer.verdict, answer.text), []).append(recipient)
-        for (verdict, text), recipients in settled.items():
-            if verdict == "delivered":
-                self.queue.delivered(delivery, recipients, event=self.target.event, detail=text, to_ip=handed.to_ip)
-            else:
-                self.queue.failed(delivery, recipients, text)
+        outcomes = [Outcome(delivery, recipients, "delivered", text, self.target.event, handed.to_ip)
+                    if verdict == "delivered" else Outcome(delivery, recipients, "failed", text)
+                    for (verdict, text), recipients in settled.items()]
         if deferred:  # one attempt, however many reasons
-            self.queue.deferred(delivery, [r for group in deferred.values() for r in group], "; ".join(deferred))
+            outcomes.append(Outcome(delivery, [r for group in deferred.values() for r in group], "deferred",
+                                    "; ".join(deferred)))
+        return outcomes
+
+    async def _settled(self, outcomes: list[Outcome]) -> None:
+        """Wait until these outcomes are in the store. What finishes while one batch is being written goes
+        in the next, so under load many deliveries share one change of the store."""
+        done = asyncio.get_running_loop().create_future()
+        self._unsettled.append((outcomes, done))
+        if self._settler is None or self._settler.done():
+            self._settler = asyncio.create_task(self._settle_batches())
+        await done
+
+    async def _settle_batches(self) -> None:
+        while self._unsettled:
+            batch, self._unsettled = self._unsettled, []
+            try:
+                await asyncio.to_thread(self.queue.settle, [o for outcomes, _ in batch for o in outcomes])
+            except Exception as problem:  # noqa: BLE001 - each waiting delivery reports it
+                for _, done in batch:
+                    done.set_exception(problem)
+            else:
+                for _, done in batch:
+                    done.set_result(None)
 
     def _tell(self, line: str) -> None:
         if line != self._last_problem:  # said once, not twice a second
