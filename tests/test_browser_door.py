@@ -5,28 +5,20 @@ WebSocket frames the page receives; the screenshots are what a person would see.
 import asyncio
 import csv
 import io
-import shutil
 
 import pytest
-from playwright.async_api import async_playwright
 
 from support.cli import CLI
+from support.browser import chromium
 from support.waiting import within
 from support.web import DEADLINE, HELPDESK
 
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 @pytest.fixture
 async def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("these tests need Debian's chromium (apt-get install chromium; .ci/run installs it)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield await launched.new_context(viewport={"width": 1200, "height": 760}, accept_downloads=True)
-        await launched.close()
+    async with chromium(viewport={"width": 1200, "height": 760}, accept_downloads=True) as context:
+        yield context
 
 
 class Frames:

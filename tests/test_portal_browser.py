@@ -9,26 +9,23 @@ import asyncio
 import email
 import email.policy
 import re
-import shutil
 import signal
 import smtplib
 import subprocess
 
 import pytest
-from playwright.async_api import async_playwright
 
 from omeconsole.core.mail.wrapper import PASSCODE_SUBJECT
 from omeconsole.core.ome.portal import EXPIRED_TEXT, REVOKED_TEXT
 from omeconsole.serve.portal.run import PortalServer
 from support.cli import OMECONSOLE, clean_env
 from support.smtp_sink import SmtpSink
+from support.browser import chromium
 from support.waiting import within
 
 SENDER = "megan.bowen@contoso.com"
 BOB = "bob.kelly@gmail.com"
 DEADLINE = 30
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
 
 
 def mime(message_id: str, subject="Salary review", body="The figures are in the attached sheet.", html=None,
@@ -130,13 +127,8 @@ async def story(demo_store, clock, demo_cli):
 
 @pytest.fixture
 async def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("these tests need Debian's chromium (apt-get install chromium; .ci/run installs it)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield await launched.new_context(viewport={"width": 1100, "height": 760})
-        await launched.close()
+    async with chromium(viewport={"width": 1100, "height": 760}) as context:
+        yield context
 
 
 class Watched:

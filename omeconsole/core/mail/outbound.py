@@ -130,7 +130,8 @@ class OutboundQueue:
         now = self.clock()
         with self.store.writing(mend_index=False):
             traced: dict[str, list[tuple[list[str], TraceStatus, str, str, str | None]]] = {}
-            for delivery_id, group in _by_delivery(outcomes).items():
+            changed: list[tuple[Delivery, list[Outcome]]] = []
+            for group in _by_delivery(outcomes).values():
                 current = self._current(group[0].delivery)
                 if current is None:
                     continue  # settled already
@@ -138,14 +139,16 @@ class OutboundQueue:
                     change = self._apply(current, outcome, now)
                     if change and current.message_id:
                         traced.setdefault(current.message_id, []).append(change)
+                changed.append((current, group))
+            self._trace(traced, now)  # the trace first: a crash between leaves the delivery queued, not lost
+            for current, group in changed:
                 if current.recipients:
                     self.store.put_queued(current.to_doc())
                 else:
-                    self.store.remove_queued(delivery_id)
+                    self.store.remove_queued(current.id)
                 for outcome in group:
                     outcome.delivery.recipients = list(current.recipients)
                     outcome.delivery.attempts, outcome.delivery.next_attempt = current.attempts, current.next_attempt
-            self._trace(traced, now)
 
     def _apply(self, current: Delivery, outcome: Outcome, now: datetime):
         """Change the delivery for one outcome; the trace change it calls for (recipients, status, event,
