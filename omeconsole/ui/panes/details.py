@@ -90,8 +90,10 @@ def _recipients(details: MessageDetails) -> Table:
     table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
     opens = details.status.portal_opens
     columns = ("Recipient", "Status", "Experience", "To IP") + (("Opened in portal",) if opens else ())
-    for column in columns:
-        table.add_column(column, no_wrap=column != "Recipient", overflow="fold")
+    for column in columns:  # an address is folded only below 20 characters; the portal's column wraps
+        table.add_column(column, no_wrap=column not in ("Recipient", "Opened in portal"),
+                         overflow="ellipsis" if column == "Opened in portal" else "fold",
+                         min_width=min(20, _longest_address(details)) if column == "Recipient" else None)
     for r in details.status.message.recipients:
         experience = r.experience.value if r.experience else "—"
         cells = [plain(r.address), plain(r.status.value),
@@ -102,14 +104,20 @@ def _recipients(details: MessageDetails) -> Table:
     return table
 
 
+def _longest_address(details: MessageDetails) -> int:
+    return max((len(r.address) for r in details.status.message.recipients), default=9)
+
+
 def _opened(times) -> Text:
     """Whether and when a link-based recipient read the message in the OME portal."""
     if times is None:
         return Text("—", style="dim")
     if not times:
         return Text("not opened")
-    more = f" (+{len(times) - 1} more)" if len(times) > 1 else ""
-    return plain(f"{short_time(times[0])}{more}", style="bold")
+    opened = Text(short_time(times[0]), style="bold")
+    if len(times) > 1:
+        opened.append(f"\n+{len(times) - 1} more", style="dim")
+    return opened
 
 
 def _encryption(message) -> list[tuple[str, str]]:
