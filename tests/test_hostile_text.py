@@ -137,7 +137,8 @@ def test_the_unterminated_osc_swallows_nothing_after_it(hostile):
     store, planted = hostile
     table = run(store, "trace", "--subject", MARKER, "--start", "2026-11-01").stdout.decode()
     assert "HOSTILE unterminated-osc \\x1b]52;c;" in table
-    assert table.count("\n") == len(CORPUS) + 3 * PER_FORMAT + 2  # every row, after the header and its rule
+    # every row (sent, over SMTP, imported), after the header and its rule
+    assert table.count("\n") == 2 * len(CORPUS) + 3 * PER_FORMAT + 2
 
 
 def test_json_keeps_every_value_exact(hostile):
@@ -228,7 +229,8 @@ async def test_every_pane_and_dialog_shows_it_and_no_click_runs_anything(hostile
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await search_hostile(app, pilot)
-        assert len(app.screen.query_one("#trace-results").records) == len(CORPUS) + 3 * PER_FORMAT
+        # sent (CLI and service), over SMTP, and imported in three formats
+        assert len(app.screen.query_one("#trace-results").records) == 2 * len(CORPUS) + 3 * PER_FORMAT
         assert_inert(app)
         assert await click_cells_holding(app, pilot, "#trace-results DataTable", "Subject", has_action) >= 4
         await pilot.press("2")

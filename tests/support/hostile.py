@@ -13,6 +13,7 @@ one way in that is not the store's, is planted by tests/test_serve_ssh.py.
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timezone
 import csv
 import io
 import json
@@ -33,6 +34,7 @@ MEGAN = "megan.bowen@contoso.com"
 ALEX = "alex.wilber@contoso.com"
 HELPDESK = "lynne.robbins@contoso.com"
 RECEIVED = "2026-11-20T11:00:00Z"  # just before the UI tests' fixed clock
+SMTP_RECEIVED = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)  # what came in over SMTP, before that
 PLANT_DIR = "{PLANT_DIR}"  # replaced by a directory a test watches for files
 
 CORPUS = {
@@ -134,18 +136,21 @@ def _encoded(text: str) -> str:
 
 
 def _smtp(store: Path, planted: Planted) -> None:
-    flow = MailFlow(Store.open(store), portal_url="http://127.0.0.1:8080", clock=fixed_clock)
+    # received an hour before the rest, so the screens' newest rows stay the ones sent above
+    flow = MailFlow(Store.open(store), portal_url="http://127.0.0.1:8080", clock=lambda: SMTP_RECEIVED)
     for name in CORPUS:
         text = subject(name, planted.plant_dir) + " smtp"
         body = base64.b64encode(("Dear Bob,\n" + text + "\n").encode("utf-8", "surrogatepass")).decode("ascii")
         data = "\r\n".join([
-            f"From: {_encoded(' '.join(text.split()))} <{MEGAN}>",  # a CR or LF there: 550 5.6.0 "To: bob.kelly@gmail.com", f"Subject: {_encoded(text)}",
+            f"From: {_encoded(' '.join(text.split()))} <{MEGAN}>",  # (a CR or LF in a display name: 550 5.6.0)
+            "To: bob.kelly@gmail.com", f"Subject: {_encoded(text)}",
             "X-OME-Encrypt: encrypt-only", "X-OME-Template: Contoso Secure", "MIME-Version: 1.0",
             'Content-Type: multipart/mixed; boundary="b1"', "", "--b1", "Content-Type: text/plain; charset=utf-8",
             "Content-Transfer-Encoding: base64", "", body, "--b1", "Content-Type: application/octet-stream",
             f'Content-Disposition: attachment; filename="{_encoded(text)}"', "Content-Transfer-Encoding: base64",
             "", body, "--b1--", ""]).encode("ascii")
         message = flow.accept(SmtpEnvelope(MEGAN, ("bob.kelly@gmail.com",), data, "127.0.0.1", "127.0.0.1"))
+        assert message.subject.startswith(f"{MARKER} {name}"), message.subject  # the encoded word was read
         planted.smtp.append(message.message_id)
 
 
