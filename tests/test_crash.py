@@ -146,7 +146,7 @@ def send_until_killed(port: int, round_number: int, acked: list[str]) -> None:
 
 def check_acknowledged_mail_is_kept(store: Path, acked: list[str]) -> None:
     app = Context.open(store)
-    queued = {(doc["message_id"], r) for doc in app.store.queued() for r in doc["recipients"]}
+    queued = {(doc["message_id"], r) for _, doc in app.store.queued()[0] for r in doc["recipients"]}
     for message_id in acked:
         message = app.store.get_message(message_id)
         assert message is not None, message_id
@@ -155,7 +155,7 @@ def check_acknowledged_mail_is_kept(store: Path, acked: list[str]) -> None:
 
 
 async def queue_emptied(store: Path) -> None:
-    while Context.open(store).store.queued():
+    while Context.open(store).store.queued()[0]:
         await asyncio.sleep(0.05)
 
 

@@ -7,6 +7,7 @@ import email
 import email.policy
 import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -258,3 +259,51 @@ async def test_details_shows_whether_and_when_each_link_based_recipient_opened_i
     lee = next(line for line in body.splitlines() if "lee@fabrikam.example" in line)
     assert fixed_clock().strftime("%Y-%m-%d %H:%M") in bob and "+1 more" in body
     assert "not opened" in lee
+
+
+def test_a_bcc_recipient_is_never_shown_to_the_others(flow, demo_store, clock):
+    from omeconsole.core.context import Context
+
+    message = send(flow, mime(to="bob.kelly@gmail.com", headers=["X-OME-Encrypt: encrypt-only",
+                                                                  "X-OME-Template: Contoso Secure"]),
+                   recipients=("bob.kelly@gmail.com", "carol@fabrikam.example"))  # Carol is Bcc'd
+    view = open_in_portal(Context.open(demo_store, "bob.kelly@gmail.com", clock=clock), message.message_id,
+                          "bob.kelly@gmail.com")
+    assert view.content["to"] == ["bob.kelly@gmail.com"]
+
+
+def test_the_same_message_id_to_other_recipients_is_refused_not_dropped(flow):
+    data = mime(to="bob.kelly@gmail.com", message_id="<twice@megan.contoso.com>")
+    send(flow, data, recipients=("bob.kelly@gmail.com",))
+    with pytest.raises(SmtpReply) as refused:
+        send(flow, data, recipients=("carol@fabrikam.example",))
+    assert refused.value.line().startswith("550 5.6.0") and "new Message-ID" in refused.value.text
+
+
+def test_any_mailbox_sends_its_own_mail_whatever_its_console_role(flow):
+    helpdesk = "lynne.robbins@contoso.com"
+    message = send(flow, mime(sender=helpdesk, subject="Lunch?"), sender=helpdesk)
+    assert message.sender == helpdesk and flow.queue.all()
+
+
+def test_a_crash_before_the_message_landed_leaves_deliveries_that_are_dropped(flow, demo_store):
+    from tinydb import Query
+
+    from omeconsole.core.store.files import open_db
+
+    message = send(flow, mime(subject="Lunch?"))
+    store = Store.open(demo_store)
+    shard = demo_store / "messages" / f"{store.shard_of(message.message_id)}.json"
+    with store.writing(), open_db(shard) as db:  # as if its queue files had landed and the message had not
+        db.table("messages").remove(Query().message_id == message.message_id)
+    assert not store.message_exists(message.message_id) and flow.queue.all()
+    assert flow.queue.drop_unacknowledged() == 1
+    assert flow.queue.all() == []
+
+
+def test_one_damaged_queue_file_is_named_and_the_rest_go_on(flow, demo_store):
+    send(flow, mime(subject="Lunch?"))
+    (demo_store / "queue" / "00000000000000damaged.json").write_text("{not json")
+    assert len(flow.queue.all()) == 1
+    assert [Path(d.path).name for d in flow.queue.damaged] == ["00000000000000damaged.json"]
+    assert (demo_store / "queue" / "00000000000000damaged.json").read_text() == "{not json"  # left as it was

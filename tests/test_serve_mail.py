@@ -260,7 +260,7 @@ async def test_a_5xx_fails_at_once_and_a_4xx_fails_after_the_retry_window(demo_s
     await settled(demo_store, "<later@megan.contoso.com>", "Failed")
     tried = [e["Event"] for e in events(demo_cli, "<later@megan.contoso.com>", OUTSIDER)]
     assert tried[0] == "Receive" and tried[-1] == "Fail" and "Defer" in tried
-    assert sink.received() == [] and Store.open(demo_store).queued() == []
+    assert sink.received() == [] and Store.open(demo_store).queued() == ([], [])
     server.stop()
 
 

@@ -31,6 +31,7 @@ class Incoming:
 
     headers: dict[str, str]  # first value of each header, lower-case names, unfolded
     from_addresses: list[str]
+    shown_recipients: list[str]  # To and Cc as the headers name them (never the envelope: Bcc stays hidden)
     subject: str
     body: str
     html: str | None
@@ -67,7 +68,9 @@ def read_incoming(data: bytes) -> Incoming:
             raise MimeProblem(f"malformed MIME: {type(fatal[0]).__name__}")
         headers = {name.lower(): " ".join(str(value).split()) for name, value in reversed(message.items())}
         from_addresses = [address for _, address in getaddresses(message.get_all("from", []))]
-        return Incoming(headers, from_addresses, headers.get("subject", ""), *_bodies(message),
+        visible = [address for _, address in getaddresses([*message.get_all("to", []), *message.get_all("cc", [])])
+                   if address]
+        return Incoming(headers, from_addresses, visible, headers.get("subject", ""), *_bodies(message),
                         attachments=_attachments(message))
     except MimeProblem:
         raise

@@ -30,6 +30,8 @@ DeliveryKind = Literal["message", "passcode"]
 DEFAULT_RETRY_WINDOW = timedelta(days=1)
 MAX_BACKOFF = 60.0  # seconds
 MAX_DEFER_EVENTS = 10  # per recipient row; later deferrals update the last one
+PASSCODE_VALID_MINUTES = 15
+PASSCODE_VALID = timedelta(minutes=PASSCODE_VALID_MINUTES)  # nor is a passcode's mail retried for longer
 
 
 @dataclass
@@ -57,6 +59,8 @@ class Delivery:
         kind = doc["kind"]
         if kind not in ("message", "passcode"):
             raise ValueError(f"kind {kind!r} is not message or passcode")
+        if not (isinstance(doc["id"], str) and doc["id"].isascii() and doc["id"].isalnum()):
+            raise ValueError("its id is not letters and digits")  # it names the drop folder's file
         return cls(id=str(doc["id"]), kind=kind, message_id=doc.get("message_id"), mail_from=str(doc["mail_from"]),
                    recipients=[str(r) for r in doc["recipients"]], queued_at=load_iso(doc["queued_at"]),
                    attempts=int(doc.get("attempts", 0)), next_attempt=load_iso(doc.get("next_attempt")),
@@ -85,18 +89,32 @@ class OutboundQueue:
         self.keyring = keyring
         self.clock = clock
         self.retry_window = retry_window
+        self.damaged: list[StoreDamaged] = []  # queue files the last look could not read
 
     def all(self) -> list[Delivery]:
+        """Every queued delivery that can be read. A damaged file stays as it is, is left out, and is
+        named in `damaged` (one bad file must not hold up the rest of the queue)."""
         with self.store.reading():
-            docs = self.store.queued()
+            docs, damaged = self.store.queued()
         deliveries = []
-        for doc in docs:
+        for path, doc in docs:
             try:
                 deliveries.append(Delivery.from_doc(doc))
             except DOC_ERRORS as exc:
-                raise StoreDamaged(self.store.queue_dir / f"{doc.get('id')}.json",
-                                   f"a queued delivery is malformed ({describe(exc)})") from None
+                damaged.append(StoreDamaged(path, f"a queued delivery is malformed ({describe(exc)})"))
+        self.damaged = damaged
         return deliveries
+
+    def drop_unacknowledged(self) -> int:
+        """Remove the deliveries of messages that are not in the store: a crash came after their queue
+        files landed and before the message did, so no 250 was given and the client sends again.
+        For a starting `serve mail`, before it delivers anything."""
+        with self.store.writing(mend_index=False):
+            orphans = [d for d in self.all() if d.kind == "message" and d.message_id
+                       and not self.store.message_exists(d.message_id)]
+            for delivery in orphans:
+                self.store.remove_queued(delivery.id)
+        return len(orphans)
 
     def due(self) -> list[Delivery]:
         now = self.clock()
@@ -157,9 +175,9 @@ class OutboundQueue:
         if not recipients:
             return None
         verdict, detail = outcome.verdict, outcome.detail
-        if verdict == "deferred" and now - current.queued_at >= self.retry_window:
-            hours = self.retry_window.total_seconds() / 3600
-            verdict, detail = "failed", f"{detail}; gave up after retrying for {hours:g} hour(s)"
+        window = self.retry_window if current.kind == "message" else min(self.retry_window, PASSCODE_VALID)
+        if verdict == "deferred" and now - current.queued_at >= window:
+            verdict, detail = "failed", f"{detail}; gave up after retrying for {_span(window)}"
         if verdict == "deferred":
             current.attempts += 1
             current.last_error = detail
@@ -204,6 +222,11 @@ class Outcome:
     to_ip: str | None = None
 
 
+def _span(window: timedelta) -> str:
+    minutes = window.total_seconds() / 60
+    return f"{minutes / 60:g} hour(s)" if minutes >= 60 else f"{minutes:g} minute(s)"
+
+
 def _by_delivery(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
     groups: dict[str, list[Outcome]] = {}
     for outcome in outcomes:
@@ -224,7 +247,6 @@ def _change_rows(message: Message, recipients: list[str], status: TraceStatus, e
         row.events.append(TraceEvent(now, event, event, detail))
 
 
-PASSCODE_VALID_MINUTES = 15
 
 
 def queue_passcode_mail(store: Store, keyring: Keyring, clock: Callable[[], datetime], *, recipient: str,

@@ -41,7 +41,7 @@ from omeconsole.core.mail.outbound import Delivery, OutboundQueue, new_delivery
 from omeconsole.core.mail.portal_link import PortalLink, link_id, link_url, new_token
 from omeconsole.core.mail.send import MAX_BODY_BYTES, MAX_RECIPIENTS
 from omeconsole.core.mail.wrapper import wrapper_mail
-from omeconsole.core.rules import require_send_as
+from omeconsole.core.rules import Actor, is_tenant_user
 from omeconsole.core.store.store import Store
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, BrandingTemplate, Experience, Tenant
 from omeconsole.core.tenant.transport_rules import first_match
@@ -126,7 +126,10 @@ class MailFlow:
             incoming = read_incoming(envelope.data)
         except MimeProblem as problem:
             raise SmtpReply(550, "5.6.0", f"Message content rejected: {problem}") from None
-        context = Context(self.store, sender, face="smtp", clock=self.clock, keyring=self._keyring)
+        try:
+            context = Context(self.store, sender, face="smtp", clock=self.clock, keyring=self._keyring)
+        except Refused as refused:  # a service account's address: refused and audited; never try again
+            raise SmtpReply(550, "5.7.1", f"Unable to relay: {refused}") from None
         context.origin = default_origin("smtp", f"from SMTP client {envelope.client_ip}")
         _require_mailbox(context.tenant, sender)
         return _Acceptance(self, context, envelope, sender, recipients, incoming).run()
@@ -156,7 +159,9 @@ def _sender_address(address: str, client_ip: str) -> str:
 
 
 def _require_mailbox(tenant: Tenant, sender: str) -> None:
-    if tenant.user(sender) is None:
+    """A mailbox sends its own mail over SMTP (the From: header is checked against it too), whatever
+    its role in the console: the roles govern what a person may do here, not their mail."""
+    if not is_tenant_user(Actor.resolve(tenant, sender)):
         raise SmtpReply(550, "5.7.1", f"Unable to relay: {sender} is not a mailbox of {tenant.organization}")
 
 
@@ -200,10 +205,6 @@ class _Acceptance:
                 store.put_queued(delivery.to_doc())
 
         with store.writing(mend_index=False):  # MailFlow.file_index files the summaries
-            try:
-                require_send_as(self.context.actor, self.sender)
-            except Refused as error:
-                raise self.context.refuse("send", self.sender, error) from None
             existing = store.get_message(message_id) if store.message_exists(message_id) else None
             if existing is not None:
                 return self._repeat(existing)
@@ -224,11 +225,13 @@ class _Acceptance:
         return made, [f"Message-ID: {made}"]
 
     def _repeat(self, existing: Message) -> Message:
-        """A client that lost our 250 sends again: the same message is not queued twice."""
-        if existing.sender == self.sender and existing.size == len(self.envelope.data):
+        """A client that lost our 250 sends the same transaction again: it is not queued twice. Anything
+        else under a Message-ID already stored (new recipients, other content) is refused, never dropped."""
+        same_recipients = sorted(r.address for r in existing.recipients) == sorted(self.recipients)
+        if existing.sender == self.sender and existing.size == len(self.envelope.data) and same_recipients:
             return existing
         raise SmtpReply(550, "5.6.0", f"Message content rejected: Message-ID {existing.message_id} "
-                                      "belongs to another message")
+                                      "belongs to another message; send it with a new Message-ID")
 
     def _decide(self, tenant: Tenant) -> Decision:
         headers = self.incoming.headers
@@ -298,7 +301,7 @@ class _Acceptance:
     def _portal_copy(self, message: Message) -> bytes:
         incoming = self.incoming
         return json.dumps({"subject": incoming.subject, "body": incoming.body, "html": incoming.html,
-                           "from": self.sender, "to": self.recipients, "date": message.received.isoformat(),
+                           "from": self.sender, "to": incoming.shown_recipients, "date": message.received.isoformat(),
                            "attachments": incoming.attachments}, ensure_ascii=False).encode("utf-8")
 
     def _detail(self, message: Message, decision: Decision) -> str:

@@ -24,7 +24,7 @@ from omeconsole.core.context import Context
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import OmeError
 from omeconsole.core.mail.model import Message, Protection
-from omeconsole.core.mail.outbound import PASSCODE_VALID_MINUTES, queue_passcode_mail
+from omeconsole.core.mail.outbound import PASSCODE_VALID, PASSCODE_VALID_MINUTES, queue_passcode_mail
 from omeconsole.core.mail.portal_link import PortalLink, link_id
 from omeconsole.core.ome.portal import EXPIRED_TEXT, REVOKED_TEXT, PortalState, PortalView, open_in_portal
 from omeconsole.core.store.files import all_or_nothing
@@ -33,7 +33,6 @@ from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, BrandingTemplate, Ten
 from omeconsole.core.text.times import format_iso, load_iso
 
 PASSCODE_DIGITS = 8
-PASSCODE_VALID = timedelta(minutes=PASSCODE_VALID_MINUTES)
 PASSCODES_PER_WINDOW = 3  # sent per link within PASSCODE_VALID
 MAX_FAILURES = 5
 LOCK = timedelta(minutes=15)

@@ -26,22 +26,29 @@ class OutboundQueueFiles:
         self.queue_dir.mkdir(mode=0o700, exist_ok=True)
         write_atomic(self._queue_path(doc["id"]), dump_json(doc))
 
-    def queued(self) -> list[dict]:
-        """Every queued delivery, oldest file name first (ids start with the time they were queued)."""
+    def queued(self) -> tuple[list[tuple[Path, dict]], list[StoreDamaged]]:
+        """Every queued delivery (path, document), oldest first (ids start with the time they were
+        queued); and the files that cannot be read, each as the StoreDamaged it would raise."""
         try:
             names = sorted(name for name in os.listdir(self.queue_dir) if name.endswith(".json")
                            and not name.startswith("."))
         except FileNotFoundError:
-            return []
-        docs = []
+            return [], []
+        docs, damaged = [], []
         for name in names:
-            doc = read_json(self.queue_dir / name)
+            path = self.queue_dir / name
+            try:
+                doc = read_json(path)
+            except StoreDamaged as problem:
+                damaged.append(problem)
+                continue
             if doc is None:
                 continue  # delivered by another thread since the listing
             if not isinstance(doc, dict) or "id" not in doc:
-                raise StoreDamaged(self.queue_dir / name, "it is not a queued delivery")
-            docs.append(doc)
-        return docs
+                damaged.append(StoreDamaged(path, "it is not a queued delivery"))
+                continue
+            docs.append((path, doc))
+        return docs, damaged
 
     def get_queued(self, delivery_id: str) -> dict | None:
         doc = read_json(self._queue_path(delivery_id))

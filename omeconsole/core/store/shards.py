@@ -99,12 +99,12 @@ class MessageShards:
                        for mid, s in new.items()}
             self.index.begin(touched)
         with all_or_nothing():  # the commit: every shard of the change, or none
+            if with_files:
+                with_files()  # first: the files land in this order, and these must not trail the message
             if data_keys:
                 self.put_data_keys(data_keys)
             for shard, group in group_by(messages, lambda m: self.shard_of(m.message_id)).items():
                 self._put_in_shard(shard, group)
-            if with_files:
-                with_files()
         if self.indexed and not index_later:
             try:
                 self.index.apply(set().union(*touched.values()), set(new), new)

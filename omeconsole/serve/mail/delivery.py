@@ -235,6 +235,8 @@ class DeliveryLoop:
         except (OmeError, OSError) as problem:
             self._tell(f"serve mail: cannot read the outbound queue: {_one_line(problem)}")
             return LOOK_AGAIN
+        for damaged in self.queue.damaged:
+            self._tell(f"serve mail: {_one_line(damaged)}; it stays as it is, and the rest of the queue goes on")
         now = self.queue.clock()
         pause = LOOK_AGAIN
         for delivery in waiting:
@@ -247,12 +249,17 @@ class DeliveryLoop:
 
     async def _deliver(self, delivery: Delivery) -> None:
         try:
-            async with self._slots:
-                outcomes = await asyncio.to_thread(self._hand, delivery)
-            await self._settled(outcomes)
-        except Exception as problem:  # noqa: BLE001 - one line for a person, and the loop goes on
-            self._tell(f"serve mail: delivery {delivery.id} stays queued: {_one_line(problem)}")
-            await self._back_off(delivery, _one_line(problem))
+            try:
+                async with self._slots:
+                    outcomes = await asyncio.to_thread(self._hand, delivery)
+            except Exception as problem:  # noqa: BLE001 - one line for a person, and the loop goes on
+                self._tell(f"serve mail: delivery {delivery.id} stays queued: {_one_line(problem)}")
+                await self._back_off(delivery, _one_line(problem))
+                return
+            try:
+                await self._settled(outcomes)
+            except Exception as problem:  # noqa: BLE001 - the store refused the record; it stays queued as it was
+                self._tell(f"serve mail: cannot record delivery {delivery.id}: {_one_line(problem)}")
         finally:
             self._in_flight.pop(delivery.id, None)
 

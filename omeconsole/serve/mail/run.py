@@ -111,6 +111,10 @@ async def _serve(flow: MailFlow, listen: tuple[str, int], target: Target, title:
     stop = asyncio.Event()
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, stop.set)
+    dropped = await asyncio.to_thread(flow.queue.drop_unacknowledged)
+    if dropped:
+        say(f"Dropped {dropped} queued deliveries of messages a crash kept from being stored (and so from a 250); "
+            "their senders send them again.")
     delivering = asyncio.create_task(deliveries.run())
     await stop.wait()
     server.close()  # no new connection; each DATA in progress ends with its answer, then connections close
