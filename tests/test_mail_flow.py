@@ -157,10 +157,12 @@ def test_a_repeated_message_id_is_queued_once_and_a_stolen_one_refused(flow):
     assert stolen.value.line().startswith("550 5.6.0")
 
 
-def test_without_a_message_id_one_is_made_and_carried(flow):
-    message = send(flow, mime())
+@pytest.mark.parametrize("given", [None, "not an id at all"])
+def test_without_a_readable_message_id_one_is_made_and_carried(flow, given):
+    message = send(flow, mime(message_id=given))
     assert re.fullmatch(r"<[A-Z0-9]+@[a-z0-9]+\.namprd\d\d\.prod\.outlook\.com>", message.message_id)
-    assert all(m["Message-ID"] == message.message_id for m in queued_mail(flow).values())
+    for mail in queued_mail(flow).values():
+        assert mail.get_all("Message-ID") == [message.message_id]
 
 
 def test_the_queue_retries_with_backoff_then_fails_after_the_window(flow, clock, demo_store):

@@ -109,15 +109,17 @@ def _attachments(message: EmailMessage) -> list[dict]:
 
 def native_copy(data: bytes, received_line: str, extra_headers: list[str]) -> bytes:
     """The message as it came, without X-OME-* headers (they never leave), with a Received line on
-    top and any header the server added (a Message-ID it made)."""
+    top and any header the server added (a Message-ID it made, in place of one it could not read)."""
     block, rest = split_header_block(data)
+    replaced = {header.split(":", 1)[0].strip().lower().encode() for header in extra_headers}
     kept, skipping = [], False
     for line in block.splitlines(keepends=True):
         if line[:1] in (b" ", b"\t"):
             if not skipping:
                 kept.append(line)
             continue
-        skipping = line.split(b":", 1)[0].strip().lower().startswith(b"x-ome-")
+        name = line.split(b":", 1)[0].strip().lower()
+        skipping = name.startswith(b"x-ome-") or name in replaced
         if not skipping:
             kept.append(line)
     added = "".join(f"{line}\r\n" for line in [received_line, *extra_headers]).encode("utf-8")
