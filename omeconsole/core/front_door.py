@@ -8,7 +8,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from omeconsole.core.audit.log import AuditEntry, Outcome, os_account
+from omeconsole.core.audit.log import UNKNOWN_ACTOR, AuditEntry, Outcome, os_account
 from omeconsole.core.dkm.unlocking import env_passphrase, unlock
 from omeconsole.core.door_pass import Door, DoorPass, issue
 from omeconsole.core.rules import front_door_refusal
@@ -18,7 +18,6 @@ from omeconsole.core.text.times import utcnow
 SIGN_IN = "ssh sign-in"
 SESSION = "ssh session"
 SESSION_END = "ssh session end"
-UNKNOWN_ACTOR = "unknown"
 TARGETS: dict[Door, str] = {"ssh": "console over SSH", "browser": "console in a browser"}
 
 

@@ -88,6 +88,9 @@ def _pin_mac(key: bytes, seq: int, chain_value: str) -> str:
     return hmac.new(key, f"omeconsole/audit-keyed-by|{seq}|{chain_value}".encode(), hashlib.sha256).hexdigest()
 
 
+UNKNOWN_ACTOR = "unknown"  # who acted, when a refusal came before anyone was named
+
+
 def default_origin(face: str = "cli", door: str | None = None) -> str:
     """Where the action came from: the face and host; the door that vouched for the person (its own
     words, from a checked door pass), else the SSH client's address if any; and always the operating

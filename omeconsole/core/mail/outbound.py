@@ -48,6 +48,10 @@ class Delivery:
     sealed: dict = field(default_factory=dict, repr=False)
     wrapped: dict = field(default_factory=dict, repr=False)
 
+    @property
+    def due_at(self) -> datetime:
+        return self.next_attempt or self.queued_at
+
     def to_doc(self) -> dict:
         return {"id": self.id, "kind": self.kind, "message_id": self.message_id, "mail_from": self.mail_from,
                 "recipients": list(self.recipients), "queued_at": format_iso(self.queued_at),
@@ -118,11 +122,7 @@ class OutboundQueue:
 
     def due(self) -> list[Delivery]:
         now = self.clock()
-        return [d for d in self.all() if d.next_attempt is None or d.next_attempt <= now]
-
-    def next_attempt_at(self) -> datetime | None:
-        times = [d.next_attempt or d.queued_at for d in self.all()]
-        return min(times) if times else None
+        return [d for d in self.all() if d.due_at <= now]
 
     def wire_bytes(self, delivery: Delivery) -> bytes:
         return open_sealed(self.keyring(), OUTBOUND_MAIL, delivery.id, delivery.sealed, delivery.wrapped)
@@ -148,7 +148,7 @@ class OutboundQueue:
         now = self.clock()
         with self.store.writing(mend_index=False):
             traced: dict[str, list[tuple[list[str], TraceStatus, str, str, str | None]]] = {}
-            changed: list[tuple[Delivery, list[Outcome]]] = []
+            changed: list[Delivery] = []
             for group in _by_delivery(outcomes).values():
                 current = self._current(group[0].delivery)
                 if current is None:
@@ -157,16 +157,13 @@ class OutboundQueue:
                     change = self._apply(current, outcome, now)
                     if change and current.message_id:
                         traced.setdefault(current.message_id, []).append(change)
-                changed.append((current, group))
+                changed.append(current)
             self._trace(traced, now)  # the trace first: a crash between leaves the delivery queued, not lost
-            for current, group in changed:
+            for current in changed:
                 if current.recipients:
                     self.store.put_queued(current.to_doc())
                 else:
                     self.store.remove_queued(current.id)
-                for outcome in group:
-                    outcome.delivery.recipients = list(current.recipients)
-                    outcome.delivery.attempts, outcome.delivery.next_attempt = current.attempts, current.next_attempt
 
     def _apply(self, current: Delivery, outcome: Outcome, now: datetime):
         """Change the delivery for one outcome; the trace change it calls for (recipients, status, event,

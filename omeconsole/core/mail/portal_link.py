@@ -17,7 +17,6 @@ from omeconsole.core.text.times import format_iso, load_iso
 
 LINK_PATH = "/m/"  # a recipient's link is f"{portal_url}/m/{token}"
 TOKEN_BYTES = 24  # 192 random bits
-TOKEN_LENGTH = 32  # characters of URL-safe base64
 
 
 def new_token() -> str:

@@ -63,6 +63,12 @@ class SmtpReply(Exception):
         return f"{self.code} {self.status} {self.text}"
 
 
+TOO_BIG = SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+TOO_MANY_RECIPIENTS = SmtpReply(452, "4.5.3", "Too many recipients")  # the limit: MAX_RECIPIENTS
+BAD_SENDER = SmtpReply(501, "5.1.7", "Bad sender address syntax")
+BAD_RECIPIENT = SmtpReply(501, "5.1.3", "Bad recipient address syntax")
+
+
 @dataclass(frozen=True)
 class SmtpEnvelope:
     mail_from: str
@@ -112,16 +118,16 @@ class MailFlow:
         try:
             return normalize_address(address, "recipient")
         except UsageError:
-            raise SmtpReply(501, "5.1.3", "Bad recipient address syntax") from None
+            raise BAD_RECIPIENT from None
 
     def accept(self, envelope: SmtpEnvelope) -> Message:
         """The message, durable with its deliveries; SmtpReply when it is refused (nothing changed)."""
         if len(envelope.data) > MAX_MESSAGE_BYTES:
-            raise SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size")
+            raise TOO_BIG
         sender = _sender_address(envelope.mail_from, envelope.client_ip)
         recipients = list(dict.fromkeys(self.check_recipient(r) for r in envelope.rcpt_tos))
         if not recipients or len(recipients) > MAX_RECIPIENTS:
-            raise SmtpReply(452, "4.5.3", f"Too many recipients (at most {MAX_RECIPIENTS})")
+            raise TOO_MANY_RECIPIENTS
         try:
             incoming = read_incoming(envelope.data)
         except MimeProblem as problem:
@@ -152,7 +158,7 @@ def _sender_address(address: str, client_ip: str) -> str:
     try:
         sender = normalize_address(address, "sender")
     except UsageError:
-        raise SmtpReply(501, "5.1.7", "Bad sender address syntax") from None
+        raise BAD_SENDER from None
     if not _is_loopback(client_ip):
         raise SmtpReply(550, "5.7.1", "Unable to relay: this server takes mail only from this machine")
     return sender
@@ -193,9 +199,9 @@ class _Acceptance:
         tenant = self.context.tenant
         decision = self._decide(tenant)
         message = self._compose(tenant, message_id, decision)
-        deliveries, links = self._deliveries(tenant, message, decision, added)
-        message.sealed_content, wrapped = seal(self.context.keyring(), PORTAL_CONTENT, message_id,
-                                               self._portal_copy(message))
+        keyring = self.context.keyring()
+        deliveries, links = self._deliveries(tenant, keyring, message, decision, added)
+        message.sealed_content, wrapped = seal(keyring, PORTAL_CONTENT, message_id, self._portal_copy(message))
         store = self.context.store
 
         def links_and_queue() -> None:
@@ -273,9 +279,9 @@ class _Acceptance:
                        template=decision.template if encrypted else None,
                        expires_at=expiry_for(tenant, decision.template, now) if encrypted else None)
 
-    def _deliveries(self, tenant: Tenant, message: Message, decision: Decision,
+    def _deliveries(self, tenant: Tenant, keyring: Keyring, message: Message, decision: Decision,
                     added: list[str]) -> tuple[list[Delivery], list[PortalLink]]:
-        now, keyring = self.flow.clock(), self.context.keyring()
+        now = self.flow.clock()
         deliveries, links = [], []
         plain = [r.address for r in message.recipients if r.experience is not Experience.LINK_BASED]
         if plain:

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from omeconsole.core.audit.log import Outcome, default_origin
+from omeconsole.core.audit.log import UNKNOWN_ACTOR, Outcome, default_origin
 from omeconsole.core.context import Context
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.errors import OmeError
@@ -38,7 +38,6 @@ MAX_FAILURES = 5
 LOCK = timedelta(minutes=15)
 SESSION = timedelta(hours=1)
 MAX_PASSCODE_INPUT = 64
-UNKNOWN_ACTOR = "unknown"
 MAX_OPENS_KEPT = 100
 
 

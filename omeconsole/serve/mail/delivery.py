@@ -240,11 +240,10 @@ class DeliveryLoop:
         now = self.queue.clock()
         pause = LOOK_AGAIN
         for delivery in waiting:
-            due = delivery.next_attempt or delivery.queued_at
-            if due <= now:
+            if delivery.due_at <= now:
                 self._in_flight[delivery.id] = asyncio.create_task(self._deliver(delivery))
             else:
-                pause = min(pause, (due - now).total_seconds())
+                pause = min(pause, (delivery.due_at - now).total_seconds())
         return pause
 
     async def _deliver(self, delivery: Delivery) -> None:

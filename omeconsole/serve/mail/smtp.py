@@ -15,14 +15,19 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.mail.send import MAX_RECIPIENTS
-from omeconsole.core.mail.transport import MAX_MESSAGE_BYTES, MailFlow, SmtpEnvelope, SmtpReply
+from omeconsole.core.mail.transport import (
+    BAD_RECIPIENT,
+    BAD_SENDER,
+    MAX_MESSAGE_BYTES,
+    TOO_BIG,
+    TOO_MANY_RECIPIENTS,
+    MailFlow,
+    SmtpEnvelope,
+    SmtpReply,
+)
 from omeconsole.serve.refusal_tally import RefusalTally
 
-TOO_BIG = SmtpReply(552, "5.3.4", "Message size exceeds fixed maximum message size")
-TOO_MANY = SmtpReply(452, "4.5.3", "Too many recipients")
 TRY_LATER = SmtpReply(451, "4.3.0", "Temporary server error, please try again later")
-BAD_SENDER = SmtpReply(501, "5.1.7", "Bad sender address syntax")
-BAD_RECIPIENT = SmtpReply(501, "5.1.3", "Bad recipient address syntax")
 CLOSING = SmtpReply(421, "4.3.2", "Service not available, closing transmission channel")
 
 STOP_GRACE = 30.0  # seconds a stop waits for the DATA in progress to be answered
@@ -65,7 +70,7 @@ class MailHandler:
     async def handle_RCPT(self, server: SMTP, session: Session, envelope: Envelope, address: str,
                           rcpt_options: list[str]) -> str:
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
-            return TOO_MANY.line()
+            return TOO_MANY_RECIPIENTS.line()
         try:
             recipient = self.flow.check_recipient(address)
         except SmtpReply as reply:
