@@ -5,6 +5,7 @@ a crash in the middle of an index change."""
 import csv
 import json
 import random
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -34,16 +35,17 @@ DOMAINS = ("contoso.com", "gmail.com", "fabrikam.com", "yahoo.com", "example.org
 def brute_force(console: Context, query: TraceQuery) -> list[dict]:
     """Every shard, every message, the query's own filters: what the index must equal."""
     rows = [(m, r) for m in console.store.iter_messages() if can_read(console.actor, m)
-            and query.matches_message(m) for r in m.recipients if query.matches_recipient(r)]
+            and query.matches_message(m) for r in m.recipients if query.matches_recipient(r, m)]
     if query.message_id:
         rows = [(m, r) for m, r in rows if m.message_id == query.message_id]
-    rows.sort(key=lambda mr: (mr[0].received, mr[0].message_id, mr[1].address), reverse=True)
+    rows.sort(key=lambda mr: (mr[1].received or mr[0].received, mr[0].message_id, mr[1].address), reverse=True)
     return [trace_record(m, r) for m, r in rows]
 
 
 def trace_record(message, recipient) -> dict:
     return {"id": message.message_id, "to": recipient.address, "status": recipient.status.value,
-            "received": message.received, "subject": message.subject}
+            "received": recipient.received or message.received, "subject": message.subject,
+            "trace_id": recipient.trace_id or message.trace_id}
 
 
 def random_pattern(rng: random.Random) -> AddressPattern:
@@ -52,8 +54,10 @@ def random_pattern(rng: random.Random) -> AddressPattern:
     return AddressPattern(rng.choice(ADDRESSES + ADMINS))
 
 
-def random_query(rng: random.Random, message_ids: list[str]) -> TraceQuery:
+def random_query(rng: random.Random, message_ids: list[str], trace_ids: list[str] = ()) -> TraceQuery:
     query = TraceQuery()
+    if trace_ids and rng.random() < 0.15:
+        query.trace_ids = rng.sample(trace_ids, rng.choice((1, 2)))
     if rng.random() < 0.4:
         query.senders = [random_pattern(rng) for _ in range(rng.choice((1, 1, 2)))]
     if rng.random() < 0.4:
@@ -76,7 +80,8 @@ def random_query(rng: random.Random, message_ids: list[str]) -> TraceQuery:
 def write_import(path, rng: random.Random, rows: range, senders: dict) -> None:
     """An Export-Csv file: messages the store never saw, and more recipients for imported messages,
     of this file and of an earlier one (an import never adds recipients to a message of the store's
-    own mail flow). Odd rows add to an earlier even row's message; senders: message -> its sender."""
+    own mail flow). Odd rows add to an earlier even row's message, one in two of them as a bifurcated copy
+    (another MessageTraceId, its own Received time); senders: message -> its sender."""
     names = ["Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "ToIP", "FromIP", "Size",
              "MessageId", "MessageTraceId"]
     with open(path, "w", newline="", encoding="utf-8") as handle:
@@ -90,7 +95,8 @@ def write_import(path, rng: random.Random, rows: range, senders: dict) -> None:
                 "Received": when.strftime("%m/%d/%Y %I:%M:%S %p"), "SenderAddress": senders[first],
                 "RecipientAddress": f"new{n}@{rng.choice(DOMAINS)}", "Subject": f"Imported {first}",
                 "Status": rng.choice(["Delivered", "Failed", "Pending"]), "ToIP": "", "FromIP": "192.0.2.9",
-                "Size": "1234", "MessageTraceId": "", "MessageId": f"<IMPORT{first}@example.org>",
+                "Size": "1234", "MessageId": f"<IMPORT{first}@example.org>",
+                "MessageTraceId": str(uuid.UUID(int=rng.getrandbits(128))) if n % 4 == 3 else "",
             })
 
 
@@ -111,7 +117,7 @@ def busy_store(tmp_path_factory):
     for number, rows in enumerate((range(20), range(20, 40))):
         write_import(root.parent / f"export{number}.csv", rng, rows, senders)
         result = TraceImport(admin).import_file(root.parent / f"export{number}.csv")
-        assert result.rows_added == 20 and result.messages_added == 10 and not result.errors
+        assert result.rows_added == 20 and result.messages_added == 10 and not result.rows_rejected
     revocable = [m.message_id for m in admin.store.iter_messages() if admin.decide(m).allowed]
     for message_id in rng.sample(revocable, 8):
         set_ome_message_revocation(admin, message_id)
@@ -121,10 +127,14 @@ def busy_store(tmp_path_factory):
 @pytest.mark.parametrize("identity", [ADMINS[0], HELPDESK[0], USERS[0], USERS[3], "stranger@gmail.com"])
 def test_every_query_equals_a_full_scan(busy_store, identity):
     console = Context.open(busy_store, identity, clock=Clock(NOW))
-    message_ids = [m.message_id for m in console.store.iter_messages()]
+    messages = list(console.store.iter_messages())
+    message_ids = [m.message_id for m in messages]
+    copies = [r.trace_id for m in messages for r in m.recipients if r.trace_id]
+    assert copies  # the imports made bifurcated copies
+    trace_ids = [m.trace_id for m in messages] + copies * 10
     rng = random.Random(identity)
     for _ in range(60):
-        query = random_query(rng, message_ids)
+        query = random_query(rng, message_ids, trace_ids)
         expected = brute_force(console, query)
         if console.actor.role is None:
             with pytest.raises(Refused):

@@ -109,6 +109,11 @@ class Recipient:
     experience: Experience | None = None  # None: an imported row, no encryption record
     events: list[TraceEvent] = field(default_factory=list)
     link_id: str | None = None  # a link-based recipient's OME portal link (serve mail), by its hash
+    # A bifurcated copy (imported): Exchange made this recipient's copy apart from the message's first
+    # one, with its own MessageTraceId and Received time. None: the message's own.
+    trace_id: str | None = None
+    received: datetime | None = None
+    status_text: str | None = None  # an imported status none of TraceStatus names, as it was written
 
     def to_doc(self) -> dict:
         doc = {
@@ -118,7 +123,18 @@ class Recipient:
         }
         if self.link_id:
             doc["link_id"] = self.link_id
+        if self.trace_id:
+            doc["trace_id"] = self.trace_id
+        if self.received:
+            doc["received"] = format_iso(self.received)
+        if self.status_text:
+            doc["status_text"] = self.status_text
         return doc
+
+    @property
+    def status_shown(self) -> str:
+        """The Status a trace shows: an imported status kept as written, else the TraceStatus."""
+        return self.status_text or self.status.value
 
     @classmethod
     def from_doc(cls, doc: dict) -> Recipient:
@@ -127,6 +143,7 @@ class Recipient:
             address=doc["address"], status=_STATUSES[doc["status"]], to_ip=doc.get("to_ip"),
             experience=_EXPERIENCES[experience] if experience else None,
             events=[TraceEvent.from_doc(e) for e in doc.get("events", [])], link_id=doc.get("link_id"),
+            trace_id=doc.get("trace_id"), received=load_iso(doc.get("received")), status_text=doc.get("status_text"),
         )
 
 
@@ -185,6 +202,12 @@ class Message:
 
     def recipient(self, address: str) -> Recipient | None:
         return next((r for r in self.recipients if r.address == address), None)
+
+    @property
+    def newest_received(self) -> datetime:
+        """The newest Received of its copies (a bifurcated copy has its own): the trace index's newest
+        day partition that files it."""
+        return max([self.received, *(r.received for r in self.recipients if r.received)])
 
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at

@@ -29,24 +29,30 @@ class TraceQuery:
     def matches_message(self, message: Message) -> bool:
         if self.encrypted_only and not message.is_encrypted:
             return False
-        if self.start and message.received < self.start:
-            return False
-        if self.end and message.received > self.end:
+        if (self.start or self.end) and not any(map(self._in_range, _copy_times(message))):
             return False
         if self.senders and not matches_any(self.senders, message.sender):
             return False
-        if self.trace_ids and message.trace_id not in self.trace_ids:
+        if self.trace_ids and not any(t in self.trace_ids for t in _copy_ids(message)):
             return False
         if self.from_ips and message.from_ip not in self.from_ips:
             return False
         return self._subject_matches(message.subject)
 
-    def matches_recipient(self, recipient: Recipient) -> bool:
+    def matches_recipient(self, recipient: Recipient, message: Message | None = None) -> bool:
+        """A recipient's row; given its message, by its own copy's Received and Message Trace ID."""
+        if message is not None and not self._in_range(recipient.received or message.received):
+            return False
+        if message is not None and self.trace_ids and (recipient.trace_id or message.trace_id) not in self.trace_ids:
+            return False
         if self.statuses and recipient.status not in self.statuses:
             return False
         if self.to_ips and recipient.to_ip not in self.to_ips:
             return False
         return matches_any(self.recipients, recipient.address)
+
+    def _in_range(self, moment: datetime) -> bool:
+        return not (self.start and moment < self.start) and not (self.end and moment > self.end)
 
     def _subject_matches(self, subject: str) -> bool:
         if not self.subject:
@@ -57,3 +63,12 @@ class TraceQuery:
         if self.subject_filter == "endswith":
             return text.endswith(wanted)
         return wanted in text
+
+
+def _copy_times(message: Message) -> set[datetime]:
+    """The Received times of a message's copies (a bifurcated message has more than one)."""
+    return {message.received} | {r.received for r in message.recipients if r.received}
+
+
+def _copy_ids(message: Message) -> set[str]:
+    return {message.trace_id} | {r.trace_id for r in message.recipients if r.trace_id}

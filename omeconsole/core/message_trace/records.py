@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from omeconsole.core.mail.model import Message, Recipient, TraceEvent
@@ -18,12 +19,21 @@ class TraceRow:
     message: Message
     recipient: Recipient
 
+    @property
+    def received(self) -> datetime:
+        """This row's Received: its own copy's, when Exchange bifurcated the message."""
+        return self.recipient.received or self.message.received
+
+    @property
+    def trace_id(self) -> str:
+        return self.recipient.trace_id or self.message.trace_id
+
     def to_record(self) -> dict:
         m, r = self.message, self.recipient
         return {
-            "Received": format_iso(m.received), "SenderAddress": m.sender, "RecipientAddress": r.address,
-            "Subject": m.subject, "Status": r.status.value, "MessageId": m.message_id,
-            "MessageTraceId": m.trace_id, "Size": m.size, "FromIP": m.from_ip, "ToIP": r.to_ip,
+            "Received": format_iso(self.received), "SenderAddress": m.sender, "RecipientAddress": r.address,
+            "Subject": m.subject, "Status": r.status_shown, "MessageId": m.message_id,
+            "MessageTraceId": self.trace_id, "Size": m.size, "FromIP": m.from_ip, "ToIP": r.to_ip,
         }
 
 
@@ -50,4 +60,4 @@ class _Row(Protocol):
 
 def newest_first(row: _Row) -> tuple:
     """The sort key of a trace or report row: newest first when reversed, ties in a fixed order."""
-    return row.message.received, row.message.message_id, row.recipient.address
+    return row.recipient.received or row.message.received, row.message.message_id, row.recipient.address

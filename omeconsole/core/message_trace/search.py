@@ -13,6 +13,7 @@ from omeconsole.core.rules import can_read
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.trace_index import searches_by_day
 from omeconsole.core.text.addresses import normalize_address
+from omeconsole.core.text.times import day_start
 
 
 def get_message_trace(context: Context, query: TraceQuery, limit: int | None = None) -> TraceResult:
@@ -29,7 +30,7 @@ def get_message_trace(context: Context, query: TraceQuery, limit: int | None = N
             context.require_reader("trace")
             for batch in context.store.search(query):
                 rows.extend(_rows(query, (m for m in batch if can_read(context.actor, m))))
-                if limit is not None and len(rows) > limit and searches_by_day(query):
+                if limit is not None and batch and searches_by_day(query) and _complete(rows, batch) > limit:
                     break  # the batches still unread are older days
     rows.sort(key=newest_first, reverse=True)
     if limit is not None and len(rows) > limit:
@@ -37,9 +38,16 @@ def get_message_trace(context: Context, query: TraceQuery, limit: int | None = N
     return TraceResult(rows, truncated, limit)
 
 
+def _complete(rows: list[TraceRow], batch: list[Message]) -> int:
+    """How many rows are dated on this batch's day or later: no unread (older) day can add to those.
+    A bifurcated copy can bring an older row into a newer day's batch, so not every row counts."""
+    day = day_start(min(m.newest_received for m in batch))
+    return sum(1 for row in rows if row.received >= day)
+
+
 def _rows(query: TraceQuery, messages: Iterable[Message]) -> list[TraceRow]:
     return [TraceRow(m, r) for m in messages if query.matches_message(m)
-            for r in m.recipients if query.matches_recipient(r)]
+            for r in m.recipients if query.matches_recipient(r, m)]
 
 
 def get_message_trace_detail(context: Context, message_id: str, recipient: str) -> tuple[Message, list[TraceEvent]]:

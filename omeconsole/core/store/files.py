@@ -12,6 +12,7 @@ import json
 import os
 import secrets
 import threading
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -47,14 +48,18 @@ def read_json(path: Path):
 _staging = threading.local()
 
 
-def write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     """Replace path with data, durably: temp file, fsync, os.replace, fsync of the directory.
-    Inside all_or_nothing() the replace waits until every file of the change is written."""
+    Inside all_or_nothing() the replace waits until every file of the change is written. data may
+    come in pieces (a large file written as it is made, never held whole)."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
         try:
-            _write_all(fd, data)
+            if isinstance(data, bytes):
+                _write_all(fd, data)
+            else:
+                _write_pieces(fd, data)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -95,6 +100,20 @@ def all_or_nothing():
         raise StoreError(f"cannot move a written file into place ({exc.strerror or exc})") from None
     for directory in {path.parent for _, path in staged}:
         fsync_directory(directory)
+
+
+def _write_pieces(fd: int, pieces: Iterable[bytes]) -> None:
+    """The pieces, gathered into writes of about a megabyte."""
+    gathered: list[bytes] = []
+    size = 0
+    for piece in pieces:
+        gathered.append(piece)
+        size += len(piece)
+        if size >= 2**20:
+            _write_all(fd, b"".join(gathered))
+            gathered, size = [], 0
+    if gathered:
+        _write_all(fd, b"".join(gathered))
 
 
 def _write_all(fd: int, data: bytes) -> None:

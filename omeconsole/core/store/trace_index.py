@@ -17,6 +17,7 @@ messages from the shards, and the next change repairs the partitions it names.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -48,6 +49,7 @@ def address_bucket(address: str) -> str:
 def partitions_of(summary: Summary) -> set[str]:
     """Every partition a summary is filed under."""
     keys = {f"{DAYS}/{summary['received'][:10]}", f"{SENDERS}/{address_bucket(summary['sender'])}"}
+    keys.update(f"{DAYS}/{r['received'][:10]}" for r in summary["recipients"] if r.get("received"))  # copies
     keys.update(f"{RECIPIENTS}/{address_bucket(r['address'])}" for r in summary["recipients"])
     return keys
 
@@ -78,18 +80,64 @@ class TraceIndex:
         return entries
 
     def write(self, key: str, entries: dict[str, Summary]) -> None:
-        path = self._path(key)
         if entries:
-            write_atomic(path, dump_json({"entries": entries}))
-        elif path.exists():
+            write_atomic(self._path(key), _layout(_entry(mid, s) for mid, s in entries.items()))
+        else:
+            self._remove(key)
+
+    def write_text(self, key: str, entries: list[str]) -> None:
+        """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
+        write_atomic(self._path(key), _layout(entry.encode() for entry in entries))
+
+    def _remove(self, key: str) -> None:
+        path = self._path(key)
+        if path.exists():
             try:
                 os.unlink(path)
             except OSError as exc:
                 raise StoreError(f"cannot remove the empty index partition {path}: {exc.strerror}") from None
 
-    def write_text(self, key: str, entries: list[str]) -> None:
-        """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
-        write_atomic(self._path(key), f'{{"entries":{{{",".join(entries)}}}}}'.encode())
+    def rewrite(self, key: str, dropped: set[str], filed: dict[str, Summary]) -> None:
+        """The partition without the dropped messages, with these summaries filed: streamed entry by
+        entry, so a day of many thousand messages is never held whole (an older one-line partition is
+        read whole once, and written in the line layout)."""
+        path = self._path(key)
+        kept = 0
+
+        def entries():
+            nonlocal kept
+            for message_id, raw in self._entry_lines(key):
+                if message_id not in dropped and message_id not in filed:
+                    kept += 1
+                    yield raw
+            for message_id, summary in filed.items():
+                kept += 1
+                yield _entry(message_id, summary)
+
+        write_atomic(path, _layout(entries()))
+        if not kept:
+            self._remove(key)
+
+    def _entry_lines(self, key: str):
+        """(Message ID, its entry as JSON bytes) of a partition, line by line."""
+        path = self._path(key)
+        try:
+            handle = open(path, "rb")  # noqa: SIM115 - closed below, also when the caller stops early
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
+        with handle:
+            if handle.readline() != _HEAD:
+                yield from ((mid, _entry(mid, s)) for mid, s in self.read(key).items())
+                return
+            for line in handle:
+                entry = line.rstrip(b"\n").removeprefix(b",")
+                if entry == b"}}":
+                    return
+                yield _entry_id(path, entry), entry
+            raise StoreDamaged(path, "it ends before its last entry; 'omeconsole reindex' rebuilds the index "
+                                     "from the messages")
 
     # -- the pending journal ------------------------------------------------------------
 
@@ -125,11 +173,7 @@ class TraceIndex:
             for key in partitions_of(summary):
                 filed[key].append(message_id)
         for key in sorted(set(keys)):
-            entries = self.read(key)
-            for message_id in message_ids:
-                entries.pop(message_id, None)
-            entries.update((message_id, current[message_id]) for message_id in filed.get(key, ()))
-            self.write(key, entries)
+            self.rewrite(key, message_ids, {message_id: current[message_id] for message_id in filed.get(key, ())})
 
     def repair(self, truth: Callable[[Iterable[str]], dict[str, Summary]]) -> None:
         """Finish a change a crash interrupted, from the shards' truth."""
@@ -183,6 +227,37 @@ class TraceIndex:
                 entries.pop(message_id, None)
             entries.update({mid: s for mid, s in fixed.items() if key in partitions_of(s)})
             yield key, entries
+
+
+# A partition is one JSON object with one entry per line ('{"entries":{' / '"ID":{...}' / ',"ID":{...}' /
+# '}}'), so a change streams it line by line; a reader still reads it as one JSON document.
+_HEAD = b'{"entries":{\n'
+_DECODER = json.JSONDecoder()
+
+
+def _layout(entries: Iterable[bytes]) -> Iterable[bytes]:
+    yield _HEAD
+    first = True
+    for entry in entries:
+        yield entry + b"\n" if first else b"," + entry + b"\n"
+        first = False
+    yield b"}}\n"
+
+
+def _entry(message_id: str, summary: Summary) -> bytes:
+    return dump_json(message_id) + b":" + dump_json(summary)
+
+
+def _entry_id(path: Path, entry: bytes) -> str:
+    text = entry[:4096].decode("utf-8", "ignore")  # the ID is at the start, and far shorter
+    try:
+        message_id, end = _DECODER.raw_decode(text)
+    except ValueError:
+        message_id, end = None, 0
+    if not isinstance(message_id, str) or text[end:end + 1] != ":":
+        raise StoreDamaged(path, "an entry is not '\"Message ID\":summary'; 'omeconsole reindex' rebuilds the "
+                                 "index from the messages")
+    return message_id
 
 
 def _exact_addresses(patterns: list[AddressPattern]) -> list[str]:

@@ -52,6 +52,12 @@ def format_iso(moment: datetime | None) -> str | None:
     return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
 
 
+def day_start(moment: datetime) -> datetime:
+    """Midnight UTC of the moment's UTC day: where its trace index day partition begins."""
+    m = to_utc(moment)
+    return datetime(m.year, m.month, m.day, tzinfo=UTC)
+
+
 def day_key(moment: datetime) -> str:
     """The UTC day, 2026-11-20, with a four-digit year: the name of a trace index day partition."""
     m = to_utc(moment)

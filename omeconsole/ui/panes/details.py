@@ -73,8 +73,19 @@ def render_details(details: MessageDetails) -> Group:
         ("Received", format_iso(message.received)), ("Sender", message.sender), ("Size", f"{message.size:,} bytes"),
         ("From IP", message.from_ip or ""), ("To IP", ", ".join(sorted({r.to_ip for r in message.recipients
                                                                           if r.to_ip})) or ""),
+        *_copies(message),
     ]), _section("Encryption"), _fields(_encryption(message)), _section("Events"), _events(message)]
     return Group(*parts)
+
+
+def _copies(message) -> list[tuple[str, str]]:
+    """A bifurcated message's other copies: each its own Message Trace ID, Received time and recipients."""
+    copies: dict[str, list] = {}
+    for r in message.recipients:
+        if r.trace_id:
+            copies.setdefault(r.trace_id, []).append(r)
+    return [("Bifurcated copy", f"{trace_id}, received {format_iso(rs[0].received or message.received)}, to "
+             + ", ".join(r.address for r in rs)) for trace_id, rs in copies.items()]
 
 
 def render_audit(details: MessageDetails) -> Group | Text:
@@ -96,7 +107,7 @@ def _recipients(details: MessageDetails) -> Table:
                          min_width=min(20, _longest_address(details)) if column == "Recipient" else None)
     for r in details.status.message.recipients:
         experience = r.experience.value if r.experience else "—"
-        cells = [plain(r.address), plain(r.status.value),
+        cells = [plain(r.address), plain(r.status_shown),
                  plain(experience, style="cyan" if experience == "link-based" else ""), plain(r.to_ip or "")]
         if opens:
             cells.append(_opened(opens.get(r.address)))

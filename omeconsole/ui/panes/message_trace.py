@@ -31,8 +31,8 @@ COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subj
 
 
 def trace_cells(row: TraceRow) -> tuple:
-    return (cell(short_time(row.message.received)), cell(row.message.sender), cell(row.recipient.address),
-            cell(row.message.subject), cell(row.recipient.status.value))
+    return (cell(short_time(row.received)), cell(row.message.sender), cell(row.recipient.address),
+            cell(row.message.subject), cell(row.recipient.status_shown))
 
 
 class TracePane(Vertical):
