@@ -20,7 +20,9 @@ from omeconsole.core.text.csv_cells import to_csv
 from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.errors import OmeError
 from omeconsole.core.message_trace.importing import TraceImport
-from omeconsole.core.message_trace.import_formats import RowError, parse_export_date, read_trace_export
+from omeconsole.core.message_trace.culture_dates import DateEvidence, DateOrder
+from omeconsole.core.message_trace.export_rows import RowError
+from omeconsole.core.message_trace.trace_export import open_trace_export
 from omeconsole.core.text.message_ids import normalize_message_id
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.context import Context
@@ -86,14 +88,28 @@ def test_dates(text):
         assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
 
 
-@given(st.one_of(st.from_regex(r"\d{1,3}/\d{1,3}/\d{1,5} \d{1,2}:\d{1,2}(:\d{1,2})?( [AP]M)?", fullmatch=True),
-                 st.from_regex(r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}", fullmatch=True), _ANY),
-       st.booleans())
-def test_export_dates(text, day_first):
+@given(st.lists(st.one_of(
+    st.from_regex(r"\d{1,4}[/.-]\d{1,3}[/.-]\d{1,5} \d{1,2}[:.]\d{1,2}([:.]\d{1,2})?( [AaPp]\.?[Mm]\.?)?", fullmatch=True),
+    st.from_regex(r"\d{1,2}\.\d{1,2}\.\d{4} \d{1,2}:\d{2}", fullmatch=True), _ANY), min_size=1, max_size=5),
+       st.sampled_from([None, *DateOrder]))
+def test_export_dates(texts, order):
+    """Whatever a file's date cells hold, the decision is a reading or one clear line, and each cell
+    is read or refused with one clear line."""
+    evidence = DateEvidence(",")
+    for text in texts:
+        evidence.add(text)
     try:
-        parse_export_date(text, day_first)
-    except RowError as error:
+        reading = evidence.decide("x.csv", order)
+    except OmeError as error:
         assert_one_clear_line(error)
+        return
+    for text in texts:
+        try:
+            moment = reading.parse(text)
+        except RowError as error:
+            assert_one_clear_line(error)
+        else:
+            assert moment.utcoffset() is not None and moment.utcoffset().total_seconds() == 0
 
 
 @given(st.one_of(st.from_regex(r"(\d{1,12}h)?\s*(\d{1,12}m)?\s*(\d{1,12}s)?", fullmatch=True),
@@ -156,6 +172,18 @@ _FILES = Path(tempfile.mkdtemp(prefix="omeconsole-fuzz-"))
 atexit.register(shutil.rmtree, _FILES, True)
 
 
+class _Read:
+    """An export read whole: its rows and its rejections."""
+
+    def __init__(self, path: Path):
+        items = list(open_trace_export(path).rows())
+        self.rows = [r for r in items if not isinstance(r, RowError)]
+        self.errors = [str(r) for r in items if isinstance(r, RowError)]
+
+
+read_trace_export = _Read
+
+
 def _written(data: bytes) -> Path:
     path = _FILES / f"export-{abs(hash(data))}.csv"
     path.write_bytes(data)
@@ -170,7 +198,7 @@ def test_import_files_parse_or_say_why(data):
         assert_one_clear_line(error)
         return
     for problem in parsed.errors:
-        assert problem.startswith(("line ", "value[")) and "\n" not in problem and len(problem) < 600
+        assert problem.startswith(("line ", "value[")) and "\n" not in problem and len(problem) < 600, problem
     for row in parsed.rows:
         assert row.message_id.startswith("<") and len(row.subject) <= 1000
 

@@ -4,9 +4,9 @@
 import pytest
 
 from omeconsole.core.errors import UsageError
-from omeconsole.core.message_trace.import_formats import (
-    FORMAT_ENHANCED, FORMAT_GRAPH, FORMAT_POWERSHELL, parse_export_date, read_trace_export,
-)
+from omeconsole.core.message_trace.culture_dates import DateOrder
+from omeconsole.core.message_trace.export_rows import RowError
+from omeconsole.core.message_trace.trace_export import open_trace_export
 
 from support.clock import utc
 from support.paths import FIXTURES
@@ -15,6 +15,22 @@ from support.cli import assert_one_line_error
 from omeconsole.core.ome.status import get_ome_message_status
 
 PS_ID = "<DM6PR11MB4321A1B2C3D4E5F6@dm6pr11mb4321.namprd11.prod.outlook.com>"
+FORMAT_POWERSHELL, FORMAT_ENHANCED, FORMAT_GRAPH = (
+    "Get-MessageTrace CSV", "Enhanced summary report CSV", "Graph messageTraces JSON")
+
+
+class Parsed:
+    """An export read whole, for the tests: its format, its rows, and its rejections."""
+
+    def __init__(self, path, **options):
+        export = open_trace_export(path, **options)
+        items = list(export.rows())
+        self.format, self.export = export.format, export
+        self.rows = [r for r in items if not isinstance(r, RowError)]
+        self.errors = [str(r) for r in items if isinstance(r, RowError)]
+
+
+read_trace_export = Parsed
 
 
 def test_powershell_51_export_with_the_type_line_and_us_dates():
@@ -35,16 +51,20 @@ def test_day_first_cultures_are_detected():
     assert de.errors == [] and de.rows[0].received == utc(2026, 11, 19, 9, 15)
 
 
-@pytest.mark.parametrize("text,day_first,expected", [
-    ("11/20/2026 3:04:05 PM", False, utc(2026, 11, 20, 15, 4, 5)),
-    ("11/20/2026 12:00:00 AM", False, utc(2026, 11, 20, 0, 0, 0)),
-    ("11/20/2026 12:30:00 PM", False, utc(2026, 11, 20, 12, 30)),
-    ("3/4/2026 15:04", True, utc(2026, 4, 3, 15, 4)),
-    ("2026-11-20T15:04:05.1234567Z", False, utc(2026, 11, 20, 15, 4, 5, 123456)),
-    ("2026-11-20T16:04:05+01:00", False, utc(2026, 11, 20, 15, 4, 5)),
+@pytest.mark.parametrize("text,order,expected", [
+    ("11/20/2026 3:04:05 PM", DateOrder.MDY, utc(2026, 11, 20, 15, 4, 5)),
+    ("11/20/2026 12:00:00 AM", DateOrder.MDY, utc(2026, 11, 20, 0, 0, 0)),
+    ("11/20/2026 12:30:00 PM", DateOrder.MDY, utc(2026, 11, 20, 12, 30)),
+    ("3/4/2026 15:04:00", DateOrder.DMY, utc(2026, 4, 3, 15, 4)),
+    ("2026-11-20T15:04:05.1234567Z", DateOrder.MDY, utc(2026, 11, 20, 15, 4, 5, 123456)),
+    ("2026-11-20T16:04:05+01:00", DateOrder.DMY, utc(2026, 11, 20, 15, 4, 5)),
 ])
-def test_export_dates(text, day_first, expected):
-    assert parse_export_date(text, day_first) == expected
+def test_export_dates(tmp_path, text, order, expected):
+    path = tmp_path / "one.csv"
+    path.write_text('"Received","SenderAddress","RecipientAddress","MessageId"\n'
+                    f'"{text}","a@contoso.com","b@gmail.com","<x@contoso.com>"\n')
+    parsed = Parsed(path, order=order)
+    assert parsed.errors == [] and parsed.rows[0].received == expected
 
 
 @pytest.mark.parametrize("name", ["enhanced-summary-utf16.csv", "enhanced-summary-utf8.csv"])
@@ -79,8 +99,9 @@ def test_bad_rows_are_reported_with_their_line_and_reason():
     (b"\xff\xfe", "no header row"),
     (b"a,b,c\n1,2,3\n", "not a recognised trace export"),
     (b'{"value": [', "not valid JSON"),
-    (b'{"items": []}', "no \"value\" list"),
+    (b'{"items": []}', "not a trace export"),
     (b"\x80\x81\x82 not text", "not UTF-8 or UTF-16"),
+    (b"[1, 2]", "not a trace export"),
 ])
 def test_files_that_are_not_trace_exports(tmp_path, content, needle):
     path = tmp_path / "x.csv"

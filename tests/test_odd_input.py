@@ -26,7 +26,7 @@ def test_a_lone_surrogate_in_a_graph_subject_is_one_rejected_row(demo_store, dem
     path.write_text('{"value": [{"messageId": "<S1@x.example>", "receivedDateTime": "2026-11-20T10:00:00Z", '
                     '"senderAddress": "m@fabrikam.com", "recipientAddress": "lee.gu@contoso.com", '
                     '"subject": "a\\ud800b", "status": "Delivered"}]}')
-    result = demo_cli("import", str(path))
+    result = demo_cli("import", str(path), check=1)  # every row rejected: the import failed
     assert "0 added" in result.stdout and "1 rejected" in result.stdout
     assert "value[0]: subject is not valid Unicode text" in result.stderr
     assert not [e for e in demo_cli.json("audit") if e["Action"] == "import"]  # nothing changed, nothing claimed

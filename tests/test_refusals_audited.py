@@ -154,7 +154,7 @@ def test_an_import_whose_every_row_is_refused_is_one_refused_entry(demo_cli, dem
     path.write_text('"Received","SenderAddress","RecipientAddress","Subject","Status","MessageId"\n'
                     f'"11/20/2026 3:04:05 PM","mallory@fabrikam.com","eve@evil.example","x","Delivered","{real}"\n')
     before_entries, before_state = _entries(demo_store), _state(demo_store)
-    result = demo_cli("import", path)
+    result = demo_cli("import", path, check=1)  # every row refused: the import failed
     assert "0 added" in result.stdout and "1 rejected" in result.stdout
     [entry] = _entries(demo_store)[len(before_entries):]
     assert (entry.actor, entry.action, entry.outcome) == (ADMIN, "import", "refused")

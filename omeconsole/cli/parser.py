@@ -258,8 +258,13 @@ def _mail_commands(command) -> None:
     portal.add_argument("--message-id", required=True, metavar="ID")
     portal.add_argument("--recipient", required=True, metavar="ADDR")
 
-    imp = command("import", "import a trace export (Get-MessageTrace CSV, Enhanced summary CSV, Graph JSON)")
+    imp = command("import", "import a trace export: Get-MessageTrace CSV or JSON, the Enhanced summary or Extended "
+                            "report, Graph messageTraces, the Reporting web service")
     imp.add_argument("file")
+    imp.add_argument("--date-order", metavar="DMY|MDY|YMD",
+                     help="how the file writes its dates, when the file itself cannot tell (day-first or month-first)")
+    imp.add_argument("--culture", metavar="NAME",
+                     help="the culture that wrote the file (en-US, en-GB, de-DE ...): its dates and list separator")
 
 
 def _date_range(parser) -> None:

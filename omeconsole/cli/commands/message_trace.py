@@ -10,6 +10,7 @@ from omeconsole.cli.context import open_context
 from omeconsole.cli.output import emit, emit_records, wants_json, warn
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import TraceStatus
+from omeconsole.core.message_trace.culture_dates import culture_named, parse_date_order
 from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import (
@@ -23,7 +24,7 @@ from omeconsole.core.message_trace.search import (
     get_message_trace_detail,
 )
 from omeconsole.core.text.addresses import parse_patterns
-from omeconsole.core.text.times import parse_iso
+from omeconsole.core.text.times import format_iso, parse_iso
 
 _TRACE_LIMITS = {"Subject": 40}
 
@@ -70,16 +71,34 @@ def cmd_trace_detail(args) -> int:
 
 
 def cmd_import(args) -> int:
-    result = TraceImport(open_context(args)).import_file(Path(args.file))
+    order = parse_date_order(args.date_order) if args.date_order else None
+    culture = culture_named(args.culture) if args.culture else None
+    result = TraceImport(open_context(args)).import_file(Path(args.file), order, culture)
     if wants_json(args):
         emit(render.as_json(result.to_record()))
     else:
-        emit(f"Imported {result.path} ({result.format}): {result.rows_read} row(s) read, {result.rows_added} added "
-             f"({result.messages_added} new message(s)), {result.rows_already_present} already present, "
-             f"{len(result.errors)} rejected")
-        for error in result.errors:
-            warn(f"{result.path}: {error}")
-    return 0
+        for line in import_summary(result):
+            emit(line)
+        for reason in result.rejected:
+            warn(f"{result.path}: {reason}")
+        if result.rows_rejected > len(result.rejected):
+            warn(f"{result.path}: and {result.rows_rejected - len(result.rejected):,} more rejected row(s)")
+    return 1 if result.refused_whole else 0
+
+
+def import_summary(result) -> list[str]:
+    """What a person checks after an import: what was read as what, what came of each row, which dates."""
+    order = f"dates {result.date_order} " if result.date_order else "dates "
+    lines = [f"Imported {result.path}: {result.format}, {result.encoding}, {order}as {result.culture} writes them "
+             f"({result.date_reason})",
+             f"{result.rows_read:,} row(s) read: {result.rows_added:,} added ({result.messages_added:,} new "
+             f"message(s)), {result.rows_already_present:,} already present, {result.rows_rejected:,} rejected"]
+    if result.first_received:
+        lines.append(f"Received from {format_iso(result.first_received)} to {format_iso(result.last_received)}")
+    lines.extend(f"Note: {note}" for note in result.notes)
+    if result.refused_whole:
+        lines.append("Nothing was imported: every row was rejected")
+    return lines
 
 
 def cmd_reindex(args) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -63,6 +63,23 @@ class MessageShards:
         message = message_from_doc(path, doc)
         message.revocation = self.get_revocation(message_id)
         return message
+
+    def get_messages(self, message_ids: Iterable[str]) -> dict[str, Message]:
+        """The messages of these IDs the store holds, each shard read once (and parsed only when its
+        bytes may hold one of them); without their revocations (an import's merge needs none)."""
+        found: dict[str, Message] = {}
+        for shard, ids in group_by(sorted(set(message_ids)), self.shard_of).items():
+            path = self._message_path(shard)
+            raw = _bytes_of(path)
+            wanted = {message_id for message_id in ids if _may_contain(raw, message_id)}
+            if not wanted:
+                continue
+            with open_db(path) as db:
+                docs = db.table("messages").all()
+            for doc in docs:
+                if doc.get("message_id") in wanted:
+                    found[doc["message_id"]] = message_from_doc(path, doc)
+        return found
 
     def iter_messages(self) -> Iterator[Message]:
         """Every message, shard by shard, with revocations attached."""
@@ -249,15 +266,25 @@ class MessageShards:
             table.update(lambda doc: doc.update(replacements[doc["message_id"]]), doc_ids=doc_ids)
 
 
+def _bytes_of(path: Path) -> bytes | None:
+    """The shard's bytes; b"" when it does not exist; None when it cannot be read (its read says why)."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+    except OSError:
+        return None
+
+
 def _may_hold(path: Path, message_id: str) -> bool:
     """False only when the shard's bytes cannot hold this Message ID: a byte search is about fifty
     times faster than parsing the shard, and mail flow asks about IDs that are not there yet. (A
     damaged shard is still reported: by the write that follows.)"""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return False
-    except OSError:
+    return _may_contain(_bytes_of(path), message_id)
+
+
+def _may_contain(raw: bytes | None, message_id: str) -> bool:
+    if raw is None:
         return True  # let the real read say what is wrong
     return any(form.encode("utf-8", "surrogatepass") in raw
                for form in {json.dumps(message_id), json.dumps(message_id, ensure_ascii=False)})

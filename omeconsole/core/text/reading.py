@@ -17,19 +17,24 @@ from omeconsole.core.errors import UsageError
 def read_at_most(path: Path, limit: int, what: str = "") -> bytes:
     """The file's bytes, or a one-line UsageError (missing, a directory, unreadable, or larger than
     `limit`) naming the file and, when given, what it is for (--body-file, checkpoint file)."""
-    named = f"{what} {path}" if what else str(path)
     try:
         with open(path, "rb") as handle:
             raw = handle.read(limit + 1)
-    except FileNotFoundError:
-        raise UsageError(f"{named}: no such file") from None
-    except IsADirectoryError:
-        raise UsageError(f"{named} is a directory") from None
     except OSError as exc:
-        raise UsageError(f"cannot read {named}: {exc.strerror}") from None
+        raise unreadable(path, exc, what) from None
     if len(raw) > limit:
         raise UsageError(f"{what or path} is larger than {_amount(limit)}, the most that is read")
     return raw
+
+
+def unreadable(path: Path, exc: OSError, what: str = "") -> UsageError:
+    """The one line that says why a file a person named cannot be read."""
+    named = f"{what} {path}" if what else str(path)
+    if isinstance(exc, FileNotFoundError):
+        return UsageError(f"{named}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return UsageError(f"{named} is a directory")
+    return UsageError(f"cannot read {named}: {exc.strerror}")
 
 
 def _amount(size: int) -> str:
