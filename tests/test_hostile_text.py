@@ -21,7 +21,8 @@ from textual.geometry import Region
 
 from support.cli import OMECONSOLE, CLI, clean_env
 from support.hostile import (
-    ALEX, CORPUS, LOGIN, MARKER, MEGAN, NEWLINE_ROW, NUL_ROW, PER_FORMAT, REASON, hidden_characters,
+    ALEX, CORPUS, EXTENDED, IMPORT_FORMATS, LOGIN, MARKER, MEGAN, NEWLINE_ROW, NUL_ROW, PER_FORMAT, REASON,
+    hidden_characters,
     plant_everything, raw_controls, subject,
 )
 from omeconsole.cli import render
@@ -92,7 +93,8 @@ def commands(planted) -> list[list[str]]:
     """Every command that shows planted text: the lists show all of it at once; the commands about one
     message are run for a message of each kind (the NUL and the newline came in by import)."""
     sent = [planted.sent[name] for name in SHOWN_ONE_BY_ONE]
-    imported = [planted.imported[n] for n in (0, NEWLINE_ROW, PER_FORMAT + NUL_ROW, 2 * PER_FORMAT + NEWLINE_ROW)]
+    imported = [planted.imported[n] for n in (0, NEWLINE_ROW, PER_FORMAT + NUL_ROW, 2 * PER_FORMAT + NEWLINE_ROW,
+                                              EXTENDED + 4)]
     shown_everywhere = [
         ["trace", "--start", "2026-11-01"], ["trace", "--subject", MARKER, "--start", "2026-11-01"],
         ["report", "--start", "2026-11-01"], ["audit"], ["audit", "--last", "40"], ["access", "list"],
@@ -101,7 +103,9 @@ def commands(planted) -> list[list[str]]:
     per_message = [["status", "--message-id", message_id] for message_id in sent + imported]
     recipients = [["portal", "--message-id", sent[0], "--recipient", "bob.kelly@gmail.com", "--as",
                    "bob.kelly@gmail.com"], ["trace-detail", "--message-id", imported[1], "--recipient",
-                                            "lee.gu@contoso.com"]]
+                                            "lee.gu@contoso.com"],
+                  *(["trace-detail", "--message-id", planted.imported[EXTENDED + n], "--recipient",
+                     "lee.gu@contoso.com"] for n in range(PER_FORMAT))]
     decrypt = [["keys", "decrypt", "--as", ALEX, "--message-id", sent[0]]]
     smtp = [["status", "--message-id", planted.smtp[0]],
             ["trace-detail", "--message-id", planted.smtp[1], "--recipient", "bob.kelly@gmail.com"]] + [
@@ -138,7 +142,7 @@ def test_the_unterminated_osc_swallows_nothing_after_it(hostile):
     table = run(store, "trace", "--subject", MARKER, "--start", "2026-11-01").stdout.decode()
     assert "HOSTILE unterminated-osc \\x1b]52;c;" in table
     # every row (sent, over SMTP, imported), after the header and its rule
-    assert table.count("\n") == 2 * len(CORPUS) + 3 * PER_FORMAT + 2
+    assert table.count("\n") == 2 * len(CORPUS) + len(IMPORT_FORMATS) * PER_FORMAT + 2
 
 
 def test_json_keeps_every_value_exact(hostile):
@@ -229,8 +233,8 @@ async def test_every_pane_and_dialog_shows_it_and_no_click_runs_anything(hostile
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         await search_hostile(app, pilot)
-        # sent (CLI and service), over SMTP, and imported in three formats
-        assert len(app.screen.query_one("#trace-results").records) == 2 * len(CORPUS) + 3 * PER_FORMAT
+        # sent (CLI and service), over SMTP, and imported in four formats
+        assert len(app.screen.query_one("#trace-results").records) == 2 * len(CORPUS) + len(IMPORT_FORMATS) * PER_FORMAT
         assert_inert(app)
         assert await click_cells_holding(app, pilot, "#trace-results DataTable", "Subject", has_action) >= 4
         await pilot.press("2")

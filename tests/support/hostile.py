@@ -60,6 +60,8 @@ BIG = "B" * 100_000 + "\x1b[2J"
 MARKER = "HOSTILE"  # every planted subject starts with it, so a search finds them all
 PER_FORMAT = len(CORPUS) + 1  # rows each import format plants: the corpus but one, the NUL, the newline
 NUL_ROW, NEWLINE_ROW = PER_FORMAT - 2, PER_FORMAT - 1  # their places in each format's rows
+IMPORT_FORMATS = ("ps", "enhanced", "graph", "extended")  # in the order they are planted
+EXTENDED = IMPORT_FORMATS.index("extended") * PER_FORMAT  # the first Extended report row's place
 
 
 def subject(name: str, plant_dir: Path) -> str:
@@ -100,7 +102,7 @@ class Planted:
 def plant_everything(store: Path, plant_dir: Path, work: Path) -> Planted:
     """Every way text enters: send as a plain user (CLI and service), mail flow (the subject, From's display
     name, body and attachment name of mail arriving over SMTP, as RFC 2047 encoded words, which can carry
-    anything), the three import formats, a
+    anything), the four import formats (the Extended report also as events and statuses kept as written), a
     connected account's login, an access request's reason, and refused commands whose target is audited."""
     planted = Planted(plant_dir)
     cli = CLI(store)
@@ -157,7 +159,9 @@ def _smtp(store: Path, planted: Planted) -> None:
 def _import(cli: CLI, planted: Planted, work: Path) -> None:
     texts = [f"{MARKER} import {name} {text}" for name, text in CORPUS.items() if name != "click-screenshot"]
     texts += [f"{MARKER} import nul {NUL}", f"{MARKER} import newline\nRevoked : True"]
-    for fmt, writer in (("ps", _powershell_csv), ("enhanced", _enhanced_csv), ("graph", _graph_json)):
+    writers = {"ps": _powershell_csv, "enhanced": _enhanced_csv, "graph": _graph_json, "extended": _extended_csv}
+    for fmt in IMPORT_FORMATS:
+        writer = writers[fmt]
         ids = [f"<{fmt.upper()}{n}@hostile.example>" for n in range(len(texts))]
         path = writer(work, ids, texts)
         result = cli("import", path, "--json")
@@ -188,6 +192,23 @@ def _enhanced_csv(work: Path, ids: list[str], texts: list[str]) -> Path:
                          text, "1000", message_id, "", "192.0.2.66", "Incoming"])
     path = work / "hostile-enhanced.csv"
     path.write_bytes(out.getvalue().encode("utf-16"))  # as the admin center writes it: UTF-16 with a BOM
+    return path
+
+
+def _extended_csv(work: Path, ids: list[str], texts: list[str]) -> Path:
+    """The Extended report: the text in the subject, and in what an import keeps as written: an event
+    no table knows (shown as the event and as the status) and the recipient's status text."""
+    columns = ["date_time_utc", "event_id", "message_id", "network_message_id", "recipient_address",
+               "recipient_status", "total_bytes", "message_subject", "sender_address", "original_client_ip"]
+    out = io.StringIO()
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    writer.writerow(columns)
+    for message_id, text in zip(ids, texts):
+        event = text.removeprefix(f"{MARKER} import ")[:60]
+        writer.writerow(["2026-11-20T10:00:00Z", event, message_id, "", "lee.gu@contoso.com", text, "1000", text,
+                         "mallory@fabrikam.com", "192.0.2.66"])
+    path = work / "hostile-extended.csv"
+    path.write_text(out.getvalue(), encoding="utf-8")
     return path
 
 
