@@ -142,7 +142,9 @@ def test_csv_export_neutralises_every_formula_cell(cells):
 
 SOURCES = {name: (FIXTURES / name).read_bytes() for name in (
     "messagetrace-ps51.csv", "messagetrace-en-gb.csv", "messagetrace-de-de.csv", "enhanced-summary-utf16.csv",
-    "enhanced-summary-utf8.csv", "graph-messagetraces.json")}
+    "enhanced-summary-utf8.csv", "graph-messagetraces.json")} | {name: (FIXTURES / "exports" / name).read_bytes() for name in (
+    "extended-report-utf16le.csv", "convertto-json-ps51-utf16le.json", "reporting-webservice.json",
+    "powershell-de-DE-semicolon.csv", "bifurcated-copy.csv")}
 FORMULAS = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1+1"]
 
 
@@ -198,7 +200,8 @@ def test_import_files_parse_or_say_why(data):
         assert_one_clear_line(error)
         return
     for problem in parsed.errors:
-        assert problem.startswith(("line ", "value[")) and "\n" not in problem and len(problem) < 600, problem
+        assert problem.startswith(("line ", "value[", "d.results[", "d[", "[", "the object")), problem
+        assert "\n" not in problem and len(problem) < 600, problem
     for row in parsed.rows:
         assert row.message_id.startswith("<") and len(row.subject) <= 1000
 

@@ -86,11 +86,14 @@ def cmd_import(args) -> int:
     return 1 if result.refused_whole else 0
 
 
+_ORDERS = {"DMY": "day-first (DMY)", "MDY": "month-first (MDY)", "YMD": "year-first (YMD)"}
+
+
 def import_summary(result) -> list[str]:
     """What a person checks after an import: what was read as what, what came of each row, which dates."""
-    order = f"dates {result.date_order} " if result.date_order else "dates "
-    lines = [f"Imported {result.path}: {result.format}, {result.encoding}, {order}as {result.culture} writes them "
-             f"({result.date_reason})",
+    dates = (f"Dates read {_ORDERS[result.date_order]}; culture: {result.culture}; why: {result.date_reason}"
+             if result.date_order else f"Dates read as {result.culture} ({result.date_reason})")
+    lines = [f"Imported {result.path}: {result.format}, {result.encoding}", dates,
              f"{result.rows_read:,} row(s) read: {result.rows_added:,} added ({result.messages_added:,} new "
              f"message(s)), {result.rows_already_present:,} already present, {result.rows_rejected:,} rejected"]
     if result.first_received:
