@@ -178,6 +178,28 @@ def test_a_limited_report_keeps_the_newest_rows_and_counts_them_all(busy_store):
         assert limited.truncated == (len(full.rows) > limit)
 
 
+def test_a_partition_of_the_one_line_layout_is_rewritten_entry_by_entry_into_the_line_layout(demo_store):
+    """Stores written before the line layout hold each partition on one line: a change reads it item by item
+    and writes it one entry per line, and searches answer as before, before and after."""
+    index = TraceIndex(demo_store)
+    days = sorted((demo_store / "index" / "days").glob("*.json"))
+    for path in days:
+        path.write_text(json.dumps({"entries": index.read(f"days/{path.stem}")}))  # the old layout
+    console = Context.open(demo_store, ADMINS[0], clock=Clock(NOW))
+    query = TraceQuery(start=NOW - timedelta(days=100))
+    before = [trace_record(r.message, r.recipient) for r in get_message_trace(console, query).rows]
+    assert before == brute_force(console, query)
+    newest = days[-1]
+    old_entries = index.read(f"days/{newest.stem}")
+    victim = next(iter(old_entries))
+    index.rewrite(f"days/{newest.stem}", {victim}, {})
+    assert newest.read_bytes().startswith(b'{"entries":{\n') and newest.read_bytes().count(b"\n") == len(old_entries) + 1
+    assert index.read(f"days/{newest.stem}") == {k: v for k, v in old_entries.items() if k != victim}
+    index.rewrite(f"days/{newest.stem}", set(), {victim: old_entries[victim]})
+    assert index.read(f"days/{newest.stem}") == old_entries
+    assert [trace_record(r.message, r.recipient) for r in get_message_trace(console, query).rows] == before
+
+
 def test_a_crash_inside_an_index_change_hides_nothing_and_the_next_change_mends_it(demo_store, monkeypatch):
     console = Context.open(demo_store, ADMINS[0], clock=Clock(NOW))
     calls = []

@@ -24,6 +24,8 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
+import ijson
+
 from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.store.files import dump_json, read_json, write_atomic
@@ -100,7 +102,7 @@ class TraceIndex:
     def rewrite(self, key: str, dropped: set[str], filed: dict[str, Summary]) -> None:
         """The partition without the dropped messages, with these summaries filed: streamed entry by
         entry, so a day of many thousand messages is never held whole (an older one-line partition is
-        read whole once, and written in the line layout)."""
+        read item by item, and written in the line layout)."""
         path = self._path(key)
         kept = 0
 
@@ -129,7 +131,8 @@ class TraceIndex:
             raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
         with handle:
             if handle.readline() != _HEAD:
-                yield from ((mid, _entry(mid, s)) for mid, s in self.read(key).items())
+                handle.seek(0)
+                yield from _one_line_entries(path, handle)
                 return
             for line in handle:
                 entry = line.rstrip(b"\n").removeprefix(b",")
@@ -242,6 +245,18 @@ def _layout(entries: Iterable[bytes]) -> Iterable[bytes]:
         yield entry + b"\n" if first else b"," + entry + b"\n"
         first = False
     yield b"}}\n"
+
+
+def _one_line_entries(path: Path, handle):
+    """A partition in the one-line layout of earlier versions, entry by entry (ijson), never whole."""
+    try:
+        for message_id, summary in ijson.kvitems(handle, "entries", use_float=True):
+            if not isinstance(summary, dict):
+                raise StoreDamaged(path, "a summary is not an object; 'omeconsole reindex' rebuilds the index")
+            yield message_id, _entry(message_id, summary)
+    except ijson.JSONError:
+        raise StoreDamaged(path, "it is not a trace index partition; 'omeconsole reindex' rebuilds the index "
+                                 "from the messages") from None
 
 
 def _entry(message_id: str, summary: Summary) -> bytes:
