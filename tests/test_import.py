@@ -207,3 +207,39 @@ def test_rows_for_a_message_already_imported_still_merge(demo_cli, tmp_path):
                     f'"11/20/2026 3:04:05 PM","someone@fabrikam.com","new.one@gmail.com","x","Delivered","{PS_ID}"\n')
     assert demo_cli.json("import", str(path))["RowsAdded"] == 1
     assert "new.one@gmail.com" in {r["RecipientAddress"] for r in demo_cli.json("trace", "--message-id", PS_ID)}
+
+
+def _extended(path, rows):
+    names = ["date_time_utc", "event_id", "message_id", "network_message_id", "recipient_address",
+             "recipient_status", "sender_address", "message_subject", "server_ip"]
+    path.write_text(",".join(names) + "\n" + "".join(",".join(f'"{c}"' for c in row) + "\n" for row in rows))
+    return path
+
+
+def test_the_review_cases_copies_ids_and_ndr_texts(demo_cli, tmp_path):
+    """A copy keeps its own Received whatever order its events come in; an export without MessageTraceId
+    then one with it makes no copies; a recipient_status holding ';' stays one recipient's text."""
+    mid, a, b = "<REV1@fabrikam.com>", "aaaaaaaa-0000-4000-8000-000000000001", "bbbbbbbb-0000-4000-8000-000000000002"
+    _extended(tmp_path / "ext.csv", [
+        ("2026-11-22T09:00:05Z", "DELIVER", mid, a, "bob@gmail.com", "250 ok", "x@fabrikam.com", "s", ""),
+        ("2026-11-22T09:00:05Z", "SEND", mid, b, "carol@gmail.com", "550 5.1.10 Not found; try later",
+         "x@fabrikam.com", "s", "203.0.113.9"),
+        ("2026-11-21T23:59:58Z", "RECEIVE", mid, a, "bob@gmail.com", "", "x@fabrikam.com", "s", ""),
+        ("2026-11-22T09:00:02Z", "RECEIVE", mid, b, "carol@gmail.com", "", "x@fabrikam.com", "s", "")])
+    demo_cli("import", tmp_path / "ext.csv")
+    rows = {r["RecipientAddress"]: r for r in demo_cli.json("trace", "--message-id", mid)}
+    assert (rows["carol@gmail.com"]["Received"], rows["carol@gmail.com"]["MessageTraceId"]) == ("2026-11-22T09:00:02Z", b)
+    assert (rows["bob@gmail.com"]["Received"], rows["bob@gmail.com"]["MessageTraceId"]) == ("2026-11-21T23:59:58Z", a)
+    assert rows["carol@gmail.com"]["ToIP"] == "203.0.113.9"
+    details = demo_cli.json("trace-detail", "--message-id", mid, "--recipient", "carol@gmail.com")
+    assert "550 5.1.10 Not found; try later" in [d["Detail"] for d in details]
+    header = '"Received","SenderAddress","RecipientAddress","MessageId"{}\n'
+    plain = tmp_path / "noid.csv"
+    plain.write_text(header.format("") + '"2026-11-20T10:00:00Z","y@fabrikam.com","c@gmail.com","<REV2@fabrikam.com>"\n')
+    with_id = tmp_path / "id.csv"
+    with_id.write_text(header.format(',"MessageTraceId"') + '"2026-11-20T10:00:00Z","y@fabrikam.com","c@gmail.com",'
+                       f'"<REV2@fabrikam.com>","{a.replace("a", "c")}"\n')
+    demo_cli("import", plain)
+    assert demo_cli.json("import", with_id)["RowsAlreadyPresent"] == 1
+    [row] = demo_cli.json("trace", "--message-id", "<REV2@fabrikam.com>")
+    assert row["MessageTraceId"] == a.replace("a", "c")

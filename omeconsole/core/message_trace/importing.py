@@ -142,7 +142,7 @@ def _batches(export: TraceExport, result: ImportResult) -> Iterator[tuple[list[T
             continue
         result.saw(row.received)
         batch.append(row)
-        if len(batch) >= BATCH_ROWS:
+        if len(batch) >= BATCH_ROWS or len(rejected) >= BATCH_ROWS:  # rejections are held too: bound them
             yield batch, rejected
             batch, rejected = [], []
     if batch or rejected:
@@ -178,11 +178,13 @@ class _Merge:
             self.refused += 1
         elif message.origin is Origin.MAIL_FLOW:
             self.present += 1
-        elif self._merged(message, row):
-            self.touched[row.message_id] = message
-            self.added += 1
         else:
-            self.present += 1
+            adopted = _adopt_trace_id(message, row)
+            merged = self._merged(message, row)
+            self.added += merged
+            self.present += not merged
+            if adopted or merged:
+                self.touched[row.message_id] = message
 
     def _message_for(self, row: TraceRow) -> Message:
         message = self.stored.get(row.message_id)
@@ -201,13 +203,22 @@ class _Merge:
             return True
         known = {(e.date, e.event, e.detail) for e in held.events}
         fresh = [e for e in row.events if (e.date, e.event, e.detail) not in known]
+        if copy_id and held.received and row.received < held.received:
+            held.received = row.received
+        held.to_ip = held.to_ip or row.to_ip  # the Extended report's Send comes after its Receive
         if not fresh:
             return False
         held.events = sorted(held.events + fresh, key=lambda e: e.date)
         held.status, held.status_text = status_of(held.events)
-        if copy_id and held.received and row.received < held.received:
-            held.received = row.received
         return True
+
+
+def _adopt_trace_id(message: Message, row: TraceRow) -> bool:
+    """An export without MessageTraceId came first (its ID was made up): the first real one is the message's."""
+    if row.trace_id and message.trace_id == _trace_id_for(message.message_id):
+        message.trace_id = row.trace_id
+        return True
+    return False
 
 
 def _whole_seconds(row: TraceRow) -> None:
@@ -217,7 +228,7 @@ def _whole_seconds(row: TraceRow) -> None:
 
 
 def _recipient(message: Message, row: TraceRow, copy_id: str | None) -> Recipient:
-    received = row.received if copy_id and row.received != message.received else None
+    received = row.received if copy_id else None  # a copy keeps its own, whatever the message's becomes
     return Recipient(row.recipient, row.status, row.to_ip, None, list(row.events), trace_id=copy_id,
                      received=received, status_text=row.status_text)
 

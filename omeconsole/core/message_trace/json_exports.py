@@ -74,7 +74,7 @@ class JsonExport:
                         yield from self.shape.convert(_flat(item), where, dates)
                     except RowError as exc:
                         yield RowError(f"{where}: {exc}")
-            except ijson.JSONError as exc:
+            except (ijson.JSONError, UnicodeDecodeError) as exc:  # a byte ijson passes that is not UTF-8
                 yield RowError(f"{self._where(index + 1)}: the JSON breaks off here ({_said(exc)}): "
                                f"{_cut_or_broken(self.encoding)}; the items before it were read")
 
@@ -88,7 +88,7 @@ def open_json(path: Path, encoding: ExportEncoding) -> JsonExport:
     with open_utf8(path, encoding) as stream:
         try:
             shape = _shape(ijson.parse(stream))
-        except ijson.JSONError as exc:
+        except (ijson.JSONError, UnicodeDecodeError) as exc:
             raise UsageError(f"{path} is not valid JSON ({_said(exc)})") from None
     if shape is None:
         raise UsageError(f"{path} is JSON but not a trace export: no Graph \"value\" list, no Reporting web "
@@ -197,14 +197,20 @@ def _marked(match: re.Match) -> bytes:
 def _more_pages(path: Path, encoding: ExportEncoding) -> bool:
     """Whether the response names a next page (Graph's @odata.nextLink, the web service's __next)."""
     with open(path, "rb") as handle:
+        head = handle.read(16384 + encoding.skip)[encoding.skip:]
         handle.seek(max(encoding.skip, encoding.size - 16384) & ~1)
-        tail = handle.read().decode(encoding.codec, "replace")
-    return any(f'"{name}"' in tail for name in _NEXT_PAGE)
+        tail = handle.read()
+    ends = (head[:len(head) & ~1] + b"\n" * (2 - encoding.utf8) + tail).decode(encoding.codec, "replace")
+    return any(f'"{name}"' in ends for name in _NEXT_PAGE)  # Graph writes its nextLink first, or last
 
 
 def _said(exc: Exception) -> str:
     """ijson's reason, without the excerpt of the file it draws under it."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, UnicodeDecodeError):
+        return f"a byte at offset {exc.start} of a chunk is not UTF-8"
+    said = exc.args[0] if exc.args else ""
+    said = said.decode("utf-8", "replace") if isinstance(said, bytes) else str(said)
+    text = said.strip().splitlines()[0] if said.strip() else type(exc).__name__
     text = text.removeprefix("parse error: ").split(" (right here)")[0].strip()
     return "the file ends before the JSON does" if "premature EOF" in text else text[:120]
 

@@ -28,7 +28,7 @@ def extended_rows(record: dict[str, str], where: str, dates: DateReading) -> lis
     recipients = [a for a in record.get("recipient_address", "").split(";") if a.strip()]
     if not recipients:
         raise RowError("recipient_address is empty")
-    details = record.get("recipient_status", "").split(";")
+    details = _per_recipient(record.get("recipient_status", ""), len(recipients))
     common = dict(
         where=where, message_id=field.message_id(record.get("message_id")),
         trace_id=field.trace_id(record.get("network_message_id")), received=when,
@@ -45,6 +45,13 @@ def extended_rows(record: dict[str, str], where: str, dates: DateReading) -> lis
         rows.append(TraceRow(recipient=field.address(address, "recipient_address"), status=status,
                              status_text=status_text, events=events, **common))
     return rows
+
+
+def _per_recipient(text: str, recipients: int) -> list[str]:
+    """Each recipient's status text: split on ";" only when that gives one per recipient (an NDR's
+    text holds ";" itself), else the whole text for each."""
+    parts = text.split(";")
+    return parts if len(parts) == recipients else [text] * recipients
 
 
 def _detail(status_text: str, record: dict[str, str]) -> str:

@@ -71,6 +71,9 @@ def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
     except OSError as exc:
         _remove_quietly(tmp)
         raise StoreError(f"cannot write store file {path}: {exc.strerror or exc}; nothing was changed") from None
+    except BaseException:  # the pieces' maker stopped (a damaged partition read as it is rewritten)
+        _remove_quietly(tmp)
+        raise
     fsync_directory(path.parent)
 
 
