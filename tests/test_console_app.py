@@ -20,6 +20,9 @@ from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.ui.panes.details import MessageDetails
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.panes.message_trace import TracePane
+from omeconsole.ui.panes.key_manager import KeysPane
+from omeconsole.ui.commands import ConsoleCommands
+from textual.widgets import TabbedContent
 from omeconsole.core.text.times import format_iso
 from support.cli import CLI
 from support.ui import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of, until
@@ -412,14 +415,19 @@ async def test_ending_an_elevation_asks_first(ui_store):
     assert admin.list()[0].state(fixed_clock()) == "ended"
 
 
-async def test_the_key_manager_is_closed_to_a_plain_user(ui_store):
+async def test_a_plain_user_has_no_key_manager_tab(ui_store):
+    """Not a tab that could only say "not yours": no tab, no key, no palette entry."""
     app = console_app(ui_store, "megan.bowen@contoso.com")
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
+        tabs = app.screen.query_one(TabbedContent)
+        assert tabs.tab_count == 3 and not app.screen.query(KeysPane)
         await pilot.press("4")
         await settle(app, pilot)
-        assert "not open to you" in text_of(app.screen.query_one("#keyring-summary"))
+        assert tabs.active == "trace"
         assert await footer_key(app, pilot, "approve") is None
+        titles = [title for title, *_ in ConsoleCommands(app.screen)._commands()]
+        assert "Show Key manager" not in titles and "Show Encryption Report" in titles
 
 
 async def test_help_lists_every_binding_with_its_id(ui_store):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+from textual.actions import parse
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from omeconsole.ui.host import ConsoleHost
@@ -38,8 +39,8 @@ class ConsoleCommands(Provider):
 
     @staticmethod
     def _offered(screen, action: str) -> bool:
-        name = action.split("(")[0]
-        return screen.check_action(name, ()) is not False
+        _, name, parameters = parse(action)
+        return screen.check_action(name, parameters) is not False
 
     def _callback(self, action: str, on_app: bool) -> Callable[[], None]:
         host = self.app

@@ -46,6 +46,7 @@ STATES: dict[str, StateLook] = {
     "primary": StateLook("●", "bold green"),
     "archived": StateLook("○", "yellow"),
     "destroyed": StateLook("✗", "bold red"),
+    "present": StateLook("●", "bold"),  # a message's content key, still held
     # Access requests
     "active": StateLook("●", "bold green"),
     "approved": StateLook("●", "bold green"),

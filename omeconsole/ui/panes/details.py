@@ -13,9 +13,10 @@ from textual.widgets import Button, Static
 from omeconsole.core.audit.log import AuditEntry
 from omeconsole.core.encryption_report.rows import encryption_template_label
 from omeconsole.core.ome.status import StatusResult
-from omeconsole.core.text.times import format_iso, short_time
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.plain import plain
+from omeconsole.ui.states import state_text
+from omeconsole.ui.time_shown import audit_time, labelled_time, shown_time, with_zone, zone_label
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,10 @@ class MessageDetails:
 
 
 def _section(title: str) -> Text:
-    return Text(f"\n{title}", style="bold cyan")
+    return Text(f"\n{title}", style="bold cyan underline")
+
+
+LABEL = "italic"  # field names: told apart from values by shape, never dimmed (NO_COLOR made dim unreadable)
 
 
 def _fields(pairs: list[tuple[str, str]]) -> Text:
@@ -36,7 +40,7 @@ def _fields(pairs: list[tuple[str, str]]) -> Text:
     width = max(len(key) for key, _ in pairs) + 2
     text = Text()
     for n, (key, value) in enumerate(pairs):
-        text.append(("\n" if n else "") + key.ljust(width), style="dim")
+        text.append(("\n" if n else "") + key.ljust(width), style=LABEL)
         text.append(shown(value))
     return text
 
@@ -44,12 +48,12 @@ def _fields(pairs: list[tuple[str, str]]) -> Text:
 def status_block(details: MessageDetails) -> Group:
     decision = details.status.decision
     verdict = Text()
-    verdict.append("IsRevocable ", style="dim")
-    verdict.append(str(decision.is_revocable), style="bold green" if decision.is_revocable else "bold red")
-    verdict.append("   Revoked ", style="dim")
-    verdict.append(str(decision.revoked), style="bold red" if decision.revoked else "bold")
-    verdict.append("   Content key ", style="dim")
-    verdict.append(details.status.content_key, style="red" if details.status.content_key == "destroyed" else "")
+    verdict.append("IsRevocable ", style=LABEL)
+    verdict.append_text(_flag(decision.is_revocable, "✓", "bold green", "✗", "bold red"))
+    verdict.append("   Revoked ", style=LABEL)
+    verdict.append_text(_flag(decision.revoked, "✗", "bold red", "–", "bold"))
+    verdict.append("   Content key ", style=LABEL)
+    verdict.append_text(state_text(details.status.content_key))
     lines = [verdict]
     for reason in decision.reasons:
         lines.append(plain(f"  • {reason}", style="yellow"))
@@ -61,16 +65,22 @@ def status_block(details: MessageDetails) -> Group:
     return Group(*lines)
 
 
+def _flag(value: bool, yes: str, yes_style: str, no: str, no_style: str) -> Text:
+    """True or False with a symbol: a state read without colour."""
+    return Text(f"{yes} True", style=yes_style) if value else Text(f"{no} False", style=no_style)
+
+
 def render_details(details: MessageDetails) -> Group:
     message = details.status.message
     title = plain(message.subject, style="bold")
     parts: list[RenderableType] = [title, _section("Status check (Get-OMEMessageStatus)"), status_block(details)]
     if message.revocation:
         r = message.revocation
-        parts.append(plain(f"  Revoked {format_iso(r.revoked_at)} by {r.revoked_by} as {r.as_role}", style="red"))
+        parts.append(plain(f"  ✗ Revoked {labelled_time(r.revoked_at)} by {r.revoked_by} as {r.as_role}",
+                           style="bold red"))
     parts += [_section("Trace"), _recipients(details), _section("More information"), _fields([
         ("Message ID", message.message_id), ("Message Trace ID", message.trace_id),
-        ("Received", format_iso(message.received)), ("Sender", message.sender), ("Size", f"{message.size:,} bytes"),
+        ("Received", labelled_time(message.received)), ("Sender", message.sender), ("Size", f"{message.size:,} bytes"),
         ("From IP", message.from_ip or ""), ("To IP", ", ".join(sorted({r.to_ip for r in message.recipients
                                                                           if r.to_ip})) or ""),
         *_copies(message),
@@ -84,7 +94,7 @@ def _copies(message) -> list[tuple[str, str]]:
     for r in message.recipients:
         if r.trace_id:
             copies.setdefault(r.trace_id, []).append(r)
-    return [("Bifurcated copy", f"{trace_id}, received {format_iso(rs[0].received or message.received)}, to "
+    return [("Bifurcated copy", f"{trace_id}, received {labelled_time(rs[0].received or message.received)}, to "
              + ", ".join(r.address for r in rs)) for trace_id, rs in copies.items()]
 
 
@@ -93,12 +103,12 @@ def render_audit(details: MessageDetails) -> Group | Text:
     if details.audit is None:
         return Text("")
     if details.audit_loading:
-        return Group(_section("Audit"), Text("  reading the audit log…", style="dim"))
+        return Group(_section("Audit"), Text("  … reading the audit log", style="italic"))
     return Group(_section("Audit"), _audit(details.audit))
 
 
 def _recipients(details: MessageDetails) -> Table:
-    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style=LABEL)
     opens = details.status.portal_opens
     columns = ("Recipient", "Status", "Experience", "To IP") + (("Opened in portal",) if opens else ())
     for column in columns:  # an address is folded only below 20 characters; the portal's column wraps
@@ -107,7 +117,7 @@ def _recipients(details: MessageDetails) -> Table:
                          min_width=min(20, _longest_address(details)) if column == "Recipient" else None)
     for r in details.status.message.recipients:
         experience = r.experience.value if r.experience else "—"
-        cells = [plain(r.address), plain(r.status_shown),
+        cells = [plain(r.address), state_text(r.status_shown),
                  plain(experience, style="cyan" if experience == "link-based" else ""), plain(r.to_ip or "")]
         if opens:
             cells.append(_opened(opens.get(r.address)))
@@ -122,12 +132,12 @@ def _longest_address(details: MessageDetails) -> int:
 def _opened(times) -> Text:
     """Whether and when a link-based recipient read the message in the OME portal."""
     if times is None:
-        return Text("—", style="dim")
+        return Text("—")
     if not times:
         return Text("not opened")
-    opened = Text(short_time(times[0]), style="bold")
+    opened = Text(f"{shown_time(times[0])} {zone_label()}", style="bold")
     if len(times) > 1:
-        opened.append(f"\n+{len(times) - 1} more", style="dim")
+        opened.append(f"\n+{len(times) - 1} more", style=LABEL)
     return opened
 
 
@@ -136,42 +146,42 @@ def _encryption(message) -> list[tuple[str, str]]:
         return [("Record", "none: imported from a trace export")]
     if not message.is_encrypted:
         return [("Protection", "not encrypted")]
-    expiry = format_iso(message.expires_at) if message.expires_at else "never"
+    expiry = labelled_time(message.expires_at) if message.expires_at else "never"
     return [("Protection", message.protection.label), ("Method", message.method.label if message.method else ""),
             ("Template", encryption_template_label(message) if message.has_custom_template
              else f"{message.template} (default)"), ("Link-based expiry", expiry)]
 
 
 def _events(message) -> Table:
-    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
-    for column in ("Date", "Recipient", "Event", "Detail"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("Date", "Event"))
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style=LABEL)
+    for column in (with_zone("Date"), "Recipient", "Event", "Detail"):
+        table.add_column(column, overflow="fold", no_wrap=column != "Detail")
     for r in message.recipients:
         for event in r.events:
-            table.add_row(plain(short_time(event.date, seconds=True)), plain(r.address), plain(event.event),
+            table.add_row(plain(shown_time(event.date, seconds=True)), plain(r.address), plain(event.event),
                           plain(event.detail))
     return table
 
 
 def _audit(entries: list[AuditEntry]) -> Table | Text:
     if not entries:
-        return Text("  no audit entries for this message", style="dim")
-    table = Table(box=None, padding=(0, 2), show_edge=False, header_style="dim")
-    for column in ("Time", "Actor", "Action", "Outcome", "Detail"):
-        table.add_column(column, overflow="fold", no_wrap=column in ("Time", "Outcome"))
+        return Text("  no audit entries for this message", style="italic")
+    table = Table(box=None, padding=(0, 2), show_edge=False, header_style=LABEL)
+    for column in (with_zone("Time"), "Actor", "Action", "Outcome", "Detail"):
+        table.add_column(column, overflow="fold", no_wrap=column not in ("Actor", "Action", "Detail"))
     for e in entries:
-        table.add_row(plain(e.time.replace("T", " ").rstrip("Z")), plain(e.actor), plain(e.action),
-                      plain(e.outcome, style="green" if e.outcome == "success" else "red"), plain(e.detail))
+        table.add_row(plain(audit_time(e.time)), plain(e.actor), plain(e.action), state_text(e.outcome),
+                      plain(e.detail))
     return table
 
 
 NOTHING_SELECTED = Text("Nothing is selected. Highlight a message in the Message Trace or the Encryption Report, "
-                        "or press ctrl+l to look up a Message ID.", style="dim")
+                        "or press ctrl+l to look up a Message ID.", style="italic")
 
 
 def checking_text(message_id: str) -> Text:
     text = Text("Checking status… ", style="bold")
-    text.append_text(plain(message_id, style="dim"))
+    text.append_text(plain(message_id))
     return text
 
 

@@ -15,29 +15,45 @@ from omeconsole.core.dkm.access_request import AccessRequest
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
 from omeconsole.core.dkm.key_manager import KeyManager, KeyringStatus
 from omeconsole.core.errors import OmeError, Refused
-from omeconsole.core.text.times import day_key, format_iso
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
-from omeconsole.ui.plain import cell, plain
+from omeconsole.ui.plain import cell, paragraph, plain
+from omeconsole.ui.states import state_text
+from omeconsole.ui.time_shown import audit_time, labelled_time, shown_time, with_zone
 
 LOADING = "Loading the key manager…"
-STATE_STYLE = {"primary": "bold green", "archived": "yellow", "destroyed": "dim", "active": "bold green",
-               "denied": "red", "ended": "dim", "expired": "dim"}
+REQUEST_COLUMNS = ("Id", "Requester", "State", "Duration", "Time left", "Approved by", "Reason")
+REASON_CELL = 60  # the table cuts a reason here, with …; the peek under it shows the whole reason
 
 
 def request_cells(request: AccessRequest, now) -> tuple:
-    """Id, Requester, State, Time left, Approved by, Reason: a row of the access requests table."""
+    """Id, Requester, State, Duration, Time left, Approved by, Reason: a row of the access requests table."""
     record = request.to_record(now)
-    return (cell(request.id), cell(request.requester),
-            cell(record["State"], STATE_STYLE.get(request.state(now), "bold yellow")), cell(record["TimeLeft"]),
-            cell(", ".join(record["ApprovedBy"])), cell(request.reason))
+    return (cell(request.id), cell(request.requester), state_text(record["State"]), cell(record["Duration"]),
+            cell(record["TimeLeft"]), cell(", ".join(record["ApprovedBy"])), plain(request.reason, limit=REASON_CELL))
+
+
+def request_peek(request: AccessRequest | None, now) -> Text:
+    """The highlighted request in full, under the table: what the approvers read before they decide."""
+    if request is None:
+        return Text("No access request is highlighted.", style="italic")
+    record = request.to_record(now)
+    peek = Text()
+    for label, value in (("Id", request.id), ("Requester", request.requester), ("Duration", record["Duration"]),
+                         ("Asked", labelled_time(request.created))):
+        peek.append(f"{label} ", style="italic")
+        peek.append_text(plain(value, style="bold"))
+        peek.append("   ")
+    peek.append("\nReason ", style="italic")
+    peek.append_text(paragraph(request.reason))
+    return peek
 
 
 def audit_cells(entry) -> tuple:
     """Time, Actor, Action, Outcome, Target: a row of the audit log table."""
-    return (cell(entry.time.replace("T", " ").rstrip("Z")), cell(entry.actor), cell(entry.action),
-            cell(entry.outcome, "green" if entry.outcome == "success" else "red"), cell(entry.target))
+    return (cell(audit_time(entry.time)), cell(entry.actor), cell(entry.action), state_text(entry.outcome),
+            cell(entry.target))
 
 
 @dataclass(frozen=True)
@@ -63,16 +79,33 @@ class KeysPane(VerticalScroll):
         yield DataTable(id="key-versions", cursor_type="row")
         yield Label("Access requests (a approve · d deny · e end early)", classes="box-title")
         yield DataTable(id="access-requests", cursor_type="row")
+        yield Static("", id="request-peek")
         yield Label("Audit log (newest first)", classes="box-title", id="audit-title")
         yield DataTable(id="audit-log", cursor_type="row", zebra_stripes=True)
 
     def on_mount(self) -> None:
         self.query_one("#key-versions", DataTable).add_columns("Version", "Created", "State", "Data keys")
-        self.query_one("#access-requests", DataTable).add_columns("Id", "Requester", "State", "Time left",
-                                                                  "Approved by", "Reason")
+        self._add_columns()
+
+    def _add_columns(self) -> None:
+        """Headers that hold times name the clock, so they are made again when it changes."""
+        versions = self.query_one("#key-versions", DataTable)
+        versions.clear(columns=True)
+        versions.add_columns("Version", with_zone("Created"), "State", "Data keys")
+        self.query_one("#access-requests", DataTable).clear(columns=True).add_columns(*REQUEST_COLUMNS)
         audit = self.query_one("#audit-log", DataTable)
-        for label, width in (("Time", 19), ("Actor", 26), ("Action", 14), ("Outcome", 8), ("Target", None)):
+        audit.clear(columns=True)
+        for label, width in ((with_zone("Time"), 25), ("Actor", 26), ("Action", 14), ("Outcome", 10),
+                             ("Target", None)):
             audit.add_column(label, width=width)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "access-requests":
+            self._show_peek()
+
+    def _show_peek(self) -> None:
+        self.query_one("#request-peek", Static).update(request_peek(self.selected_request,
+                                                                    self.app.acting_context.clock()))
 
     def reload(self) -> None:
         self.show_busy(LOADING)
@@ -116,7 +149,7 @@ class KeysPane(VerticalScroll):
         summary.append("Keyring ", style="bold")
         summary.append(f"protected by {'a passphrase' if status.protection == 'passphrase' else 'a key file'}"
                        f" · rotation every {status.rotation_days} days · next rollover "
-                       f"{format_iso(status.next_rollover)}\n")
+                       f"{labelled_time(status.next_rollover, seconds=False)}\n")
         summary.append("Audit log ", style="bold")
         if verified.ok:
             keyed = f"keyed from entry {verified.keyed_from}" if verified.keyed_from else "not keyed yet"
@@ -124,18 +157,17 @@ class KeysPane(VerticalScroll):
         else:
             summary.append(f"NOT verified: {shown(verified.problem)}", style="bold red")
         self.query_one("#keyring-summary", Static).update(summary)
+        self._add_columns()
         versions = self.query_one("#key-versions", DataTable)
-        versions.clear()
         for v in reversed(status.versions):
-            versions.add_row(str(v.version), day_key(v.created), Text(v.state, style=STATE_STYLE[v.state]),
+            versions.add_row(str(v.version), shown_time(v.created), state_text(v.state),
                              f"{status.wrapped.get(v.version, 0):,}")
         requests = self.query_one("#access-requests", DataTable)
-        requests.clear()
         self.requests = {r.id: r for r in view.requests}
         for r in view.requests:
             requests.add_row(*request_cells(r, now), key=r.id)
         audit = self.query_one("#audit-log", DataTable)
-        audit.clear()
         for e in reversed(view.audit):
             audit.add_row(*audit_cells(e))
+        self._show_peek()
         self.app.refresh_bindings()

@@ -10,11 +10,10 @@ from pathlib import Path
 from textual import getters, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.content import Content
 from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Static, TabbedContent, TabPane
+from textual.widgets import Button, TabbedContent, TabPane
 
 from omeconsole.core.audit.trail import AuditTrail
 from omeconsole.core.context import Context
@@ -24,7 +23,6 @@ from omeconsole.core.message_trace.export_file import export_for_download, sugge
 from omeconsole.core.ome.revocation import set_ome_message_revocation
 from omeconsole.core.ome.status import get_ome_message_status
 from omeconsole.core.rules import is_global_admin, revokes_as, sees_all_messages
-from omeconsole.core.tenant.model import Role
 from omeconsole.core.text.times import human_span
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.host import ConsoleHost
@@ -39,22 +37,12 @@ from omeconsole.ui.screens.export import EXPORT_OVER_SSH, RESULT_EXPORTS, Export
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.request_access import AccessAsked, RequestAccessScreen
 from omeconsole.ui.widgets.footer import ConsoleFooter
+from omeconsole.ui.widgets.identity_bar import IdentityBar, identity_line  # noqa: F401 (tests read identity_line here)
 from omeconsole.ui.widgets.paged_table import PagedTable
 
-ROLE_TITLES = {Role.GLOBAL_ADMIN: "Global Administrator", Role.HELPDESK: "Helpdesk (read-only)",
-               Role.USER: "User: your sent mail"}
-OUTSIDER = "Not a user of this tenant: nothing to read"
 KEY_ACTIONS = ("approve", "deny", "end_access")  # on the selected request
 MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
 OPEN_CHECKING_AFTER = 0.15  # seconds: Details opens at once on a lookup or Enter if its status check takes longer
-
-
-def identity_line(organization: str, actor) -> Content:
-    """Who is acting, always on screen. The names are data: literal Content, never markup."""
-    role_style = "$success" if is_global_admin(actor) else "$warning"
-    return Content.assemble(
-        (" omeconsole ", "bold reverse"), "  ", (shown(organization)[:80], "bold"), "  │  acting as ",
-        (shown(actor.address), "bold $accent"), "  ", (ROLE_TITLES.get(actor.role, OUTSIDER), role_style))
 
 
 class ConsolePanes(TabbedContent):
@@ -110,7 +98,7 @@ class ConsoleScreen(Screen):
         return self.app.acting_context
 
     def compose(self) -> ComposeResult:
-        yield Static(self._identity(), id="identity-bar")
+        yield IdentityBar(self.context.tenant.organization, self.context.actor, id="identity-bar")
         with ConsolePanes(initial=Pane.TRACE, id="panes"):
             with TabPane("Message Trace", id=Pane.TRACE):
                 yield TracePane()
@@ -119,12 +107,10 @@ class ConsoleScreen(Screen):
                 yield Lazy(ReportPane())
             with TabPane("Details", id=Pane.DETAILS):
                 yield Lazy(DetailsPane())
-            with TabPane("Key manager", id=Pane.KEYS):
-                yield Lazy(KeysPane())
+            if self.keys_open:  # a plain user has no key manager: no tab that could only say "not yours"
+                with TabPane("Key manager", id=Pane.KEYS):
+                    yield Lazy(KeysPane())
         yield ConsoleFooter(compact=True)
-
-    def _identity(self) -> Content:
-        return identity_line(self.context.tenant.organization, self.context.actor)
 
     # -- panes -------------------------------------------------------------------------
 
@@ -148,6 +134,13 @@ class ConsoleScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(f"{Pane.TRACE.results} DataTable").focus()
 
+    def on_screen_suspend(self) -> None:
+        """A dialog opened over the console: its keys do nothing until it closes, so none are listed."""
+        self.query_one(ConsoleFooter).display = False
+
+    def on_screen_resume(self) -> None:
+        self.query_one(ConsoleFooter).display = True
+
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id:
             self._pane_shown(event.pane.id)
@@ -170,7 +163,8 @@ class ConsoleScreen(Screen):
         """The hidden panes mount just after the first frame; until then they are not there.
         Once they are, they stay: remembered, since the footer asks on every refresh."""
         if not self._lazy_mounted:
-            self._lazy_mounted = all(self.query(pane) for pane in (KeysPane, ReportPane, DetailsPane))
+            lazy = (ReportPane, DetailsPane) + ((KeysPane,) if self.keys_open else ())
+            self._lazy_mounted = all(self.query(pane) for pane in lazy)
         return self._lazy_mounted
 
     def _results(self) -> PagedTable | None:
@@ -347,8 +341,15 @@ class ConsoleScreen(Screen):
 
     # -- which actions are open --------------------------------------------------------
 
+    @property
+    def keys_open(self) -> bool:
+        """Whether this identity has a Key manager pane: administrators and helpdesk do, a plain user does not."""
+        return sees_all_messages(self.context.actor)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         actor = self.context.actor
+        if action == "show_pane" and parameters == (Pane.KEYS.value,) and not self.keys_open:
+            return False
         selected = self.selected()
         may_revoke = bool(selected and selected.status.decision.allowed)
         if action in MESSAGE_ACTIONS and self.active_pane == Pane.KEYS:

@@ -6,17 +6,29 @@ the Details pane shows, Revoke opens or closes), and each rebuild mounts every k
 measured, that was most of a lookup's time. This one schedules a single rebuild for the
 next refresh, which sees the latest bindings, and skips it when the keys it would draw are
 the ones it shows (a selection dims and re-enables r while its status check runs).
+
+A key that is off here is drawn in brackets, `r (Revoke message)`, as well as dimmed: without colour
+(NO_COLOR, a monochrome terminal) dim is one shade, and people read it as on. While a dialog is
+open over the console the footer lists nothing: those keys do nothing until it closes.
 """
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey
 
 
 class ConsoleFooter(Footer):
     _rebuild_pending = False
     _drawn: tuple | None = None  # the keys as last composed: (key, action, description, enabled, tooltip)
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and widget.has_class("-disabled") and widget.description:
+                widget.description = f"({widget.description})"
+            yield widget
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True  # what Footer.bindings_changed records before it rebuilds
