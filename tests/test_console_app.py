@@ -234,7 +234,7 @@ async def test_a_loading_report_says_so_until_it_arrives_even_when_redrawn(ui_st
         for size in (SIZE, (100, 30)):
             await pilot.resize_terminal(*size)
             await until(pilot, lambda: app.main.size == size, f"the console laid out at {size}")
-            assert text_of(app.main.query_one("#report-results .page-info")).strip() == "Loading the report…"
+            assert text_of(app.main.query_one("#report-results .page-info")).strip() == "Loading the report… (esc cancels)"
         release.set()
         await settle(app, pilot)
         assert "of" in text_of(app.main.query_one("#report-results .page-info"))
@@ -274,13 +274,15 @@ async def test_lookup_from_anywhere_accepts_any_pasted_shape(ui_store):
         await pilot.press(*"not an id", "enter")
         await until(pilot, lambda: "RFC 5322" in text_of(app.screen.query_one("#lookup-error")),
                     "the dialog saying the ID is not RFC 5322")
+        rows_before = list(app.main.query_one("#trace-results", PagedTable).records)
         app.screen.query_one("#lookup-input").value = f"  {message_id[1:-1]}.  "
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.screen.query_one("#panes").active == "details"
         assert app.main.details.status.message.message_id == message_id
-        assert any(r.message.message_id == message_id
-                   for r in app.screen.query_one("#trace-results", PagedTable).records)
+        # A lookup is not a search: the trace form and its rows stay as the person left them.
+        assert app.screen.query_one("#message-id").value == "" and app.screen.query_one("#range").value == "10d"
+        assert app.screen.query_one("#trace-results", PagedTable).records == rows_before
 
 
 async def test_copy_puts_the_message_id_on_the_clipboard(ui_store):
@@ -466,7 +468,10 @@ async def test_a_lookup_of_an_unknown_id_says_so_and_stays_put(ui_store):
         app.main.lookup("<nobody@nowhere.example>")
         await settle(app, pilot)
         assert any("no message with Message ID <nobody@nowhere.example>" in n for n in seen)
-        assert app.screen.query_one("#panes").active == "trace" and app.main.details is None
+        # Where the person was, with the highlighted row selected again: the trace was not searched.
+        assert app.screen.query_one("#panes").active == "trace"
+        highlighted = app.main.query_one("#trace-results", PagedTable).current.message.message_id
+        assert app.main.selected().status.message.message_id == highlighted
         await pilot.press("2")
         await settle(app, pilot)
         app.main.select(app.screen.query_one("#report-results", PagedTable).records[0].message.message_id)

@@ -8,6 +8,7 @@ from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.context import Context
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
+from omeconsole.ui.panes.message_trace import TracePane
 from support.ui import capture_notifications, case_id, console_app, fixed_clock, footer_key, settle
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.ome.revocation import set_ome_message_revocation
@@ -80,11 +81,14 @@ async def test_a_page_turn_selects_the_row_highlighted_on_the_new_page(ui_store)
         assert app.clipboard == highlighted_id(app)
 
 
-async def test_a_failed_lookup_leaves_nothing_selected_and_the_keys_dimmed(ui_store):
+async def test_a_failed_lookup_over_an_empty_result_leaves_nothing_selected_and_the_keys_dimmed(ui_store):
     app = console_app(ui_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(app, pilot)
         assert selected_id(app) is not None
+        app.screen.query_one("#subject").value = "no subject holds this"
+        app.screen.query_one(TracePane).search()
+        await settle(app, pilot)
         seen = capture_notifications(app)
         app.main.lookup("<nobody@nowhere.example>")
         await settle(app, pilot)

@@ -41,3 +41,8 @@ class StoreDamaged(StoreError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"store file {self.path} is damaged: {problem}; it was left untouched")
+
+
+class Cancelled(Exception):
+    """A search or report stopped between batches because the one who asked no longer wants it (the
+    console's cancel key, or a newer search). Not an OmeError: nothing went wrong, and no face prints it."""

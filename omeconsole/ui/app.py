@@ -22,6 +22,7 @@ from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.help import HelpScreen
 from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
+from omeconsole.ui.time_shown import TimeShown
 
 REVOKE_ACTIONS = ("revoke", "remove_external_access")
 # The workers and the event loop share one interpreter lock. A report's worker computes for seconds;
@@ -56,6 +57,7 @@ class OmeConsoleApp(ConsoleHost):
         self.main: ConsoleScreen | None = None
         self.failure: str | None = None  # the one line a person reads if the console fails
         self._switch_interval = sys.getswitchinterval()  # the interpreter's, put back when the console ends
+        TimeShown.reset()  # each console starts in UTC, as Message Trace does
 
     # -- failing, and telling -----------------------------------------------------------
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 from omeconsole.core.context import Context
 from omeconsole.core.encryption_report.rows import ReportRow, encryption_template_label
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
+from omeconsole.core.errors import Cancelled
 from omeconsole.core.mail.model import EncryptionMethod, Message
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import newest_first
@@ -27,10 +29,10 @@ class ReportResult:
 
 def get_encryption_report(context: Context, start: datetime | None = None, end: datetime | None = None,
                           method: EncryptionMethod | None = None, template: str | None = None,
-                          limit: int | None = None) -> ReportResult:
+                          limit: int | None = None, stop: Callable[[], bool] | None = None) -> ReportResult:
     """Encrypted messages, one row per recipient, filtered by date, encryption method and template
     (as the report's column names it), newest first; at most `limit` rows, the newest. The summary
-    counts every matching row."""
+    counts every matching row. `stop` is asked between batches (days): yes ends the report with Cancelled."""
     query = TraceQuery(start=start, end=end, encrypted_only=True)
     context.require_reader("report")
     tally, kept = ReportTally(), list[ReportRow]()
@@ -41,6 +43,8 @@ def get_encryption_report(context: Context, start: datetime | None = None, end: 
 
     with context.store.reading(), collection_paused():
         for batch in context.store.search(query):
+            if stop is not None and stop():
+                raise Cancelled()
             keep = limit is None or len(kept) <= limit  # batches are days, newest first
             for m in filter(wanted, batch):
                 decision = context.decide(m)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from omeconsole.core.context import Context
-from omeconsole.core.errors import NotFound
+from omeconsole.core.errors import Cancelled, NotFound
 from omeconsole.core.mail.model import Message, TraceEvent
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TraceResult, TraceRow, newest_first
@@ -16,8 +16,10 @@ from omeconsole.core.text.addresses import normalize_address
 from omeconsole.core.text.times import day_start
 
 
-def get_message_trace(context: Context, query: TraceQuery, limit: int | None = None) -> TraceResult:
-    """One row per recipient, newest first; at most `limit` rows, the newest."""
+def get_message_trace(context: Context, query: TraceQuery, limit: int | None = None,
+                      stop: Callable[[], bool] | None = None) -> TraceResult:
+    """One row per recipient, newest first; at most `limit` rows, the newest. `stop` is asked between
+    batches (days); when it says yes the search ends with Cancelled."""
     rows: list[TraceRow] = []
     truncated = False
     with context.store.reading(), collection_paused():
@@ -29,6 +31,8 @@ def get_message_trace(context: Context, query: TraceQuery, limit: int | None = N
         else:
             context.require_reader("trace")
             for batch in context.store.search(query):
+                if stop is not None and stop():
+                    raise Cancelled()
                 rows.extend(_rows(query, (m for m in batch if can_read(context.actor, m))))
                 if limit is not None and batch and searches_by_day(query) and _complete(rows, batch) > limit:
                     break  # the batches still unread are older days

@@ -7,11 +7,12 @@ from textual import getters, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Label, Select, Static
+from textual.worker import get_current_worker
 
 from omeconsole.core.encryption_report.report import ReportResult, get_encryption_report
 from omeconsole.core.encryption_report.rows import ReportRow
 from omeconsole.core.encryption_report.summary import summarize
-from omeconsole.core.errors import OmeError
+from omeconsole.core.errors import Cancelled, OmeError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
 from omeconsole.core.text.times import short_time
 from omeconsole.ui.host import ConsoleHost
@@ -71,18 +72,35 @@ class ReportPane(Vertical):
         start = self.app.acting_context.clock() - RANGE_SPANS[value("report-range")]
         method = EncryptionMethod(value("report-method")) if value("report-method") else None
         self.loaded = True
-        self.query_one(PagedTable).show_loading("Loading the report…")
+        self.query_one(PagedTable).show_loading("Loading the report… (esc cancels)")
         self._load(start, method, value("report-template") or None)
+
+    @property
+    def loading_report(self) -> bool:
+        return any(w.group == Pane.REPORT and not w.is_finished for w in self.app.workers)
+
+    def cancel_report(self) -> bool:
+        """Stop the report loading (at its next day's batch); the rows from before stay, saying so."""
+        if not self.loading_report:
+            return False
+        self.app.workers.cancel_group(self, Pane.REPORT)
+        table = self.query_one(PagedTable)
+        table.set_records(table.records, keep_page=True, note="cancelled: these rows are from the report before")
+        return True
 
     @work(thread=True, exclusive=True, group=Pane.REPORT)
     def _load(self, start, method, template) -> None:
+        worker = get_current_worker()
         try:
             result = get_encryption_report(self.app.acting_context, start=start, method=method, template=template,
-                                           limit=ROW_LIMIT)
+                                           limit=ROW_LIMIT, stop=lambda: worker.is_cancelled)
+        except Cancelled:
+            return
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
             result = ReportResult([], summarize([]))
-        self.app.call_from_thread(self._show, result)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show, result)
 
     def _show(self, result: ReportResult) -> None:
         self._summary = result.summary

@@ -8,8 +8,9 @@ from textual import getters, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.widgets import Button, Input, Label, Select
+from textual.worker import get_current_worker
 
-from omeconsole.core.errors import OmeError, UsageError
+from omeconsole.core.errors import Cancelled, OmeError, UsageError
 from omeconsole.core.mail.model import TraceStatus
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TraceResult, TraceRow
@@ -69,9 +70,18 @@ class TracePane(Vertical):
         self._show_custom(False)
         self.call_after_refresh(self.search)  # the first frame is drawn before the search competes with it
 
+    filling = False  # the form is being filled from a saved search: one search when it is done, not one per field
+
     def on_select_changed(self, event: Select.Changed) -> None:
+        """A Select re-runs the search, except Custom range, which waits for its Start and End and Enter."""
+        event.stop()
         if event.select.id == "range":
             self._show_custom(event.value == "custom")
+            if event.value == "custom":
+                self.query_one("#start", Input).focus()
+                return
+        if not self.filling:
+            self.search()
 
     def _show_custom(self, shown: bool) -> None:
         for widget in self.query(".custom"):
@@ -109,26 +119,41 @@ class TracePane(Vertical):
             subject_filter=value("subject-filter"),
         )
 
-    def search(self, message_id: str | None = None) -> None:
-        if message_id is not None:
-            self.query_one("#message-id", Input).value = message_id
-            self.query_one("#range", Select).value = "90d"
+    def search(self) -> None:
         try:
             query = self.build_query()
         except UsageError as error:
             self.app.notify(str(error), title="Message Trace", severity="error")
             return
-        self.query_one(PagedTable).show_loading("Searching…")
+        self.query_one(PagedTable).show_loading("Searching… (esc cancels)")
         self._run_search(query)
+
+    @property
+    def searching(self) -> bool:
+        return any(w.group == Pane.TRACE and not w.is_finished for w in self.app.workers)
+
+    def cancel_search(self) -> bool:
+        """Stop the running search (it ends at its next day's batch); the rows from before stay, saying so."""
+        if not self.searching:
+            return False
+        self.app.workers.cancel_group(self, Pane.TRACE)
+        table = self.query_one(PagedTable)
+        table.set_records(table.records, keep_page=True, note="search cancelled: these rows are from the search before")
+        return True
 
     @work(thread=True, exclusive=True, group=Pane.TRACE)
     def _run_search(self, query: TraceQuery) -> None:
+        worker = get_current_worker()
         try:
-            result = get_message_trace(self.app.acting_context, query, limit=ROW_LIMIT)
+            result = get_message_trace(self.app.acting_context, query, limit=ROW_LIMIT,
+                                       stop=lambda: worker.is_cancelled)
+        except Cancelled:
+            return  # cancelled by the person or by a newer search, which draws its own rows
         except OmeError as error:
             self.app.call_from_thread(self.app.notify, str(error), title="Message Trace", severity="error")
             result = TraceResult([])
-        self.app.call_from_thread(self._show, result)
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show, result)
 
     def _show(self, result: TraceResult) -> None:
         note = f"the newest {result.limit:,} rows; narrow the search for older ones" if result.truncated else ""

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 from textual import getters, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.lazy import Lazy
@@ -36,6 +37,7 @@ from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.export import EXPORT_OVER_SSH, RESULT_EXPORTS, ExportScreen
 from omeconsole.ui.screens.portal import PortalScreen
 from omeconsole.ui.screens.request_access import AccessAsked, RequestAccessScreen
+from omeconsole.ui.time_shown import TimeShown, zone_label
 from omeconsole.ui.widgets.footer import ConsoleFooter
 from omeconsole.ui.widgets.identity_bar import IdentityBar, identity_line  # noqa: F401 (tests read identity_line here)
 from omeconsole.ui.widgets.paged_table import PagedTable
@@ -80,6 +82,10 @@ class ConsoleScreen(Screen):
                 tooltip="Request elevated access to key material (two other admins approve it)"),
         Binding("ctrl+e", "export", "Export", id="export-csv", tooltip="Export the results on screen to CSV"),
         Binding("f5", "reload", "Reload", show=False, id="reload", tooltip="Reload the pane from the store"),
+        Binding("escape", "back", "Back", show=False, id="back",
+                tooltip="Cancel the running search or report; on Details, go back to the results you came from"),
+        Binding("t", "toggle_time_zone", "UTC/local", show=False, id="toggle-time-zone",
+                tooltip="Show times in this machine's time zone, or in UTC again (exports stay UTC)"),
     ]
 
     def __init__(self) -> None:
@@ -90,6 +96,7 @@ class ConsoleScreen(Screen):
         self._opening = False  # Details opens when the status check (of a lookup, or Enter) answers
         self._back_to: Pane | None = None  # where a lookup came from, to go back to if it finds nothing
         self._lazy_mounted = False
+        self._results_pane = Pane.TRACE  # the results pane shown last: where Esc on Details goes back to
 
     app = getters.app(ConsoleHost)
 
@@ -155,6 +162,7 @@ class ConsoleScreen(Screen):
         elif pane == Pane.REPORT and not self.query_one(ReportPane).loaded:
             self.query_one(ReportPane).refresh_report()
         if pane in RESULT_PANES:  # back to a table: its highlighted row is the selection again
+            self._results_pane = pane
             self._follow(self.query_one(pane.results, PagedTable).current)
         self.refresh_bindings()
 
@@ -181,6 +189,31 @@ class ConsoleScreen(Screen):
     def action_previous_page(self) -> None:
         if table := self._results():
             table.previous_page()
+
+    def action_back(self) -> None:
+        """Esc: stop what is running on this pane, or leave Details for the results it was opened from."""
+        pane = self.active_pane
+        if not self.lazy_panes_mounted or pane is None:
+            raise SkipAction()
+        if pane == Pane.TRACE and self.query_one(TracePane).cancel_search():
+            self.notify("Search cancelled", title="Message Trace")
+        elif pane == Pane.REPORT and self.query_one(ReportPane).cancel_report():
+            self.notify("Report cancelled", title="Encryption Report")
+        elif pane == Pane.DETAILS:
+            self.action_show_pane(self._results_pane)
+        else:
+            raise SkipAction()
+
+    def action_toggle_time_zone(self) -> None:
+        TimeShown.local = not TimeShown.local
+        self.notify(f"Times are shown in {zone_label()}" + ("" if TimeShown.local else " again"), title="Time")
+        for table in self.query(PagedTable):
+            table.redraw()
+        if self.lazy_panes_mounted:
+            if self.details is not None:
+                self._show_details(self.details)
+            if self.keys_open:
+                self.query_one(KeysPane).reload()
 
     def action_reload(self) -> None:
         if not self.lazy_panes_mounted:
@@ -335,9 +368,9 @@ class ConsoleScreen(Screen):
         self.refresh_bindings()
 
     def lookup(self, message_id: str) -> None:
-        """Details first, while someone waits on the phone; the Message Trace search follows."""
+        """Details, while someone waits on the phone. The Message Trace form and its rows stay as the person
+        left them: a lookup is not a search."""
         self.select(message_id, show=True)
-        self.call_after_refresh(self.query_one(TracePane).search, message_id=message_id)
 
     # -- which actions are open --------------------------------------------------------
 

@@ -86,6 +86,11 @@ class PagedTable(Vertical):
         return [(self.columns[i][1] or max(minimum, share)) if i in shown else None
                 for i in range(len(self.columns))]
 
+    def redraw(self) -> None:
+        """Draw the columns and the page again: their headers or cells changed (the console's clock did)."""
+        self._widths = []
+        self.on_resize()
+
     @property
     def table(self) -> DataTable:
         return self.query_one(DataTable)
