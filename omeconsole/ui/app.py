@@ -13,16 +13,19 @@ from textual.binding import Binding
 
 from omeconsole.core.context import Context
 from omeconsole.core.errors import OmeError
+from omeconsole.core.preferences.personal import Preferences
 from omeconsole.core.text.times import utcnow
 from omeconsole.core.text.untrusted import shown
 from omeconsole.crash_report import one_line, write_report
 from omeconsole.ui.commands import ConsoleCommands
 from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.keymap import KeymapLoad, keymap_path, load_keymap
 from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.help import HelpScreen
 from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
 from omeconsole.ui.time_shown import TimeShown
+from omeconsole.ui.widgets.paged_table import PagedTable
 
 REVOKE_ACTIONS = ("revoke", "remove_external_access")
 # The workers and the event loop share one interpreter lock. A report's worker computes for seconds;
@@ -40,6 +43,8 @@ class OmeConsoleApp(ConsoleHost):
         Binding("ctrl+l", "lookup", "Look up", id="lookup", priority=True,
                 tooltip="Look up a Message ID from anywhere, pasted in any shape"),
         Binding("f1", "help", "Help", id="help", tooltip="List every key and what it does"),
+        Binding("colon", "command_palette", "Commands", show=False, id="command-palette-colon",
+                tooltip="Open the command palette at its commands, as ctrl+p does"),
         Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True, tooltip="Quit omeconsole"),
     ]
 
@@ -55,6 +60,7 @@ class OmeConsoleApp(ConsoleHost):
         self.passphrase = passphrase
         self.empty_reason = empty_reason
         self.main: ConsoleScreen | None = None
+        self.keymap_load = KeymapLoad(keymap_path())
         self.failure: str | None = None  # the one line a person reads if the console fails
         self._switch_interval = sys.getswitchinterval()  # the interpreter's, put back when the console ends
         TimeShown.reset()  # each console starts in UTC, as Message Trace does
@@ -85,6 +91,7 @@ class OmeConsoleApp(ConsoleHost):
 
     def on_mount(self) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
+        self._apply_keymap()
         if self.context is None:
             self.push_screen(WelcomeScreen(self.store_dir, self.empty_reason), self._welcome_answered)
         else:
@@ -96,6 +103,7 @@ class OmeConsoleApp(ConsoleHost):
     def _show_console(self) -> None:
         self.main = ConsoleScreen()
         self.push_screen(self.main)
+        self._restore_theme()
 
     def _welcome_answered(self, create: bool | None) -> None:
         if create:
@@ -130,15 +138,58 @@ class OmeConsoleApp(ConsoleHost):
 
         self.push_screen(LookupScreen(), found)
 
-    def action_help(self) -> None:
-        if isinstance(self.screen, HelpScreen):
-            return
+    def console_bindings(self) -> list[Binding]:
+        """Every key of the console, once each: what the help lists and a keymap may name."""
         seen, bindings = set[str | None](), list[Binding]()
-        for binding in [*self.BINDINGS, *ConsoleScreen.BINDINGS]:
+        for binding in [*self.BINDINGS, *ConsoleScreen.BINDINGS, *PagedTable.BINDINGS]:
             if isinstance(binding, Binding) and binding.id not in seen:
                 seen.add(binding.id)
                 bindings.append(binding)
-        self.push_screen(HelpScreen(bindings))
+        return bindings
+
+    def _apply_keymap(self) -> None:
+        ids = [binding.id for binding in self.console_bindings() if binding.id]
+        self.keymap_load = load_keymap(keymap_path(), ids)
+        self.set_keymap(self.keymap_load.keymap)
+        for problem in self.keymap_load.problems[:3]:
+            self.notify(problem, title="Keymap", severity="warning", timeout=10)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.console_bindings(), self.keymap_load))
+
+    # -- the theme, kept per person ----------------------------------------------------------
+
+    _theme_restored = False  # until the saved theme is back, a theme change is not the person's choice
+
+    def _restore_theme(self) -> None:
+        def read() -> None:
+            try:
+                theme = Preferences(self.acting_context).read().theme
+            except OmeError:
+                theme = None  # the trace form says once why recall is off; the theme stays the default
+            self.call_from_thread(self._put_theme_back, theme)
+
+        self.run_worker(read, thread=True, group="preferences-read")
+
+    def _put_theme_back(self, theme: str | None) -> None:
+        if theme and theme in self.available_themes:
+            self.theme = theme
+        elif theme:
+            self.notify(f"Your saved theme {theme!r} is not one this console has; using {self.theme!r}",
+                        title="Theme", severity="warning")
+        self._theme_restored = True
+
+    def watch_theme(self, theme: str) -> None:
+        if self._theme_restored and self.context is not None:
+            self.run_worker(lambda: self._save_theme(theme), thread=True, group="preferences")
+
+    def _save_theme(self, theme: str) -> None:
+        try:
+            Preferences(self.acting_context).set_theme(theme)
+        except OmeError as error:
+            self.call_from_thread(self.notify, str(error), title="Theme", severity="warning")
 
     def run_console_action(self, action: str, on_app: bool = False) -> None:
         """From the command palette: through run_action, so check_action is consulted as for a key."""

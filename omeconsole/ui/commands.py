@@ -24,6 +24,10 @@ COMMANDS = (
      False),
     ("Preview the OME portal", "What a recipient of the selected message sees", "portal", False),
     ("Copy Message ID", "Copy the selected message's ID to the clipboard", "copy_message_id", False),
+    ("Find related messages", "Same sender, recipient or Message ID as the selected message, in the Message Trace",
+     "find_related", False),
+    ("Saved and recent searches", "Run one of your saved or recent Message Trace searches", "recall_search", False),
+    ("Save this search", "Keep the Message Trace form under a name", "save_search", False),
     ("Show keys and help", "Every key binding and what it does", "help", True),
 )
 

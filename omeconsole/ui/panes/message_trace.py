@@ -15,6 +15,7 @@ from omeconsole.core.mail.model import TraceStatus
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TraceResult, TraceRow
 from omeconsole.core.message_trace.search import get_message_trace
+from omeconsole.core.preferences.personal import Preferences
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.times import parse_iso, short_time
 from omeconsole.ui.host import ConsoleHost
@@ -27,6 +28,11 @@ RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d
 RANGE_SPANS = {"48h": timedelta(hours=48), "7d": timedelta(days=7), "10d": timedelta(days=10),
                "90d": timedelta(days=90)}
 SUBJECT_FILTERS = [("contains", "contains"), ("starts with", "startswith"), ("ends with", "endswith")]
+FORM_FIELDS = {"sender": "sender", "recipient": "recipient", "range": "range", "start": "start", "end": "end",
+               "status": "status", "message_id": "message-id", "subject": "subject", "subject_filter": "subject-filter"}
+FIELD_TYPES: dict[str, type[Input] | type[Select]] = {
+    name: Select if name in ("range", "status", "subject_filter") else Input for name in FORM_FIELDS}
+DEFAULTS = {"range": "10d", "status": "", "subject_filter": "contains"}
 ROW_LIMIT = 50_000  # the newest rows a search shows; a narrower search shows older ones
 COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Status", 14))
 
@@ -62,26 +68,48 @@ class TracePane(Vertical):
             yield Input(placeholder="text", id="subject", compact=True)
             yield Label("Subject is")
             yield Select(SUBJECT_FILTERS, value="contains", allow_blank=False, id="subject-filter", compact=True)
-            yield Label("")
+            yield Button("Searches", id="searches", compact=True, tooltip="Saved and recent searches (ctrl+o)")
             yield Button("Search", id="search", variant="primary", compact=True)
         yield PagedTable(COLUMNS, trace_cells, empty="No messages match this search.", id=Pane.TRACE.results_id)
 
     def on_mount(self) -> None:
         self._show_custom(False)
-        self.call_after_refresh(self.search)  # the first frame is drawn before the search competes with it
+        # The first frame is drawn before the search competes with it; the console ran it, not the person,
+        # so it is not one of their recent searches.
+        self.call_after_refresh(self.search, False)
 
-    filling = False  # the form is being filled from a saved search: one search when it is done, not one per field
+    searched: dict[str, str] | None = None  # the form as the last search read it
+    told_recall_off = False  # the person was told once why their searches cannot be remembered
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        """A Select re-runs the search, except Custom range, which waits for its Start and End and Enter."""
+        """A Select re-runs the search, except Custom range, which waits for its Start and End and Enter.
+        A Select set by filling the form (a recalled search) changes nothing the search did not read."""
         event.stop()
         if event.select.id == "range":
             self._show_custom(event.value == "custom")
             if event.value == "custom":
                 self.query_one("#start", Input).focus()
                 return
-        if not self.filling:
+        if self.searched is not None and self.form_fields() != self.searched:  # not the Selects' first values
             self.search()
+
+    def form_fields(self) -> dict[str, str]:
+        """The form as a person filled it, field by field: what a saved or recent search keeps."""
+        return {name: str(self.query_one(f"#{widget_id}", FIELD_TYPES[name]).value)
+                for name, widget_id in FORM_FIELDS.items()}
+
+    def fill_form(self, fields: dict[str, str]) -> None:
+        """Put a search into the form, as the person will see it, and run it."""
+        for name, widget_id in FORM_FIELDS.items():
+            widget = self.query_one(f"#{widget_id}", FIELD_TYPES[name])
+            value = fields.get(name, "")
+            if isinstance(widget, Select):
+                known = {option_value for _, option_value in widget._options}
+                widget.value = value if value in known else DEFAULTS[name]
+            else:
+                widget.value = value
+        self._show_custom(self.query_one("#range", Select).value == "custom")
+        self.search()
 
     def _show_custom(self, shown: bool) -> None:
         for widget in self.query(".custom"):
@@ -95,6 +123,9 @@ class TracePane(Vertical):
         if event.button.id == "search":
             event.stop()
             self.search()
+        elif event.button.id == "searches":
+            event.stop()
+            self.app.run_console_action("recall_search")
 
     def build_query(self) -> TraceQuery:
         """The form as a TraceQuery; a UsageError names the field that is wrong."""
@@ -119,14 +150,28 @@ class TracePane(Vertical):
             subject_filter=value("subject-filter"),
         )
 
-    def search(self) -> None:
+    def search(self, remember: bool = True) -> None:
         try:
             query = self.build_query()
         except UsageError as error:
             self.app.notify(str(error), title="Message Trace", severity="error")
             return
+        self.searched = self.form_fields()
         self.query_one(PagedTable).show_loading("Searching… (esc cancels)")
         self._run_search(query)
+        if remember:
+            self._remember(self.searched)
+
+    @work(thread=True, group="preferences")
+    def _remember(self, fields: dict[str, str]) -> None:
+        """The last searches are kept for the person (EAC's autosaved queries); if they cannot be, the
+        search still runs, and the person is told once why recall is off."""
+        try:
+            Preferences(self.app.acting_context).remember(fields)
+        except OmeError as error:
+            if not self.told_recall_off:
+                self.told_recall_off = True
+                self.app.call_from_thread(self.app.notify, str(error), title="Recent searches", severity="warning")
 
     @property
     def searching(self) -> bool:

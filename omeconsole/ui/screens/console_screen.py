@@ -32,6 +32,7 @@ from omeconsole.ui.panes.details import DetailsPane, MessageDetails
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.panes.key_manager import KeysPane
 from omeconsole.ui.panes.message_trace import TracePane
+from omeconsole.ui.remembered import find_related, recall_search, save_search
 from omeconsole.ui.screens.confirm_access import AccessDecision, ConfirmAccessScreen
 from omeconsole.ui.screens.confirm_revoke import ConfirmRevokeScreen
 from omeconsole.ui.screens.export import EXPORT_OVER_SSH, RESULT_EXPORTS, ExportScreen
@@ -82,6 +83,12 @@ class ConsoleScreen(Screen):
                 tooltip="Request elevated access to key material (two other admins approve it)"),
         Binding("ctrl+e", "export", "Export", id="export-csv", tooltip="Export the results on screen to CSV"),
         Binding("f5", "reload", "Reload", show=False, id="reload", tooltip="Reload the pane from the store"),
+        Binding("f", "find_related", "Find related", id="find-related",
+                tooltip="Search the Message Trace for the same sender, recipient or Message ID"),
+        Binding("ctrl+o", "recall_search", "Searches", show=False, id="recall-search",
+                tooltip="Run one of your saved or recent Message Trace searches"),
+        Binding("ctrl+s", "save_search", "Save search", show=False, id="save-search",
+                tooltip="Save the Message Trace form under a name"),
         Binding("escape", "back", "Back", show=False, id="back",
                 tooltip="Cancel the running search or report; on Details, go back to the results you came from"),
         Binding("t", "toggle_time_zone", "UTC/local", show=False, id="toggle-time-zone",
@@ -175,7 +182,7 @@ class ConsoleScreen(Screen):
             self._lazy_mounted = all(self.query(pane) for pane in lazy)
         return self._lazy_mounted
 
-    def _results(self) -> PagedTable | None:
+    def results_table(self) -> PagedTable | None:
         """The results table on screen, if one is."""
         pane = self.active_pane
         if pane is not None and pane in RESULT_PANES and self.lazy_panes_mounted:
@@ -183,12 +190,21 @@ class ConsoleScreen(Screen):
         return None
 
     def action_next_page(self) -> None:
-        if table := self._results():
+        if table := self.results_table():
             table.next_page()
 
     def action_previous_page(self) -> None:
-        if table := self._results():
+        if table := self.results_table():
             table.previous_page()
+
+    def action_find_related(self) -> None:
+        find_related(self)
+
+    def action_recall_search(self) -> None:
+        recall_search(self)
+
+    def action_save_search(self) -> None:
+        save_search(self)
 
     def action_back(self) -> None:
         """Esc: stop what is running on this pane, or leave Details for the results it was opened from."""
@@ -237,7 +253,7 @@ class ConsoleScreen(Screen):
 
     def shown_message_id(self) -> str | None:
         """The Message ID the person sees as selected now, read from the screen itself."""
-        results = self._results()
+        results = self.results_table()
         if results is not None:
             return results.current.message.message_id if results.current else None
         if self.active_pane == Pane.DETAILS and self.details:
@@ -255,7 +271,7 @@ class ConsoleScreen(Screen):
         return self.checking or (self.details.status.message.message_id if self.details else None)
 
     def on_paged_table_highlighted(self, event: PagedTable.Highlighted) -> None:
-        if not self._opening and event.table is self._results():  # Details is opening: as good as shown
+        if not self._opening and event.table is self.results_table():  # Details is opening: as good as shown
             self._follow(event.record, event.fresh)
 
     def on_paged_table_chosen(self, event: PagedTable.Chosen) -> None:
@@ -339,7 +355,7 @@ class ConsoleScreen(Screen):
             return
         if opened:
             self.action_show_pane(back_to)
-        elif (results := self._results()) is not None:
+        elif (results := self.results_table()) is not None:
             self._follow(results.current)
 
     def _load_audit(self, message_id: str) -> None:
@@ -391,7 +407,7 @@ class ConsoleScreen(Screen):
             return not self.app.remote and self.active_pane in RESULT_PANES
         if action in ("revoke", "remove_external_access"):  # the one this identity's revoke is, per rules.py
             return False if action != self._revoke_action() else (True if may_revoke else None)
-        if action in ("copy_message_id", "portal"):
+        if action in ("copy_message_id", "portal", "find_related"):
             return True if selected else None
         if action == "request_access":
             return self.active_pane == Pane.KEYS and is_global_admin(actor)
@@ -420,11 +436,11 @@ class ConsoleScreen(Screen):
     def _ask_to_revoke(self) -> None:
         selected = self.selected()
         if selected is None:
-            self._nothing_selected("Revoke message")
+            self.nothing_selected("Revoke message")
             return
         self._recheck_then_confirm(selected.status.message.message_id)
 
-    def _nothing_selected(self, title: str) -> None:
+    def nothing_selected(self, title: str) -> None:
         if self.checking:
             self.notify("The selected message's status is still being checked; Details shows it when it arrives.",
                         title=title, severity="warning")
@@ -434,7 +450,7 @@ class ConsoleScreen(Screen):
     def action_explain_revoke(self) -> None:
         selected = self.selected()
         if selected is None:
-            self._nothing_selected("Revoke message")
+            self.nothing_selected("Revoke message")
             return
         decision = selected.status.decision
         reasons = "\n".join(f"• {reason}" for reason in decision.all_reasons) or "• it can be revoked"
@@ -505,7 +521,7 @@ class ConsoleScreen(Screen):
     def action_copy_message_id(self) -> None:
         selected = self.selected()
         if selected is None:
-            self._nothing_selected("Message ID")
+            self.nothing_selected("Message ID")
             return
         message_id = selected.status.message.message_id
         self.app.copy_to_clipboard(message_id)
@@ -514,7 +530,7 @@ class ConsoleScreen(Screen):
     def action_portal(self) -> None:
         selected = self.selected()
         if selected is None:
-            self._nothing_selected("OME portal")
+            self.nothing_selected("OME portal")
             return
         self.app.push_screen(PortalScreen(selected.status.message))
 

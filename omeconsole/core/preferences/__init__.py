@@ -1,0 +1,1 @@
+"""What one person keeps between sessions: their searches and their theme."""
