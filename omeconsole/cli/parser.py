@@ -246,6 +246,15 @@ def _mail_commands(command) -> None:
 
     report = command("report", "Encryption report: the Details table")
     _date_range(report)
+    report.add_argument("--sender", action="append", metavar="PATTERN", help="address or *@domain (repeatable)")
+    report.add_argument("--recipient", action="append", metavar="PATTERN", help="address or *@domain (repeatable)")
+    report.add_argument("--method", metavar="M", help="user or policy")
+    report.add_argument("--protection", metavar="P", help="encrypt-only or do-not-forward")
+    report.add_argument("--template", metavar="NAME", help="a branding template, e.g. 'Contoso Secure'")
+    report.add_argument("--revocation-status", metavar="S", help="Revocable, Revoked or 'Not revocable'")
+    report.add_argument("--summary", action="store_true",
+                        help="the charts' counts instead of the rows: by method, protection, branding template, "
+                             "recipient domain and revocation status, counted by message and by recipient")
     report.add_argument("--csv", action="store_true")
 
     status = command("status", "Get-OMEMessageStatus: IsRevocable, Revoked, and why")

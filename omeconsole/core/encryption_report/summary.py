@@ -1,26 +1,82 @@
-"""The Encryption report's summary views: by method, by template, top recipient domains."""
+"""The Encryption report's summary views, each counted two ways.
+
+The charts count messages; the Details table and its CSV have one row per recipient. Counted one
+way only and unlabelled, the two rank templates differently and people cannot tell why. So every view
+is kept both ways: by message and by recipient row, and whoever draws it says which.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from omeconsole.core.encryption_report.rows import ReportRow, encryption_template_label
+from omeconsole.core.encryption_report.rows import (
+    ReportRow,
+    branding_template_label,
+    encryption_template_label,
+    protection_label,
+)
 from omeconsole.core.text.addresses import domain_of
+
+COUNTED = ("messages", "recipients")  # what a count counts: messages, or recipient rows (the table's rows)
+
+
+@dataclass(frozen=True)
+class ReportViews:
+    """One count of every view, most first."""
+
+    by_method: list[tuple[str, int]] = field(default_factory=list)
+    by_template: list[tuple[str, int]] = field(default_factory=list)  # the report's mixed column: custom or protection
+    by_protection: list[tuple[str, int]] = field(default_factory=list)
+    by_branding_template: list[tuple[str, int]] = field(default_factory=list)
+    top_domains: list[tuple[str, int]] = field(default_factory=list)
+    by_revocation_status: list[tuple[str, int]] = field(default_factory=list)
+
+    def to_record(self) -> dict:
+        return {"ByMethod": dict(self.by_method), "ByTemplate": dict(self.by_template),
+                "ByProtection": dict(self.by_protection), "ByBrandingTemplate": dict(self.by_branding_template),
+                "TopRecipientDomains": dict(self.top_domains), "ByRevocationStatus": dict(self.by_revocation_status)}
 
 
 @dataclass(frozen=True)
 class ReportSummary:
     messages: int
-    by_method: list[tuple[str, int]]  # counted per message
-    by_template: list[tuple[str, int]]  # counted per message
-    top_domains: list[tuple[str, int]]  # counted per recipient row
-    by_revocation_status: list[tuple[str, int]]  # counted per message
+    recipients: int = 0  # recipient rows: the Details table's rows
+    by_message: ReportViews = field(default_factory=ReportViews)
+    by_recipient: ReportViews = field(default_factory=ReportViews)
+
+    def views(self, counted: str) -> ReportViews:
+        return self.by_recipient if counted == "recipients" else self.by_message
+
+    def total(self, counted: str) -> int:
+        return self.recipients if counted == "recipients" else self.messages
+
+    # The views as the report has always shown them, counted per message.
+    @property
+    def by_method(self) -> list[tuple[str, int]]:
+        return self.by_message.by_method
+
+    @property
+    def by_template(self) -> list[tuple[str, int]]:
+        return self.by_message.by_template
+
+    @property
+    def top_domains(self) -> list[tuple[str, int]]:
+        return self.by_message.top_domains
 
     def to_record(self) -> dict:
-        return {"Messages": self.messages, "ByMethod": dict(self.by_method), "ByTemplate": dict(self.by_template),
-                "TopRecipientDomains": dict(self.top_domains),
-                "ByRevocationStatus": dict(self.by_revocation_status)}
+        return {"Messages": self.messages, "Recipients": self.recipients,
+                "CountedByMessage": self.by_message.to_record(), "CountedByRecipient": self.by_recipient.to_record()}
+
+
+class _Counts:
+    def __init__(self) -> None:
+        self.method, self.template, self.protection = Counter[str](), Counter[str](), Counter[str]()
+        self.branding, self.domains, self.status = Counter[str](), Counter[str](), Counter[str]()
+
+    def views(self, top: int) -> ReportViews:
+        return ReportViews(self.method.most_common(), self.template.most_common(), self.protection.most_common(),
+                           self.branding.most_common(), self.domains.most_common(top), self.status.most_common())
 
 
 class ReportTally:
@@ -29,25 +85,29 @@ class ReportTally:
     def __init__(self) -> None:
         self.messages = 0
         self.rows = 0
-        self.by_method, self.by_template = Counter[str](), Counter[str]()
-        self.by_status, self.domains = Counter[str](), Counter[str]()
+        self._by_message, self._by_recipient = _Counts(), _Counts()
 
     def add(self, rows: list[ReportRow]) -> None:
         """The rows of one message (one per recipient)."""
         if not rows:
             return
-        first = rows[0]
+        message = rows[0].message
         self.messages += 1
         self.rows += len(rows)
-        if first.message.method:
-            self.by_method[first.message.method.label] += 1
-        self.by_template[encryption_template_label(first.message)] += 1
-        self.by_status[first.revocation_status] += 1
-        self.domains.update(domain_of(row.recipient.address) for row in rows)
+        labels = {"method": message.method.label if message.method else None,
+                  "template": encryption_template_label(message),
+                  "protection": protection_label(message),
+                  "branding": branding_template_label(message), "status": rows[0].revocation_status}
+        domains = [domain_of(row.recipient.address) for row in rows]
+        for counts, weight in ((self._by_message, 1), (self._by_recipient, len(rows))):
+            for name, label in labels.items():
+                if label is not None:
+                    getattr(counts, name)[label] += weight
+        self._by_message.domains.update(set(domains))
+        self._by_recipient.domains.update(domains)
 
     def summary(self, top: int = 5) -> ReportSummary:
-        return ReportSummary(self.messages, self.by_method.most_common(), self.by_template.most_common(),
-                             self.domains.most_common(top), self.by_status.most_common())
+        return ReportSummary(self.messages, self.rows, self._by_message.views(top), self._by_recipient.views(top))
 
 
 def summarize(rows: list[ReportRow], top: int = 5) -> ReportSummary:

@@ -2,78 +2,151 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual import getters, work
 from textual.app import ComposeResult
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Label, Select, Static
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.widgets import Input, Label, Select, Static
 from textual.worker import get_current_worker
 
-from omeconsole.core.encryption_report.report import ReportResult, get_encryption_report
-from omeconsole.core.encryption_report.rows import ReportRow
+from omeconsole.core.encryption_report.report import ReportFilter, ReportResult, get_encryption_report
+from omeconsole.core.encryption_report.rows import REVOCATION_STATUSES, ReportRow
 from omeconsole.core.encryption_report.summary import summarize
-from omeconsole.core.errors import Cancelled, OmeError
+from omeconsole.core.errors import Cancelled, OmeError, UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
-from omeconsole.core.text.times import short_time
+from omeconsole.core.tenant.model import DEFAULT_TEMPLATE
+from omeconsole.core.text.addresses import parse_patterns
+from omeconsole.core.text.times import parse_iso, short_time
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT
 from omeconsole.ui.plain import cell, plain
+from omeconsole.ui.states import state_text
 from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.paged_table import PagedTable
 
-COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Template", 15, True),
-           ("Method", 9, True), ("Revocation", 13))
-STATUS_STYLE = {"Revocable": "green", "Revoked": "bold red", "Not revocable": "dim"}
+# Narrow, Protection goes first, then Sender: Template and Method are what the report is about.
+COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Protection", 14, True),
+           ("Template", 18), ("Method", 9), ("Revocation", 15))
+RANGES = [("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"), ("Custom range", "custom")]
+STATUSES = [("Any status", "")] + [(status, status) for status in REVOCATION_STATUSES]
+PROTECTIONS = [("Any protection", ""), (Protection.ENCRYPT_ONLY.label, Protection.ENCRYPT_ONLY.value),
+               (Protection.DO_NOT_FORWARD.label, Protection.DO_NOT_FORWARD.value)]
+COUNT_TITLES = {"messages": "messages", "recipients": "recipient rows, as the table does"}
 
 
 def report_cells(row: ReportRow) -> tuple:
     record = row.to_record()
     return (cell(short_time(row.message.received)), cell(record["SenderAddress"]), cell(record["RecipientAddress"]),
-            cell(record["Subject"]), cell(record["EncryptionTemplate"]), cell(record["EncryptionMethod"]),
-            cell(record["RevocationStatus"], STATUS_STYLE.get(record["RevocationStatus"], "")))
+            cell(record["Subject"]), cell(record["Protection"]), cell(record["BrandingTemplate"]),
+            cell(record["EncryptionMethod"]), state_text(record["RevocationStatus"]))
 
 
 class ReportPane(Vertical):
     app = getters.app(ConsoleHost)
 
+    BINDINGS = [Binding("m", "count_by", "Count by", show=False, id="report-count-by",
+                        tooltip="Count the charts by message or by recipient row (as the table and CSV do)")]
+
+    counted = "messages"  # what the charts count: messages, or recipient rows
+
     def compose(self) -> ComposeResult:
-        with Horizontal(id="report-filters"):
+        with Grid(id="report-filters"):
             yield Label("Date")
-            yield Select([("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d")], value="7d",
-                         allow_blank=False, id="report-range", compact=True)
+            yield Select(RANGES, value="7d", allow_blank=False, id="report-range", compact=True)
             yield Label("Method")
             yield Select([("Any method", ""), ("By user", "user"), ("By policy", "policy")], value="",
                          allow_blank=False, id="report-method", compact=True)
+            yield Label("Start", classes="report-custom")
+            yield Input(placeholder="2026-11-01 (UTC)", id="report-start", compact=True, classes="report-custom")
+            yield Label("End", classes="report-custom")
+            yield Input(placeholder="2026-11-20T18:00", id="report-end", compact=True, classes="report-custom")
+            yield Label("Protection")
+            yield Select(PROTECTIONS, value="", allow_blank=False, id="report-protection", compact=True)
             yield Label("Template")
             yield Select(self._template_options(), value="", allow_blank=False, id="report-template", compact=True)
+            yield Label("Sender")
+            yield Input(placeholder="address or *@domain", id="report-sender", compact=True)
+            yield Label("Recipient")
+            yield Input(placeholder="address or *@domain", id="report-recipient", compact=True)
+            yield Label("Revocation")
+            yield Select(STATUSES, value="", allow_blank=False, id="report-status", compact=True)
+        yield Static(id="report-counting")
         with Horizontal(id="report-summary"):
-            yield Static(id="by-method", classes="chart")
-            yield Static(id="by-template", classes="chart")
-            yield Static(id="top-domains", classes="chart")
+            for chart_id in ("by-method", "by-protection", "by-template", "top-domains"):
+                yield Static(id=chart_id, classes="chart")
         yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id=Pane.REPORT.results_id)
 
+    def on_mount(self) -> None:
+        self._show_custom(False)
+
+    def _show_custom(self, shown: bool) -> None:
+        for widget in self.query(".report-custom"):
+            widget.display = shown
+
     def _template_options(self) -> list[tuple[Text, str]]:
+        """The branding templates alone: protection has its own filter."""
         names = [t.name for t in self.app.acting_context.tenant.templates if not t.is_default]
-        builtin = [Protection.DO_NOT_FORWARD.label, Protection.ENCRYPT_ONLY.label]
-        return [(Text("Any template"), "")] + [(plain(name, limit=64), name) for name in builtin + names]
+        default = f"{DEFAULT_TEMPLATE} (default)"
+        return [(Text("Any template"), ""), (Text(default), default)] + [(plain(name, limit=64), name)
+                                                                          for name in names]
 
     loaded = False  # the report loads the first time its pane is shown, not at start-up
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        """A Select re-runs the report, except Custom range, which waits for Start, End and Enter."""
         event.stop()
+        if event.select.id == "report-range":
+            self._show_custom(event.value == "custom")
+            if event.value == "custom":
+                self.query_one("#report-start", Input).focus()
+                return
         if self.loaded:
             self.refresh_report()
 
-    def refresh_report(self) -> None:
-        def value(widget_id: str) -> str:  # each Select here has a value: allow_blank=False
-            return str(self.query_one(f"#{widget_id}", Select).value)
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.refresh_report()
 
-        start = self.app.acting_context.clock() - RANGE_SPANS[value("report-range")]
-        method = EncryptionMethod(value("report-method")) if value("report-method") else None
+    def action_count_by(self) -> None:
+        self.counted = "recipients" if self.counted == "messages" else "messages"
+        self._draw_charts()
+
+    def _filters(self) -> tuple[datetime | None, datetime | None, ReportFilter]:
+        """The form as the core's filter; a UsageError names the field that is wrong."""
+        def value(widget_id: str) -> str:
+            field = self.query_one(f"#{widget_id}")
+            assert isinstance(field, (Input, Select))
+            return str(field.value)
+
+        start = end = None
+        if value("report-range") == "custom":
+            start = parse_iso(value("report-start"), "Start") if value("report-start").strip() else None
+            end = parse_iso(value("report-end"), "End") if value("report-end").strip() else None
+            if start and end and start > end:
+                raise UsageError("Start is after End")
+        else:
+            start = self.app.acting_context.clock() - RANGE_SPANS[value("report-range")]
+        return start, end, ReportFilter(
+            method=EncryptionMethod(value("report-method")) if value("report-method") else None,
+            protection=Protection(value("report-protection")) if value("report-protection") else None,
+            branding_template=value("report-template") or None,
+            senders=tuple(parse_patterns([value("report-sender")])),
+            recipients=tuple(parse_patterns([value("report-recipient")])),
+            revocation_status=value("report-status") or None)
+
+    def refresh_report(self) -> None:
+        try:
+            start, end, filters = self._filters()
+        except UsageError as error:
+            self.app.notify(str(error), title="Encryption Report", severity="error")
+            return
         self.loaded = True
         self.query_one(PagedTable).show_loading("Loading the report… (esc cancels)")
-        self._load(start, method, value("report-template") or None)
+        self._load(start, end, filters)
 
     @property
     def loading_report(self) -> bool:
@@ -89,11 +162,11 @@ class ReportPane(Vertical):
         return True
 
     @work(thread=True, exclusive=True, group=Pane.REPORT)
-    def _load(self, start, method, template) -> None:
+    def _load(self, start, end, filters: ReportFilter) -> None:
         worker = get_current_worker()
         try:
-            result = get_encryption_report(self.app.acting_context, start=start, method=method, template=template,
-                                           limit=ROW_LIMIT, stop=lambda: worker.is_cancelled)
+            result = get_encryption_report(self.app.acting_context, start=start, end=end, limit=ROW_LIMIT,
+                                           stop=lambda: worker.is_cancelled, filters=filters)
         except Cancelled:
             return
         except OmeError as error:
@@ -108,17 +181,32 @@ class ReportPane(Vertical):
         note = f"the newest {result.limit:,} rows; the charts count all" if result.truncated else ""
         self.query_one(PagedTable).set_records(result.rows, keep_page=True, note=note)
 
+    CHARTS_FROM_HEIGHT = 30  # below it the charts give their rows to the table; the counting line says so
+
     def on_resize(self) -> None:
+        self.query_one("#report-summary").display = self.size.height >= self.CHARTS_FROM_HEIGHT
         self._draw_charts()
 
     def _draw_charts(self) -> None:
-        """Drawn for the pane's width, so again whenever it changes (a hidden pane has none)."""
+        """Drawn for the pane's width, so again whenever it changes (a hidden pane has none). Each title says
+        what it counts; m counts the other way."""
         summary = getattr(self, "_summary", None)
         if summary is None or not self.size.width:
             return
-        width = max(16, self.size.width // 3 - 4)
-        self.query_one("#by-method", Static).update(bar_chart("Method", summary.by_method, width))
-        self.query_one("#by-template", Static).update(
-            bar_chart("Template", summary.by_template, width, style="magenta"))
-        self.query_one("#top-domains", Static).update(
-            bar_chart("Top recipient domains", summary.top_domains, width, style="green"))
+        views, what = summary.views(self.counted), COUNT_TITLES[self.counted]
+        width = max(16, self.size.width // 4 - 4)
+        charts = (("by-method", "Method", views.by_method, "cyan"),
+                  ("by-protection", "Protection", views.by_protection, "blue"),
+                  ("by-template", "Branding template", views.by_branding_template, "magenta"),
+                  ("top-domains", "Top recipient domains", views.top_domains, "green"))
+        for chart_id, title, pairs, style in charts:
+            self.query_one(f"#{chart_id}", Static).update(
+                bar_chart(title, pairs, width, style=style))
+        counting = Text.assemble(("Charts count ", "italic"), (what, "bold"),
+                                 (f" ({summary.total(self.counted):,}) · m: {self._other()}", "italic"))
+        if not self.query_one("#report-summary").display:
+            counting.append(f" · charts need {self.CHARTS_FROM_HEIGHT} rows", style="italic")
+        self.query_one("#report-counting", Static).update(counting)
+
+    def _other(self) -> str:
+        return "recipient rows" if self.counted == "messages" else "messages"
