@@ -152,7 +152,7 @@ async def test_enter_on_a_row_shows_its_status_while_a_90_day_report_loads(store
             loading = await enter_to_status(app, message_id)
             report_worker = [w for w in app.workers if w.group == Pane.REPORT and w.is_running]
             assert held.holding and report_worker, "the status came only after the report's search let go"
-            assert text_of(report.query_one(".page-info")).strip() == "Loading the report…"
+            assert text_of(report.query_one(".page-info")).strip() == "Loading the report… (esc cancels)"
             assert message_id in text_of(app.main.query_one("#details-body"))
             assert loading[0] * 1000 < SHOWN_WITHIN_MS, (
                 f"Enter to the status in Details took {loading[0] * 1000:.0f} ms while the report loaded, and "

@@ -208,8 +208,11 @@ async def click_cells_holding(app, pilot, selector: str, column: str, holds) -> 
             break
         x += spec.get_render_width(table)
     clicks = 0
+    paged = table.parent  # the results table: a cell may be cut with …, so the row's whole text decides
     for row in range(min(table.row_count, table.size.height - 2)):
-        if holds(str(table.get_cell_at(Coordinate(row, list(table.columns).index(key))))):
+        cell = str(table.get_cell_at(Coordinate(row, list(table.columns).index(key))))
+        whole = paged.view.text_of(paged.shown[paged.page * paged.page_size + row]) if hasattr(paged, "view") else cell
+        if holds(whole):
             await pilot.click(selector, offset=(x, row + 1))
             clicks += 1
     await settle(app, pilot)

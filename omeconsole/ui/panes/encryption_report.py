@@ -22,15 +22,26 @@ from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.times import parse_iso, short_time
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
-from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT
+from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT, message_id_of
 from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.states import state_text
 from omeconsole.ui.widgets.charts import bar_chart
+from omeconsole.ui.widgets.column_fit import Column
 from omeconsole.ui.widgets.paged_table import PagedTable
 
-# Narrow, Protection goes first, then Sender: Template and Method are what the report is about.
-COLUMNS = (("Date", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Protection", 14, True),
-           ("Template", 18), ("Method", 9), ("Revocation", 15))
+# Narrow, the Message ID column goes first (the peek still shows it), then Protection, Recipient, Sender and
+# Subject: Template and Method are what the report is about.
+COLUMNS = (
+    Column("Date", 16, 16, sort_key=lambda row: row.message.received),
+    Column("Sender", 8, 60, drop=2, sort_key=lambda row: row.message.sender),
+    Column("Recipient", 8, 60, drop=3, sort_key=lambda row: row.recipient.address),
+    Column("Subject", 8, 200, drop=1, sort_key=lambda row: row.message.subject.casefold()),
+    Column("Protection", 10, 14, drop=4, sort_key=lambda row: row.to_record()["Protection"]),
+    Column("Template", 10, 40, sort_key=lambda row: row.to_record()["BrandingTemplate"]),
+    Column("Method", 6, 9, sort_key=lambda row: row.to_record()["EncryptionMethod"]),
+    Column("Revocation", 12, 15, sort_key=lambda row: row.revocation_status),
+    Column("Message ID", 24, 80, drop=5, wide_only=160, sort_key=lambda row: row.message.message_id),
+)
 RANGES = [("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"), ("Custom range", "custom")]
 STATUSES = [("Any status", "")] + [(status, status) for status in REVOCATION_STATUSES]
 PROTECTIONS = [("Any protection", ""), (Protection.ENCRYPT_ONLY.label, Protection.ENCRYPT_ONLY.value),
@@ -42,7 +53,12 @@ def report_cells(row: ReportRow) -> tuple:
     record = row.to_record()
     return (cell(short_time(row.message.received)), cell(record["SenderAddress"]), cell(record["RecipientAddress"]),
             cell(record["Subject"]), cell(record["Protection"]), cell(record["BrandingTemplate"]),
-            cell(record["EncryptionMethod"]), state_text(record["RevocationStatus"]))
+            cell(record["EncryptionMethod"]), state_text(record["RevocationStatus"]), cell(record["MessageId"]))
+
+
+def report_text(row: ReportRow) -> str:
+    """What `/` searches in a row: every column's text, shown or not."""
+    return "\t".join(str(value) for value in row.to_record().values())
 
 
 class ReportPane(Vertical):
@@ -78,7 +94,8 @@ class ReportPane(Vertical):
         with Horizontal(id="report-summary"):
             for chart_id in ("by-method", "by-protection", "by-template", "top-domains"):
                 yield Static(id=chart_id, classes="chart")
-        yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", id=Pane.REPORT.results_id)
+        yield PagedTable(COLUMNS, report_cells, empty="No encrypted mail in this range.", text_of=report_text,
+                         message_id=message_id_of, id=Pane.REPORT.results_id)
 
     def on_mount(self) -> None:
         self._show_custom(False)

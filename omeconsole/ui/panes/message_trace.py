@@ -21,6 +21,8 @@ from omeconsole.core.text.times import parse_iso, short_time
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell
+from omeconsole.ui.states import state_text
+from omeconsole.ui.widgets.column_fit import Column
 from omeconsole.ui.widgets.paged_table import PagedTable
 
 RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"),
@@ -34,12 +36,31 @@ FIELD_TYPES: dict[str, type[Input] | type[Select]] = {
     name: Select if name in ("range", "status", "subject_filter") else Input for name in FORM_FIELDS}
 DEFAULTS = {"range": "10d", "status": "", "subject_filter": "contains"}
 ROW_LIMIT = 50_000  # the newest rows a search shows; a narrower search shows older ones
-COLUMNS = (("Received", 16), ("Sender", None, True), ("Recipient", None), ("Subject", None), ("Status", 14))
+# Narrow, the Message ID column goes first (the peek still shows it), then Status, Recipient and Sender;
+# Received and Subject stay.
+COLUMNS = (
+    Column("Received", 16, 16, sort_key=lambda row: row.received),
+    Column("Sender", 8, 60, drop=1, sort_key=lambda row: row.message.sender),
+    Column("Recipient", 8, 60, drop=2, sort_key=lambda row: row.recipient.address),
+    Column("Subject", 8, 200, sort_key=lambda row: row.message.subject.casefold()),
+    Column("Status", 8, 20, drop=3, sort_key=lambda row: row.recipient.status_shown),
+    Column("Message ID", 24, 80, drop=4, wide_only=160, sort_key=lambda row: row.message.message_id),
+)
 
 
 def trace_cells(row: TraceRow) -> tuple:
     return (cell(short_time(row.received)), cell(row.message.sender), cell(row.recipient.address),
-            cell(row.message.subject), cell(row.recipient.status_shown))
+            cell(row.message.subject), state_text(row.recipient.status_shown), cell(row.message.message_id))
+
+
+def trace_text(row: TraceRow) -> str:
+    """What `/` searches in a row: every column's text, shown or not."""
+    return "\t".join((short_time(row.received), row.message.sender, row.recipient.address, row.message.subject,
+                      row.recipient.status_shown, row.message.message_id))
+
+
+def message_id_of(row) -> str:
+    return row.message.message_id
 
 
 class TracePane(Vertical):
@@ -70,7 +91,8 @@ class TracePane(Vertical):
             yield Select(SUBJECT_FILTERS, value="contains", allow_blank=False, id="subject-filter", compact=True)
             yield Button("Searches", id="searches", compact=True, tooltip="Saved and recent searches (ctrl+o)")
             yield Button("Search", id="search", variant="primary", compact=True)
-        yield PagedTable(COLUMNS, trace_cells, empty="No messages match this search.", id=Pane.TRACE.results_id)
+        yield PagedTable(COLUMNS, trace_cells, empty="No messages match this search.", text_of=trace_text,
+                         message_id=message_id_of, id=Pane.TRACE.results_id)
 
     def on_mount(self) -> None:
         self._show_custom(False)

@@ -617,7 +617,7 @@ class ConsoleScreen(Screen):
             return
         pane = self.active_pane if self.active_pane is not None and self.active_pane in RESULT_PANES else Pane.TRACE
         kind, what, columns = RESULT_EXPORTS[pane]
-        rows = list(self.query_one(pane.results, PagedTable).records)  # as they are now
+        rows = list(self.query_one(pane.results, PagedTable).shown)  # as they are now: filtered and sorted as on screen
         if self.app.is_web:
             self._deliver_export(suggested_name(kind, self.context.clock()), rows, columns, what)
             return
