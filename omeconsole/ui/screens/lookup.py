@@ -1,34 +1,103 @@
-"""Message ID lookup: paste an ID in any shape, from anywhere, with one key."""
+"""Look up what was pasted, from anywhere, with one key: Message IDs in any shape, header lines,
+URL-encoded IDs, several at once, Message Trace IDs.
+
+One message found: its Details open. Anything else stays on screen, one line per ID pasted: found ones
+to open, not-found ones saying why, with the IDs that match but for case to choose instead.
+"""
 
 from __future__ import annotations
 
+from rich.text import Text
+from textual import getters
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
 
-from omeconsole.core.errors import UsageError
-from omeconsole.core.text.message_ids import normalize_message_id
+from omeconsole.core.errors import OmeError
+from omeconsole.core.ome.lookup import LookupAnswer, look_up
+from omeconsole.core.text.times import short_time
+from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.plain import plain
+
+
+def answer_lines(answers: list[LookupAnswer]) -> list[tuple[Text, str | None]]:
+    """(line, the Message ID Enter opens, or None) for each answer and each near match."""
+    lines: list[tuple[Text, str | None]] = []
+    for answer in answers:
+        message = answer.message
+        if message is not None:
+            line = Text("✓ ", style="bold green")
+            line.append_text(plain(f"{message.subject} · {message.sender} · {short_time(message.received)} UTC",
+                                   limit=200))
+            line.append_text(plain(f"  {message.message_id}", style="italic"))
+            lines.append((line, message.message_id))
+            continue
+        line = Text("✗ ", style="bold red")
+        line.append_text(plain(answer.why or f"not found: {answer.key.value}", limit=200))
+        lines.append((line, None))
+        for near in answer.near:
+            lines.append((Text.assemble("   did you mean ", plain(near, style="bold"), "?"), near))
+    return lines
 
 
 class LookupScreen(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="lookup-cancel", tooltip="Close without looking up")]
 
+    app = getters.app(ConsoleHost)
+
     def compose(self) -> ComposeResult:
         with Vertical(id="lookup-dialog"):
-            yield Label("Look up a Message ID", id="lookup-title")
-            yield Input(placeholder="<...@...prod.outlook.com>  (brackets, spaces and a trailing dot are fine)",
+            yield Label("Look up a Message ID or a Message Trace ID", id="lookup-title")
+            yield Input(placeholder="<...@...prod.outlook.com>, Message-ID: <...>, %3C...%3E, several, or a GUID",
                         id="lookup-input")
             yield Static("", id="lookup-error")
+            yield OptionList(id="lookup-answers")
+
+    def on_mount(self) -> None:
+        self.query_one("#lookup-answers").display = False
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        try:
-            self.dismiss(normalize_message_id(event.value))
-        except UsageError as error:
-            self.query_one("#lookup-error", Static).update(plain(str(error), style="yellow"))
+        self.query_one("#lookup-error", Static).update(Text("… looking up", style="italic"))
+        context = self.app.acting_context
+        value = event.value
+
+        def find() -> None:
+            try:
+                answers = look_up(context, value)
+            except OmeError as error:
+                self.app.call_from_thread(self._failed, str(error))
+                return
+            self.app.call_from_thread(self._answered, answers)
+
+        self.run_worker(find, thread=True, exclusive=True, group="lookup")
+
+    def _failed(self, why: str) -> None:
+        self.query_one("#lookup-error", Static).update(plain(why, style="bold"))
+        self.query_one("#lookup-answers").display = False
+
+    def _answered(self, answers: list[LookupAnswer]) -> None:
+        if len(answers) == 1 and answers[0].message is not None:
+            self.dismiss(answers[0].message.message_id)
+            return
+        found = sum(a.message is not None for a in answers)
+        summary = f"{found} of {len(answers)} found" if len(answers) > 1 else "Not found"
+        self.query_one("#lookup-error", Static).update(
+            Text(f"{summary}: Enter opens a highlighted ✓ line or a suggestion; Esc closes.", style="bold"))
+        options = self.query_one("#lookup-answers", OptionList)
+        options.clear_options()
+        options.add_options([Option(line, id=target, disabled=target is None)
+                             for line, target in answer_lines(answers)])
+        options.display = True
+        options.focus()
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
+            self.dismiss(event.option.id)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,0 +1,120 @@
+"""A lookup takes what people paste: header lines, URL-encoded IDs, several IDs, Message Trace IDs; a
+not-found answer stays on screen with the IDs that match but for case; a lookup leaves the trace alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from omeconsole.core.context import Context
+from omeconsole.core.errors import UsageError
+from omeconsole.core.ome.lookup import look_up
+from omeconsole.core.text.pasted_ids import KeyKind, LookupKey, keys_in_paste
+from omeconsole.ui.screens.lookup import LookupScreen
+from omeconsole.ui.widgets.paged_table import PagedTable
+from support.cli import CLI, assert_one_line_error
+from support.ui import case_id, console_app, fixed_clock, settle, text_of, until
+
+ID = "<BY5PR19MB3384A1B2@BY5PR19MB3384.namprd19.prod.outlook.com>"
+CANONICAL = "<BY5PR19MB3384A1B2@by5pr19mb3384.namprd19.prod.outlook.com>"
+GUID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+
+
+@pytest.mark.parametrize("pasted", [
+    f"Message-ID: {ID}", f"message-id:{ID}", f"In-Reply-To: {ID}\r\n", f"Message-Id:\r\n {ID}",
+    "%3CBY5PR19MB3384A1B2%40BY5PR19MB3384.namprd19.prod.outlook.com%3E", ID[1:-1] + ".",
+])
+def test_each_shape_gives_the_one_message_id(pasted):
+    assert keys_in_paste(pasted) == [LookupKey(KeyKind.MESSAGE_ID, CANONICAL)]
+
+
+@pytest.mark.parametrize("pasted", [GUID, GUID.upper(), "{" + GUID + "}", GUID.replace("-", "")])
+def test_a_guid_is_a_message_trace_id(pasted):
+    assert keys_in_paste(pasted) == [LookupKey(KeyKind.TRACE_ID, GUID)]
+
+
+def test_several_ids_give_one_key_each_in_order_once():
+    pasted = f"References: <a@x.com> <b@x.com>\n <a@x.com>, {GUID}"
+    keys = keys_in_paste(pasted)
+    assert [k.value for k in keys] == ["<a@x.com>", "<b@x.com>"]  # the bracketed ones, once each
+    assert [k.value for k in keys_in_paste(f"a@x.com, b@x.com; {GUID}")] == ["<a@x.com>", "<b@x.com>", GUID]
+
+
+@pytest.mark.parametrize("pasted, needle", [
+    ("", "paste a Message ID"), ("[@click=app.quit]x[/]", "RFC 5322"), ("\x1b[2J junk\x07", "RFC 5322"),
+    ("x" * 100_001, "at most 100,000"), (" ".join(f"<m{n}@x.com>" for n in range(51)), "at most 50"),
+])
+def test_what_is_not_an_id_gets_one_line(pasted, needle):
+    with pytest.raises(UsageError) as refused:
+        keys_in_paste(pasted)
+    assert needle in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_wrong_case_id_is_not_found_but_offered_and_never_one_you_may_not_read(ui_store):
+    message_id = case_id(ui_store, "revocable")  # sent by megan.bowen
+    retyped = "<" + message_id[1:].split("@")[0].lower() + "@" + message_id.split("@")[1]
+    assert retyped != message_id
+    [answer] = look_up(Context.open(ui_store, clock=fixed_clock), retyped)
+    assert answer.message is None and answer.near == [message_id]
+    [other] = look_up(Context.open(ui_store, "lee.gu@contoso.com", clock=fixed_clock), retyped)
+    assert other.message is None and other.near == [] and "among the messages you sent" in other.why
+
+
+def test_a_message_trace_id_finds_its_message(ui_store):
+    context = Context.open(ui_store, clock=fixed_clock)
+    message = context.load(case_id(ui_store, "mixed"))
+    [answer] = look_up(context, message.trace_id.upper())
+    assert answer.message.message_id == message.message_id
+
+
+def test_the_cli_takes_a_header_line_and_a_url_encoded_id(ui_store):
+    message_id = case_id(ui_store, "revocable")
+    cli = CLI(ui_store)
+    assert cli.json("status", "--message-id", f"Message-ID: {message_id}")["MessageId"] == message_id
+    encoded = message_id.replace("<", "%3C").replace("@", "%40").replace(">", "%3E")
+    assert cli.json("status", "--message-id", encoded)["MessageId"] == message_id
+    assert_one_line_error(cli("status", "--message-id", "Message-ID: nothing", check=2), "RFC 5322")
+
+
+async def _paste(app, pilot, text: str) -> None:
+    await pilot.press("ctrl+l")
+    await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
+    app.screen.query_one("#lookup-input").value = text
+    app.screen.query_one("#lookup-input").focus()
+    await pilot.press("enter")
+    await settle(app, pilot)
+
+
+@pytest.mark.parametrize("shape", ["header", "encoded", "trace-id"])
+async def test_each_pasted_shape_opens_details_and_leaves_the_trace_as_it_was(ui_store, shape):
+    context = Context.open(ui_store, clock=fixed_clock)
+    message = context.load(case_id(ui_store, "mixed"))
+    pasted = {"header": f"Message-ID: {message.message_id}",
+              "encoded": message.message_id.replace("<", "%3C").replace("@", "%40").replace(">", "%3E"),
+              "trace-id": message.trace_id}[shape]
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        before = list(app.main.query_one("#trace-results", PagedTable).records)
+        await _paste(app, pilot, pasted)
+        assert app.main.active_pane == "details" and app.main.details.status.message.message_id == message.message_id
+        assert app.main.query_one("#message-id").value == "" and app.main.query_one("#range").value == "10d"
+        assert app.main.query_one("#trace-results", PagedTable).records == before
+
+
+async def test_not_found_stays_on_screen_offering_the_id_in_its_case(ui_store):
+    message_id = case_id(ui_store, "revocable")
+    retyped = "<" + message_id[1:].split("@")[0].lower() + "@" + message_id.split("@")[1]
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await _paste(app, pilot, f"{retyped} <nobody@nowhere.example>")
+        assert isinstance(app.screen, LookupScreen)
+        answers = app.screen.query_one("#lookup-answers")
+        lines = [answers.get_option_at_index(i).prompt.plain for i in range(answers.option_count)]
+        assert "0 of 2 found" in text_of(app.screen.query_one("#lookup-error"))
+        assert any("did you mean " + message_id in line for line in lines)
+        assert any("nobody@nowhere.example" in line for line in lines)
+        answers.highlighted = next(i for i, line in enumerate(lines) if "did you mean" in line)
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.main.active_pane == "details" and app.main.details.status.message.message_id == message_id
