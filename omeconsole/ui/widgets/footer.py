@@ -19,16 +19,37 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+# Actions whose keys a narrow footer leaves out, first to last: each is also in the help and the palette.
+SPARE_FIRST = ("sort_next", "export", "portal", "find_related", "copy_message_id", "open_filter")
+
 
 class ConsoleFooter(Footer):
     _rebuild_pending = False
     _drawn: tuple | None = None  # the keys as last composed: (key, action, description, enabled, tooltip)
 
     def compose(self) -> ComposeResult:
-        for widget in super().compose():
+        keys = [widget for widget in super().compose()]
+        for widget in keys:
             if isinstance(widget, FooterKey) and widget.has_class("-disabled") and widget.description:
                 widget.description = f"({widget.description})"
-            yield widget
+        yield from self._fitting(keys)
+
+    def _fitting(self, keys: list) -> list:
+        """The keys that fit the width, giving up first those other ways reach (the palette, the help)."""
+        width = self.size.width or self.app.size.width
+
+        def drawn(widget) -> int:
+            return len(widget.key_display) + len(widget.description) + 2 if isinstance(widget, FooterKey) else 0
+
+        for action in SPARE_FIRST:
+            if sum(drawn(widget) for widget in keys) <= width:
+                break
+            keys = [w for w in keys if not (isinstance(w, FooterKey) and w.action == action)]
+        return keys
+
+    def on_resize(self) -> None:
+        self._drawn = None  # what fits has changed
+        self.bindings_changed(self.screen)
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True  # what Footer.bindings_changed records before it rebuilds

@@ -46,7 +46,7 @@ class PagedTable(Vertical):
     DEFAULT_CSS = """
     PagedTable { height: 1fr; }
     PagedTable > DataTable { height: 1fr; }
-    PagedTable > .peek { height: 1; padding: 0 1; text-style: italic; }
+    PagedTable > .peek { height: 1; padding: 0 1; text-wrap: nowrap; text-overflow: ellipsis; }
     PagedTable > .row-filter { height: 1; display: none; }
     PagedTable > .row-filter.-open { display: block; }
     PagedTable > .page-info { height: 1; color: $text-muted; padding: 0 1; }
@@ -245,7 +245,7 @@ class PagedTable(Vertical):
     def _show_peek(self) -> None:
         """The highlighted row's Message ID, whole, and each of its cells that its column cut."""
         record = self.current
-        peek = Text()
+        peek = Text(no_wrap=True, overflow="ellipsis")
         if record is not None:
             if self.message_id is not None:
                 peek.append("Message ID ", style="bold")
