@@ -369,7 +369,7 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
 
 
 @pytest.mark.parametrize("key,decision,needles", [
-    ("a", "approve", ["alex.wilber@contoso.com at 2026-11-20T12:00:00Z", "the last stage", "at once, for 1h"]),
+    ("a", "approve", ["alex.wilber@contoso.com at 2026-11-20 12:00:00 UTC", "the last stage", "at once, for 1h"]),
     ("d", "deny", ["Denying ends the request"]),
 ])
 async def test_approve_and_deny_ask_first_and_cancel_changes_nothing(ui_store, key, decision, needles):

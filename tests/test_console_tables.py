@@ -3,6 +3,8 @@ the Message ID shown when there is room and always in the peek; `/` filter, `s` 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from omeconsole.ui.panes.encryption_report import COLUMNS as REPORT_COLUMNS
@@ -142,3 +144,43 @@ async def test_j_k_g_g_move_and_r_acts_on_the_row_they_reach(ui_store):
             await pilot.press("r")
             await until(pilot, lambda: isinstance(app.screen, ConfirmRevokeScreen), "the confirmation")
             assert app.screen.message.message_id == table.current.message.message_id
+
+
+HOSTILE = "[b]x[/b] [@click=app.quit]quit[/] \x1b[31mred\x1b[0m " + "a very long subject " * 8
+
+
+async def test_a_hostile_subject_stays_literal_in_its_cell_the_peek_and_the_filter(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.main.query_one("#trace-results", PagedTable)
+        first = table.records[0]
+        planted = replace(first, message=replace(first.message, subject=HOSTILE))
+        table.set_records([planted, *table.records[1:]])
+        await settle(app, pilot)
+        subject = table.table.get_row_at(0)[[str(c.label) for c in table.table.columns.values()].index("Subject")]
+        assert subject.plain.startswith("[b]x[/b] [@click=") and subject.plain.endswith("…")
+        assert "\x1b" not in subject.plain
+        peek = text_of(table.query_one(".peek"))
+        assert "[b]x[/b] [@click=app.quit]quit[/]" in peek and "\x1b" not in peek
+        await pilot.press("slash", *"[/b]")
+        await settle(app, pilot)
+        assert table.shown == [planted]
+        assert app.is_running  # the [@click=app.quit] did nothing
+
+
+async def test_many_rows_have_their_search_text_made_as_they_arrive_and_filter_alike(ui_store):
+    from omeconsole.ui.widgets.paged_table import AHEAD
+
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        table = app.main.query_one("#trace-results", PagedTable)
+        rows = [replace(r, message=replace(r.message, subject=f"{r.message.subject} #{n}"))
+                for n, r in enumerate(table.records * (AHEAD // len(table.records) + 1))]
+        table.set_records(rows)
+        await settle(app, pilot)
+        assert table.view._texts is not None  # made in the thread, before any filter
+        await pilot.press("slash", *"#17")
+        await settle(app, pilot)
+        assert [r for r in rows if "#17" in r.message.subject] == table.shown

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
+import time
 from collections import Counter
 
 import pytest
@@ -13,13 +15,14 @@ import pytest
 from omeconsole.core.context import Context
 from omeconsole.core.encryption_report.report import ReportFilter, get_encryption_report
 from omeconsole.core.encryption_report.rows import branding_template_label
-from omeconsole.core.errors import UsageError
+from omeconsole.core.errors import Cancelled, UsageError
 from omeconsole.core.mail.model import Protection
 from omeconsole.core.text.addresses import domain_of, parse_patterns
+from omeconsole.ui.panes import encryption_report as report_pane
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.widgets.paged_table import PagedTable
 from support.cli import assert_one_line_error
-from support.ui import console_app, settle, text_of, until
+from support.ui import capture_notifications, console_app, settle, text_of, until
 
 
 def every_row(store):
@@ -74,6 +77,18 @@ def test_the_cli_filters_and_summarises_the_same(demo_cli, demo_store):
     assert_one_line_error(demo_cli("report", "--summary", "--csv", check=2), "--summary")
 
 
+def test_the_cli_sender_status_and_date_range_keep_what_the_core_keeps(demo_cli, demo_store):
+    dates = sorted(r.to_record()["Date"] for r in every_row(demo_store))
+    start, end = dates[len(dates) // 4], dates[3 * len(dates) // 4]
+    args = ("--sender", "*@contoso.com", "--revocation-status", "not revocable", "--start", start, "--end", end)
+    got = json.loads(demo_cli("report", *args, "--json").stdout)
+    expected = [r.to_record() for r in every_row(demo_store) if r.message.sender.endswith("@contoso.com")
+                and r.revocation_status == "Not revocable" and start <= r.to_record()["Date"] <= end]
+    assert expected and [(r["MessageId"], r["RecipientAddress"]) for r in got] == [
+        (r["MessageId"], r["RecipientAddress"]) for r in expected]
+    assert_one_line_error(demo_cli("report", "--start", "yesterday-ish", check=2), "--start")
+
+
 async def test_the_pane_filters_counts_both_ways_and_takes_a_custom_range(ui_store):
     app = console_app(ui_store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -102,3 +117,64 @@ async def test_the_pane_filters_counts_both_ways_and_takes_a_custom_range(ui_sto
         await pilot.press("enter")
         await settle(app, pilot)
         assert all("2026-11-19" <= r.to_record()["Date"] <= "2026-11-20T23" for r in table.records)
+
+
+async def test_m_changes_every_chart_title_and_its_numbers_to_recipient_rows(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.main.query_one(ReportPane)
+        chart = lambda chart_id: " ".join(text_of(pane.query_one(f"#{chart_id}")).split())  # noqa: E731 (titles wrap)
+        charts = ("by-method", "by-protection", "by-template", "top-domains")
+        await until(pilot, lambda: "messages" in chart("by-method"), "the charts drawn")
+        summary = pane._summary
+        before = {c: chart(c) for c in charts}
+        assert all("· messages" in before[c] and "recipients" not in before[c] for c in charts)
+        [(protection, by_message)] = summary.by_message.by_protection[:1]
+        assert f"{by_message:,}" in before["by-protection"]
+        pane.query_one("#report-results DataTable").focus()
+        await pilot.press("m")
+        await until(pilot, lambda: "· recipients" in chart("by-method"), "the charts counted by recipient")
+        after = {c: chart(c) for c in charts}
+        assert all("· recipients" in after[c] and "· messages" not in after[c] for c in charts)
+        by_row = dict(summary.by_recipient.by_protection)[protection]
+        assert by_row > by_message and f"{by_row:,}" in after["by-protection"]
+        assert sum(dict(summary.by_recipient.by_protection).values()) == summary.recipients
+
+
+async def test_esc_cancels_a_running_report_and_keeps_the_rows_from_before(ui_store, monkeypatch):
+    started, stopped = threading.Event(), threading.Event()
+    real = report_pane.get_encryption_report
+
+    def slow(context, start=None, end=None, limit=None, stop=None, filters=None):
+        if filters is None or filters.revocation_status != "Revoked":
+            return real(context, start=start, end=end, limit=limit, stop=stop, filters=filters)
+        started.set()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # a report of many days, asking between each
+            if stop():
+                stopped.set()
+                raise Cancelled()
+            time.sleep(0.01)
+        raise AssertionError("the report was never asked to stop")
+
+    monkeypatch.setattr(report_pane, "get_encryption_report", slow)
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.main.query_one(ReportPane)
+        table = pane.query_one("#report-results", PagedTable)
+        before = list(table.records)
+        assert before
+        seen = capture_notifications(app)
+        pane.query_one("#report-status").value = "Revoked"
+        await until(pilot, started.is_set, "the slow report running")
+        assert "Loading the report" in text_of(table.query_one(".page-info"))
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert stopped.is_set() and "Report cancelled" in seen
+        assert table.records == before and "cancelled" in text_of(table.query_one(".page-info"))

@@ -20,7 +20,7 @@ async def test_a_helpdesk_key_draws_the_console_as_that_identity_with_revoke_wit
     console.type("\x0c")  # ctrl+l: look up a Message ID
     await console.wait_for_text("Look up")
     console.type(message_id + "\r")
-    await console.wait_for_text("IsRevocable True", "You may not revoke it", "helpdesk role")
+    await console.wait_for_text("IsRevocable ✓ True", "You may not revoke it", "helpdesk role")
     console.type("\x11")  # ctrl+q
     assert await console.ended() == 0
     await server.logged(HELPDESK, "ssh session end")

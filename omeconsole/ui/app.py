@@ -43,6 +43,9 @@ class OmeConsoleApp(ConsoleHost):
         Binding("ctrl+l", "lookup", "Look up", id="lookup", priority=True,
                 tooltip="Look up a Message ID from anywhere, pasted in any shape"),
         Binding("f1", "help", "Help", id="help", tooltip="List every key and what it does"),
+        # Textual adds ctrl+p only when no binding opens the palette: with `:` here, it is named too.
+        Binding("ctrl+p", "command_palette", "palette", show=False, priority=True, id="command-palette",
+                tooltip="Open the command palette"),
         Binding("colon", "command_palette", "Commands", show=False, id="command-palette-colon",
                 tooltip="Open the command palette at its commands, as ctrl+p does"),
         Binding("ctrl+q", "quit", "Quit", id="quit", show=False, priority=True, tooltip="Quit omeconsole"),

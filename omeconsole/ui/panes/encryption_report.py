@@ -19,12 +19,13 @@ from omeconsole.core.errors import Cancelled, OmeError, UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE
 from omeconsole.core.text.addresses import parse_patterns
-from omeconsole.core.text.times import parse_iso, short_time
+from omeconsole.core.text.times import parse_iso
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT, message_id_of
 from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.states import state_text
+from omeconsole.ui.time_shown import shown_time
 from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.column_fit import Column
 from omeconsole.ui.widgets.paged_table import PagedTable
@@ -32,7 +33,7 @@ from omeconsole.ui.widgets.paged_table import PagedTable
 # Narrow, the Message ID column goes first (the peek still shows it), then Protection, Recipient, Sender and
 # Subject: Template and Method are what the report is about.
 COLUMNS = (
-    Column("Date", 16, 16, sort_key=lambda row: row.message.received),
+    Column("Date", 16, 16, sort_key=lambda row: row.message.received, clock=True),
     Column("Sender", 8, 60, drop=2, sort_key=lambda row: row.message.sender),
     Column("Recipient", 8, 60, drop=3, sort_key=lambda row: row.recipient.address),
     Column("Subject", 8, 200, drop=1, sort_key=lambda row: row.message.subject.casefold()),
@@ -47,11 +48,12 @@ STATUSES = [("Any status", "")] + [(status, status) for status in REVOCATION_STA
 PROTECTIONS = [("Any protection", ""), (Protection.ENCRYPT_ONLY.label, Protection.ENCRYPT_ONLY.value),
                (Protection.DO_NOT_FORWARD.label, Protection.DO_NOT_FORWARD.value)]
 COUNT_TITLES = {"messages": "messages", "recipients": "recipient rows, as the table does"}
+CHART_UNITS = {"messages": "messages", "recipients": "recipients"}  # the word each chart's title ends with
 
 
 def report_cells(row: ReportRow) -> tuple:
     record = row.to_record()
-    return (cell(short_time(row.message.received)), cell(record["SenderAddress"]), cell(record["RecipientAddress"]),
+    return (cell(shown_time(row.message.received)), cell(record["SenderAddress"]), cell(record["RecipientAddress"]),
             cell(record["Subject"]), cell(record["Protection"]), cell(record["BrandingTemplate"]),
             cell(record["EncryptionMethod"]), state_text(record["RevocationStatus"]), cell(record["MessageId"]))
 
@@ -214,11 +216,11 @@ class ReportPane(Vertical):
         width = max(16, self.size.width // 4 - 4)
         charts = (("by-method", "Method", views.by_method, "cyan"),
                   ("by-protection", "Protection", views.by_protection, "blue"),
-                  ("by-template", "Branding template", views.by_branding_template, "magenta"),
-                  ("top-domains", "Top recipient domains", views.top_domains, "green"))
+                  ("by-template", "Template", views.by_branding_template, "magenta"),
+                  ("top-domains", "Top domains", views.top_domains, "green"))
         for chart_id, title, pairs, style in charts:
             self.query_one(f"#{chart_id}", Static).update(
-                bar_chart(title, pairs, width, style=style))
+                bar_chart(f"{title} · {CHART_UNITS[self.counted]}", pairs, width, style=style))
         counting = Text.assemble(("Charts count ", "italic"), (what, "bold"),
                                  (f" ({summary.total(self.counted):,}) · m: {self._other()}", "italic"))
         if not self.query_one("#report-summary").display:

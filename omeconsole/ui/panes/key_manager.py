@@ -18,13 +18,14 @@ from omeconsole.core.errors import OmeError, Refused
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
-from omeconsole.ui.plain import cell, paragraph, plain
+from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.states import state_text
 from omeconsole.ui.time_shown import audit_time, labelled_time, shown_time, with_zone
 
 LOADING = "Loading the key manager…"
 REQUEST_COLUMNS = ("Id", "Requester", "State", "Duration", "Time left", "Approved by", "Reason")
 REASON_CELL = 60  # the table cuts a reason here, with …; the peek under it shows the whole reason
+PEEK_REASON = 2_000  # ...wrapped, up to here (four times what the core takes; an edited store may hold more)
 
 
 def request_cells(request: AccessRequest, now) -> tuple:
@@ -46,7 +47,7 @@ def request_peek(request: AccessRequest | None, now) -> Text:
         peek.append_text(plain(value, style="bold"))
         peek.append("   ")
     peek.append("\nReason ", style="italic")
-    peek.append_text(paragraph(request.reason))
+    peek.append_text(plain(request.reason, limit=PEEK_REASON))
     return peek
 
 
@@ -113,7 +114,7 @@ class KeysPane(VerticalScroll):
 
     def show_busy(self, doing: str) -> None:
         """The summary line says what a worker is doing until the pane is drawn again."""
-        self.query_one("#keyring-summary", Static).update(Text(doing, style="dim"))
+        self.query_one("#keyring-summary", Static).update(Text(doing, style="italic"))
 
     @work(thread=True, exclusive=True, group=Pane.KEYS)
     def _load(self) -> None:

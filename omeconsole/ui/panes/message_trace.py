@@ -17,11 +17,12 @@ from omeconsole.core.message_trace.records import TraceResult, TraceRow
 from omeconsole.core.message_trace.search import get_message_trace
 from omeconsole.core.preferences.personal import Preferences
 from omeconsole.core.text.addresses import parse_patterns
-from omeconsole.core.text.times import parse_iso, short_time
+from omeconsole.core.text.times import parse_iso
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell
 from omeconsole.ui.states import state_text
+from omeconsole.ui.time_shown import shown_time
 from omeconsole.ui.widgets.column_fit import Column
 from omeconsole.ui.widgets.paged_table import PagedTable
 
@@ -39,7 +40,7 @@ ROW_LIMIT = 50_000  # the newest rows a search shows; a narrower search shows ol
 # Narrow, the Message ID column goes first (the peek still shows it), then Status, Recipient and Sender;
 # Received and Subject stay.
 COLUMNS = (
-    Column("Received", 16, 16, sort_key=lambda row: row.received),
+    Column("Received", 16, 16, sort_key=lambda row: row.received, clock=True),
     Column("Sender", 8, 60, drop=1, sort_key=lambda row: row.message.sender),
     Column("Recipient", 8, 60, drop=2, sort_key=lambda row: row.recipient.address),
     Column("Subject", 8, 200, sort_key=lambda row: row.message.subject.casefold()),
@@ -49,13 +50,13 @@ COLUMNS = (
 
 
 def trace_cells(row: TraceRow) -> tuple:
-    return (cell(short_time(row.received)), cell(row.message.sender), cell(row.recipient.address),
+    return (cell(shown_time(row.received)), cell(row.message.sender), cell(row.recipient.address),
             cell(row.message.subject), state_text(row.recipient.status_shown), cell(row.message.message_id))
 
 
 def trace_text(row: TraceRow) -> str:
     """What `/` searches in a row: every column's text, shown or not."""
-    return "\t".join((short_time(row.received), row.message.sender, row.recipient.address, row.message.subject,
+    return "\t".join((shown_time(row.received), row.message.sender, row.recipient.address, row.message.subject,
                       row.recipient.status_shown, row.message.message_id))
 
 

@@ -12,9 +12,10 @@ from enum import Enum
 from rich.text import Text
 
 from omeconsole.core.dkm.access_request import APPROVAL_STAGES, AccessRequest
-from omeconsole.core.text.times import format_iso, human_span
+from omeconsole.core.text.times import human_span
 from omeconsole.ui.plain import paragraph, plain
 from omeconsole.ui.screens.confirm import ConfirmScreen
+from omeconsole.ui.time_shown import labelled_time
 
 
 class AccessDecision(Enum):
@@ -47,13 +48,14 @@ class ConfirmAccessScreen(ConfirmScreen):
         body = Text()
         for label, value in (("Request", request.id), ("Requester", request.requester),
                              ("Duration", human_span(request.duration)), ("Stage", self._stage()),
-                             ("Requested", format_iso(request.created))):
-            body.append(f"{label:<12}", style="dim")
+                             ("Requested", labelled_time(request.created))):
+            body.append(f"{label:<12}", style="italic")
             body.append_text(plain(value, style="bold" if label == "Requester" else ""))
             body.append("\n")
-        body.append("Approved by ", style="dim")
-        body.append_text(plain(", ".join(f"{a.by} at {format_iso(a.at)}" for a in request.approvals) or "nobody yet"))
-        body.append("\n\nReason\n", style="dim")
+        body.append("Approved by ", style="italic")
+        approvals = ", ".join(f"{a.by} at {labelled_time(a.at)}" for a in request.approvals)
+        body.append_text(plain(approvals or "nobody yet"))
+        body.append("\n\nReason\n", style="italic")
         body.append_text(paragraph(request.reason))
         body.append(f"\n\n{self._consequence()}", style="yellow")
         return body

@@ -21,11 +21,11 @@ class ConfirmRevokeScreen(ConfirmScreen):
 
     def body(self) -> Text:
         body = Text()
-        body.append("Subject     ", style="dim")
+        body.append("Subject     ", style="italic")
         body.append_text(plain(self.message.subject, style="bold", limit=300))
-        body.append("\nMessage ID  ", style="dim")
+        body.append("\nMessage ID  ", style="italic")
         body.append_text(plain(self.message.message_id))
-        body.append("\nSender      ", style="dim")
+        body.append("\nSender      ", style="italic")
         body.append_text(plain(self.message.sender))
         body.append("\n\nThese link-based recipients lose access in the OME portal:\n")
         for recipient in self.message.link_based_recipients:
@@ -34,10 +34,10 @@ class ConfirmRevokeScreen(ConfirmScreen):
             body.append("\n")
         native = [r for r in self.message.recipients if r.experience is Experience.NATIVE]
         if native:
-            body.append("Untouched: their copies live in their mailboxes (native experience):\n", style="dim")
+            body.append("Untouched: their copies live in their mailboxes (native experience):\n", style="italic")
             for recipient in native:
-                body.append("  • ", style="dim")
-                body.append_text(plain(recipient.address, style="dim"))
+                body.append("  • ", style="italic")
+                body.append_text(plain(recipient.address, style="italic"))
                 body.append("\n")
         body.append("\nThis cannot be undone: the portal copy's content key is destroyed.", style="yellow")
         return body

@@ -51,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
         table = Table(box=None, padding=(0, 2, 0, 0), header_style="bold", expand=True)
         table.add_column("Key", no_wrap=True)
         table.add_column("Does", ratio=1)
-        table.add_column("Id", no_wrap=True, style="dim")
+        table.add_column("Id", no_wrap=True, style="italic")
         for binding in self.bindings:
             table.add_row(self._key(binding), self._does(binding), binding.id)
         return table

@@ -18,9 +18,9 @@ from textual.widgets.option_list import Option
 
 from omeconsole.core.errors import OmeError
 from omeconsole.core.ome.lookup import LookupAnswer, look_up
-from omeconsole.core.text.times import short_time
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.plain import plain
+from omeconsole.ui.time_shown import labelled_time
 
 
 def answer_lines(answers: list[LookupAnswer]) -> list[tuple[Text, str | None]]:
@@ -30,7 +30,7 @@ def answer_lines(answers: list[LookupAnswer]) -> list[tuple[Text, str | None]]:
         message = answer.message
         if message is not None:
             line = Text("✓ ", style="bold green")
-            line.append_text(plain(f"{message.subject} · {message.sender} · {short_time(message.received)} UTC",
+            line.append_text(plain(f"{message.subject} · {message.sender} · {labelled_time(message.received, False)}",
                                    limit=200))
             line.append_text(plain(f"  {message.message_id}", style="italic"))
             lines.append((line, message.message_id))

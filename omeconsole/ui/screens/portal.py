@@ -19,7 +19,7 @@ from omeconsole.ui.plain import paragraph, plain
 
 def portal_text(view: PortalView) -> Text:
     """What the recipient's portal page says: the message, or why it cannot be read."""
-    text = plain(f"Signed in as {view.recipient}", style="dim")
+    text = plain(f"Signed in as {view.recipient}", style="italic")
     text.append("\n\n")
     if view.body is None:
         text.append_text(plain(view.text, style="bold red" if view.state in ("revoked", "expired") else ""))
@@ -58,7 +58,7 @@ class PortalScreen(ModalScreen[None]):
 
     def _open_for(self, recipient: str) -> None:
         """The portal reads the store, and may open the content: in a worker, saying so meanwhile."""
-        self.query_one("#portal-view", Static).update(plain(f"Opening the portal as {recipient}…", style="dim"))
+        self.query_one("#portal-view", Static).update(plain(f"Opening the portal as {recipient}…", style="italic"))
         self._preview(recipient)
 
     @work(thread=True, exclusive=True, group="portal")

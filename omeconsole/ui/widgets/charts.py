@@ -27,5 +27,5 @@ def bar_chart(title: str, pairs: list[tuple[str, int]], total_width: int = 36, s
         length = max(1, round(width * count / largest)) if largest else 0
         table.add_row(plain(label, limit=64), Text(BAR * length, style=style), f"{count:,}")
     if not pairs:
-        table.add_row(Text("nothing in this range", style="dim"), "", "")
+        table.add_row(Text("nothing in this range", style="italic"), "", "")
     return table

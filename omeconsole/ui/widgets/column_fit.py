@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from omeconsole.ui.time_shown import with_zone
+
 CELL_PADDING = 2  # a DataTable cell's padding, left and right
 TABLE_CHROME = 2  # the vertical scrollbar
 
@@ -25,10 +27,14 @@ class Column:
     drop: int = 0
     wide_only: int = 0
     sort_key: Callable | None = None
+    clock: bool = False  # holds times: its header names the console's clock, "Received (UTC)"
 
     @property
     def floor(self) -> int:
         return max(self.min, min(len(self.label), self.max))
+
+    def header(self) -> str:
+        return with_zone(self.label) if self.clock else self.label
 
 
 def fit(columns: Sequence[Column], content: Sequence[int], total: int) -> list[int | None]:

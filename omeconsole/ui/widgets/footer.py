@@ -20,6 +20,7 @@ from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 # Actions whose keys a narrow footer leaves out, first to last: each is also in the help and the palette.
+PALETTE_GAP = 4  # the palette key sits apart at the right, after a rule and a space
 SPARE_FIRST = ("sort_next", "export", "portal", "find_related", "copy_message_id", "open_filter")
 
 
@@ -36,7 +37,7 @@ class ConsoleFooter(Footer):
 
     def _fitting(self, keys: list) -> list:
         """The keys that fit the width, giving up first those other ways reach (the palette, the help)."""
-        width = self.size.width or self.app.size.width
+        width = (self.size.width or self.app.size.width) - PALETTE_GAP
 
         def drawn(widget) -> int:
             return len(widget.key_display) + len(widget.description) + 2 if isinstance(widget, FooterKey) else 0
@@ -49,7 +50,9 @@ class ConsoleFooter(Footer):
 
     def on_resize(self) -> None:
         self._drawn = None  # what fits has changed
-        self.bindings_changed(self.screen)
+        if self.is_attached and not self._rebuild_pending:
+            self._rebuild_pending = True
+            self.call_after_refresh(self._rebuild)
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True  # what Footer.bindings_changed records before it rebuilds

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Sequence
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.actions import SkipAction
 from textual.app import ComposeResult
@@ -18,12 +19,14 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.worker import get_current_worker
 
 from omeconsole.ui.plain import plain
 from omeconsole.ui.widgets.column_fit import Column, fit
 from omeconsole.ui.widgets.row_view import RowView
 
 PAGE_SIZE = 100
+AHEAD = 2_000  # more rows than this: their search text is made ahead, in a thread
 MEASURED = 500  # rows whose cells size the columns: enough to be representative, few enough to be quick
 
 
@@ -128,8 +131,22 @@ class PagedTable(Vertical):
         if records is not self.view.records:
             self.view.load(records)
             self._measure()
+            if len(records) > AHEAD:
+                self._make_search_texts()
         self.page = min(self.page, self.pages - 1) if keep_page else 0
         self._show_page(fresh=True, row=None if keep_page else 0)
+
+    def _make_search_texts(self) -> None:
+        """Many rows: what `/` searches is made in a thread as they arrive (about 0.4 s at 50,000), so
+        the first key typed into the filter only filters. A filter typed sooner makes them itself."""
+        view, records = self.view, self.view.records
+
+        def make() -> None:
+            texts = view.search_texts(records)
+            if not get_current_worker().is_cancelled:
+                self.app.call_from_thread(view.take_texts, records, texts)
+
+        self.run_worker(make, thread=True, group="search-texts", exclusive=True)
 
     def show_loading(self, text: str = "Loading…") -> None:
         """While a worker loads, the line under the table says so (until set_records, even if the
@@ -142,7 +159,7 @@ class PagedTable(Vertical):
         widths = [len(c.label) for c in self.columns]
         for record in self.view.records[:MEASURED]:
             for i, cell in enumerate(self.to_cells(record)):
-                widths[i] = max(widths[i], len(_plain_text(cell)))
+                widths[i] = max(widths[i], cell_len(_plain_text(cell)))
         if widths != self._content:
             self._content = widths
             self._widths = []
@@ -164,7 +181,7 @@ class PagedTable(Vertical):
         index = self.columns.index(column)
         sort = self.view.sort
         arrow = "" if sort is None or sort.column != index else (" ↑" if not sort.reverse else " ↓")
-        return Text(column.label + arrow)
+        return Text(column.header() + arrow)
 
     def redraw(self) -> None:
         """Draw the columns and the page again: their headers or cells changed (the console's clock did)."""

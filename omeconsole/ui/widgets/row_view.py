@@ -33,6 +33,15 @@ class RowView:
         self.records, self._texts = records, None
         self._apply()
 
+    def search_texts(self, records: list) -> list[str]:
+        """What the filter searches in each of these records, lower-cased (pure: made in a thread)."""
+        return [self.text_of(r).lower() for r in records]
+
+    def take_texts(self, records: list, texts: list[str]) -> None:
+        """Texts made ahead for these records: kept if they are still the loaded ones."""
+        if records is self.records and self._texts is None:
+            self._texts = texts
+
     def filter(self, needle: str) -> None:
         self.needle = needle.strip().lower()
         self._apply()
@@ -48,7 +57,7 @@ class RowView:
         shown = self.records
         if self.needle:
             if self._texts is None:
-                self._texts = [self.text_of(r).lower() for r in self.records]
+                self._texts = self.search_texts(self.records)
             shown = [r for r, text in zip(self.records, self._texts, strict=True) if self.needle in text]
         if self.sort is not None:
             shown = sorted(shown, key=self.keys[self.sort.column], reverse=self.sort.reverse)
