@@ -44,7 +44,7 @@ from omeconsole.ui.widgets.identity_bar import IdentityBar, identity_line  # noq
 from omeconsole.ui.widgets.paged_table import PagedTable
 
 KEY_ACTIONS = ("approve", "deny", "end_access")  # on the selected request
-MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal")
+MESSAGE_ACTIONS = ("revoke", "remove_external_access", "copy_message_id", "portal", "find_related")
 OPEN_CHECKING_AFTER = 0.15  # seconds: Details opens at once on a lookup or Enter if its status check takes longer
 
 
