@@ -4,13 +4,16 @@
 After a deliberate change to the look: pytest tests/test_snapshots_sizes.py --snapshot-update
 """
 
+import random
 import shutil
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 
 from omeconsole.core.context import Context
 from omeconsole.core.mail.model import Protection
+from omeconsole.core.mail import send as send_module
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.tenant.admin import TenantAdmin
 from omeconsole.core.tenant.model import Role
@@ -26,6 +29,16 @@ PANES = {"message-trace": None, "encryption-report": None, "details": None, "key
 
 
 def _plant_long_mail(store) -> None:
+    """Three long messages, with the same Message IDs on every run (the service draws them from a seeded
+    generator here, so each snapshot is the same picture every time)."""
+    generator = random.Random(17)
+    seeded = SimpleNamespace(SystemRandom=lambda: generator)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(send_module, "random", seeded)
+        _send_long_mail(store)
+
+
+def _send_long_mail(store) -> None:
     admin = Context.open(store, clock=fixed_clock)
     TenantAdmin(admin).add_user(LONG_SENDER, Role.USER)
     admin.reload_tenant()
