@@ -188,3 +188,32 @@ def test_the_identity_bar_cuts_the_address_visibly():
     line = identity_line("Contoso", actor, 40).plain
     assert "…" in line and line.endswith("Global Administrator")
 
+
+
+async def test_over_ssh_ctrl_e_says_how_to_export_instead(ui_store):
+    app = console_app(ui_store)
+    app.remote = True
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        seen = capture_notifications(app)
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        assert any("Not over SSH" in note and "trace ... --csv" in note for note in seen)
+        await pilot.press("2")
+        await settle(app, pilot)
+        await pilot.press("ctrl+e")
+        await settle(app, pilot)
+        assert any("report ... --csv" in note for note in seen)
+        assert not list(ui_store.parent.glob("*.csv"))
+
+
+async def test_the_report_names_each_charts_leader_when_there_is_no_room_for_charts(ui_store):
+    app = console_app(ui_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.main.query_one("ReportPane")
+        [(template, count), *_] = pane._summary.by_message.by_branding_template
+        assert not pane.query_one("#report-summary").display
+        assert f"Most: Template {template} {count}" in text_of(pane.query_one("#report-counting"))

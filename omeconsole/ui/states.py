@@ -36,8 +36,8 @@ STATES: dict[str, StateLook] = {
     # Get-MessageTrace statuses
     "delivered": StateLook("✓", ""),
     "failed": StateLook("✗", "bold red"),
-    "pending": StateLook("…", "yellow"),
-    "gettingstatus": StateLook("…", "yellow"),
+    "pending": StateLook("◌", "yellow"),
+    "gettingstatus": StateLook("◌", "yellow"),
     "quarantined": StateLook("⊘", "bold yellow"),
     "filteredasspam": StateLook("⊘", "bold yellow"),
     "expanded": StateLook("↳", ""),
@@ -59,8 +59,9 @@ STATES: dict[str, StateLook] = {
 }
 
 # Access requests waiting for approvals have states such as "pending (1 of 2 approvals)".
-PREFIXES: tuple[tuple[str, StateLook], ...] = (("pending", StateLook("…", "bold yellow")),
-                                              ("awaiting", StateLook("…", "bold yellow")))
+# (◌, not …: an ellipsis there reads as text cut short.)
+PREFIXES: tuple[tuple[str, StateLook], ...] = (("pending", StateLook("◌", "bold yellow")),
+                                              ("awaiting", StateLook("◌", "bold yellow")))
 
 
 def state_look(word: str) -> StateLook:

@@ -63,6 +63,18 @@ def report_text(row: ReportRow) -> str:
     return "\t".join(str(value) for value in row.to_record().values())
 
 
+def _leaders(charts) -> Text:
+    """With no room for the charts, each one's leader on a line: the answer a chart gives at a glance."""
+    leaders = Text("\nMost: ", style="italic")
+    for n, (_, title, pairs, _) in enumerate(charts):
+        if pairs:
+            label, count = pairs[0]
+            leaders.append(f"{' · ' if n else ''}{title} ", style="italic")
+            leaders.append_text(plain(label, style="bold", limit=40))
+            leaders.append(f" {count:,}")
+    return leaders
+
+
 class ReportPane(Vertical):
     app = getters.app(ConsoleHost)
 
@@ -224,7 +236,8 @@ class ReportPane(Vertical):
         counting = Text.assemble(("Charts count ", "italic"), (what, "bold"),
                                  (f" ({summary.total(self.counted):,}) · m: {self._other()}", "italic"))
         if not self.query_one("#report-summary").display:
-            counting.append(f" · charts need {self.CHARTS_FROM_HEIGHT} rows", style="italic")
+            template, protection, method, domains = charts[2], charts[1], charts[0], charts[3]
+            counting.append_text(_leaders((template, protection, method, domains)))  # what is asked most, first
         self.query_one("#report-counting", Static).update(counting)
 
     def _other(self) -> str:

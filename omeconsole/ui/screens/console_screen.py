@@ -82,6 +82,8 @@ class ConsoleScreen(Screen):
         Binding("n", "request_access", "Request access", id="access-request",
                 tooltip="Request elevated access to key material (two other admins approve it)"),
         Binding("ctrl+e", "export", "Export", id="export-csv", tooltip="Export the results on screen to CSV"),
+        Binding("ctrl+e", "explain_export", "Why no export", show=False, id="export-why",
+                tooltip="Over SSH: say how to export instead"),
         Binding("f5", "reload", "Reload", show=False, id="reload", tooltip="Reload the pane from the store"),
         Binding("f", "find_related", "Find related", id="find-related",
                 tooltip="Search the Message Trace for the same sender, recipient or Message ID"),
@@ -403,6 +405,8 @@ class ConsoleScreen(Screen):
         may_revoke = bool(selected and selected.status.decision.allowed)
         if action in MESSAGE_ACTIONS and self.active_pane == Pane.KEYS:
             return False
+        if action == "explain_export":  # over SSH ctrl+e says what to do instead of doing nothing
+            return self.app.remote
         if action == "export":  # over SSH a file would land on the server: not offered (see action_export)
             return not self.app.remote and self.active_pane in RESULT_PANES
         if action in ("revoke", "remove_external_access"):  # the one this identity's revoke is, per rules.py
@@ -608,6 +612,11 @@ class ConsoleScreen(Screen):
         self.app.call_from_thread(self.query_one(KeysPane).reload)
 
     # -- export ------------------------------------------------------------------------
+
+    def action_explain_export(self) -> None:
+        command = "report ... --csv > file" if self.active_pane == Pane.REPORT else "trace ... --csv > file"
+        self.notify(f"Not over SSH: the file would land on the server. Use the CLI (omeconsole {command}) "
+                    "or the browser door.", title="Export", severity="warning", timeout=10)
 
     def action_export(self) -> None:
         """Every row of the result on screen: to a file the person names (locally), or to their browser

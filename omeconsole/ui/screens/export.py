@@ -23,7 +23,7 @@ RESULT_EXPORTS = {Pane.TRACE: ("message-trace", "Message Trace", TRACE_PROPERTIE
                   Pane.REPORT: ("encryption-report", "Encryption Report", REPORT_PROPERTIES)}
 
 EXPORT_OVER_SSH = ("Not over SSH: the file would land on the server. Use the CLI "
-                   "(omeconsole trace ... --csv > file) or the browser door.")
+                   "(omeconsole trace ... --csv > file, or report ... --csv) or the browser door.")
 
 NOTE = ("A new file, readable only by you (0600); an existing file, a link and the store directory are "
         "refused.\nEnter writes · Esc cancels")
