@@ -76,10 +76,14 @@ class LookupScreen(ModalScreen[str | None]):
         self.run_worker(find, thread=True, exclusive=True, group="lookup")
 
     def _failed(self, why: str) -> None:
+        if not self.is_current:
+            return  # closed (Esc) while the lookup ran
         self.query_one("#lookup-error", Static).update(plain(why, style="bold"))
         self.query_one("#lookup-answers").display = False
 
     def _answered(self, answers: list[LookupAnswer]) -> None:
+        if not self.is_current:
+            return  # closed (Esc) while the lookup ran
         if len(answers) == 1 and answers[0].message is not None:
             self.dismiss(answers[0].message.message_id)
             return
