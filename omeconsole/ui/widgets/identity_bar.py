@@ -1,6 +1,6 @@
 """Who is acting, always on screen, and the last thing a narrow terminal gives up.
 
-At 40 columns the organization goes first, then the product badge and "acting as"; the address is
+Narrow, the organization goes first, then "acting as", then the product badge; the address is
 cut in its middle (an ellipsis marks it); the role is never cut: it says what `r` will do.
 """
 
@@ -38,6 +38,9 @@ def identity_line(organization: str, actor, width: int | None = None) -> Content
         return Content.assemble((BADGE, "bold reverse"), "  ", (org, "bold"), "  │  acting as ",
                                 (address, "bold $accent"), "  ", (role, role_style))
     room = width - len(role) - 2  # the address and what may stand before it
+    if room >= len(BADGE) + len("  acting as ") + len(address):
+        return Content.assemble((BADGE, "bold reverse"), "  acting as ", (address, "bold $accent"), "  ",
+                                (role, role_style))
     if room >= len(BADGE) + 1 + len(address):
         return Content.assemble((BADGE, "bold reverse"), " ", (address, "bold $accent"), "  ", (role, role_style))
     return Content.assemble((_cut_middle(address, max(room, 1)), "bold $accent"), "  ", (role, role_style))
