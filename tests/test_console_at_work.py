@@ -3,7 +3,6 @@ states, focus and dimmed keys read without colour."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import timedelta
 
@@ -19,7 +18,7 @@ from omeconsole.ui.panes.message_trace import TracePane
 from omeconsole.ui.widgets.identity_bar import identity_line
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.core.rules import Actor
-from support.ui import NOW, capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of, until
+from support.ui import NOW, RunsUntilStopped, capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of, until
 
 SIZE = (120, 40)
 
@@ -43,20 +42,14 @@ def test_a_search_asked_to_stop_ends_between_days(ui_store):
 
 
 async def test_esc_cancels_a_running_search_and_keeps_the_rows_from_before(ui_store, monkeypatch):
-    started, stopped = threading.Event(), threading.Event()
+    long_search = RunsUntilStopped("search")
+    started, stopped = long_search.started, long_search.stopped
     real = trace_pane.get_message_trace
 
     def slow(context, query, limit=None, stop=None):
         if query.subject != "slow":
             return real(context, query, limit=limit, stop=stop)
-        started.set()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # a search of many days, asking between each
-            if stop():
-                stopped.set()
-                raise Cancelled()
-            time.sleep(0.01)
-        raise AssertionError("the search was never asked to stop")
+        return long_search(stop)
 
     monkeypatch.setattr(trace_pane, "get_message_trace", slow)
     app = console_app(ui_store)

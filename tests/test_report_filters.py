@@ -6,8 +6,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import threading
-import time
 from collections import Counter
 
 import pytest
@@ -15,14 +13,14 @@ import pytest
 from omeconsole.core.context import Context
 from omeconsole.core.encryption_report.report import ReportFilter, get_encryption_report
 from omeconsole.core.encryption_report.rows import branding_template_label
-from omeconsole.core.errors import Cancelled, UsageError
+from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import Protection
 from omeconsole.core.text.addresses import domain_of, parse_patterns
 from omeconsole.ui.panes import encryption_report as report_pane
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.widgets.paged_table import PagedTable
 from support.cli import assert_one_line_error
-from support.ui import capture_notifications, console_app, settle, text_of, until
+from support.ui import RunsUntilStopped, capture_notifications, console_app, settle, text_of, until
 
 
 def every_row(store):
@@ -145,20 +143,14 @@ async def test_m_changes_every_chart_title_and_its_numbers_to_recipient_rows(ui_
 
 
 async def test_esc_cancels_a_running_report_and_keeps_the_rows_from_before(ui_store, monkeypatch):
-    started, stopped = threading.Event(), threading.Event()
+    long_report = RunsUntilStopped("report")
+    started, stopped = long_report.started, long_report.stopped
     real = report_pane.get_encryption_report
 
     def slow(context, start=None, end=None, limit=None, stop=None, filters=None):
         if filters is None or filters.revocation_status != "Revoked":
             return real(context, start=start, end=end, limit=limit, stop=stop, filters=filters)
-        started.set()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:  # a report of many days, asking between each
-            if stop():
-                stopped.set()
-                raise Cancelled()
-            time.sleep(0.01)
-        raise AssertionError("the report was never asked to stop")
+        return long_report(stop)
 
     monkeypatch.setattr(report_pane, "get_encryption_report", slow)
     app = console_app(ui_store)

@@ -47,6 +47,16 @@ async def settle(app, pilot, seconds: float = SETTLE_SECONDS) -> None:
             return
 
 
+async def until(pilot, condition, what: str, seconds: float = SETTLE_SECONDS) -> None:
+    """Let the app handle its events until condition() holds; an AssertionError saying WHAT never happened
+    if it does not within SECONDS."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: still not so after {seconds}s")
+        await pilot.pause()
+
+
 async def _finish(workers: list, left: float, seconds: float) -> None:
     waits = [asyncio.ensure_future(_finished(worker)) for worker in workers]
     _, pending = await asyncio.wait(waits, timeout=max(left, 0))

@@ -16,7 +16,9 @@ from omeconsole.core.context import Context
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.dkm.access_request import parse_duration
 from omeconsole.core.dkm.elevated_access import ElevatedAccess
-from omeconsole.ui.headless import console_app, fixed_clock, make_demo, settle
+from omeconsole.ui.headless import console_app, fixed_clock, make_demo, settle, until
+from omeconsole.ui.panes.key_manager import KeysPane
+from omeconsole.ui.screens.confirm_access import ConfirmAccessScreen
 
 SIZE = (120, 40)
 
@@ -46,14 +48,22 @@ async def _confirm(app, pilot, store):
 
 async def _keys(app, pilot, store):
     await pilot.press("4")
+    await _requests_shown(app, pilot)
 
 
 async def _approve(app, pilot, store):
-    await pilot.press("4")
-    await settle(app, pilot)
+    await _keys(app, pilot, store)
     app.screen.query_one("#access-requests").focus()
     await pilot.press("a")
-    await settle(app, pilot)  # the request is read afresh in a worker before the dialog opens
+    # the request is read afresh in a worker before the dialog opens
+    await until(pilot, lambda: isinstance(app.screen, ConfirmAccessScreen), "the approve dialog open")
+
+
+async def _requests_shown(app, pilot) -> None:
+    """The Key manager loads once its pane is mounted, which may be a refresh after the key: no worker yet."""
+    await settle(app, pilot)
+    pane = app.screen.query_one(KeysPane)
+    await until(pilot, lambda: bool(pane.requests), "the access requests shown")
 
 
 async def _portal(app, pilot, store):

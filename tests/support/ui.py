@@ -7,15 +7,17 @@ says what never happened: no test counts pauses.
 from __future__ import annotations
 
 import shutil
+import threading
+import time
 from pathlib import Path
-from time import monotonic
 
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.context import Context
-from omeconsole.ui.headless import NOW, SETTLE_SECONDS, console_app, fixed_clock, make_demo, settle  # noqa: F401
+from omeconsole.core.errors import Cancelled
+from omeconsole.ui.headless import NOW, SETTLE_SECONDS, console_app, fixed_clock, make_demo, settle, until  # noqa: F401
 
 
 def copy_store(template: Path, to: Path) -> Path:
@@ -27,16 +29,6 @@ def case_id(store: Path, case: str) -> str:
     ome = Context.open(store, clock=fixed_clock)
     subject = CASE_SUBJECTS[case]
     return next(m.message_id for m in ome.store.iter_messages() if m.subject == subject)
-
-
-async def until(pilot, condition, what: str, seconds: float = SETTLE_SECONDS) -> None:
-    """Let the app handle its events until condition() holds; an AssertionError saying WHAT never happened
-    if it does not within SECONDS."""
-    deadline = monotonic() + seconds
-    while not condition():
-        if monotonic() > deadline:
-            raise AssertionError(f"{what}: still not so after {seconds}s")
-        await pilot.pause()
 
 
 async def footer_key(app, pilot, action: str) -> FooterKey | None:
@@ -89,3 +81,22 @@ def text_of(widget) -> str:
     console = RichConsole(width=200, record=True, color_system=None)
     console.print(content)
     return console.export_text()
+
+
+class RunsUntilStopped:
+    """Stands in for a search or report of many days: it asks its stop callback between "days" (every
+    10 ms) and ends with Cancelled when told, as the core's do; an AssertionError if never told in 30 s."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.started, self.stopped = threading.Event(), threading.Event()
+
+    def __call__(self, stop) -> None:
+        self.started.set()
+        deadline = time.monotonic() + SETTLE_SECONDS
+        while time.monotonic() < deadline:
+            if stop():
+                self.stopped.set()
+                raise Cancelled()
+            time.sleep(0.01)
+        raise AssertionError(f"the {self.what} was never asked to stop")

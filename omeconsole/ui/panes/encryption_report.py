@@ -19,10 +19,10 @@ from omeconsole.core.errors import Cancelled, OmeError, UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE
 from omeconsole.core.text.addresses import parse_patterns
-from omeconsole.core.text.times import parse_iso
+from omeconsole.ui.form_values import date_range, field_value
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
-from omeconsole.ui.panes.message_trace import RANGE_SPANS, ROW_LIMIT, message_id_of
+from omeconsole.ui.panes.message_trace import ROW_LIMIT, message_id_of
 from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.states import state_text
 from omeconsole.ui.time_shown import shown_time
@@ -149,18 +149,10 @@ class ReportPane(Vertical):
     def _filters(self) -> tuple[datetime | None, datetime | None, ReportFilter]:
         """The form as the core's filter; a UsageError names the field that is wrong."""
         def value(widget_id: str) -> str:
-            field = self.query_one(f"#{widget_id}")
-            assert isinstance(field, (Input, Select))
-            return str(field.value)
+            return field_value(self, widget_id)
 
-        start = end = None
-        if value("report-range") == "custom":
-            start = parse_iso(value("report-start"), "Start") if value("report-start").strip() else None
-            end = parse_iso(value("report-end"), "End") if value("report-end").strip() else None
-            if start and end and start > end:
-                raise UsageError("Start is after End")
-        else:
-            start = self.app.acting_context.clock() - RANGE_SPANS[value("report-range")]
+        start, end = date_range(value("report-range"), value("report-start"), value("report-end"),
+                                self.app.acting_context.clock())
         return start, end, ReportFilter(
             method=EncryptionMethod(value("report-method")) if value("report-method") else None,
             protection=Protection(value("report-protection")) if value("report-protection") else None,
@@ -188,8 +180,7 @@ class ReportPane(Vertical):
         if not self.loading_report:
             return False
         self.app.workers.cancel_group(self, Pane.REPORT)
-        table = self.query_one(PagedTable)
-        table.set_records(table.records, keep_page=True, note="cancelled: these rows are from the report before")
+        self.query_one(PagedTable).stop_loading("cancelled: these rows are from the report before")
         return True
 
     @work(thread=True, exclusive=True, group=Pane.REPORT)

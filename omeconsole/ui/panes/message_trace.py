@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from textual import getters, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
@@ -17,7 +15,7 @@ from omeconsole.core.message_trace.records import TraceResult, TraceRow
 from omeconsole.core.message_trace.search import get_message_trace
 from omeconsole.core.preferences.personal import Preferences
 from omeconsole.core.text.addresses import parse_patterns
-from omeconsole.core.text.times import parse_iso
+from omeconsole.ui.form_values import date_range, field_value
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell
@@ -28,8 +26,6 @@ from omeconsole.ui.widgets.paged_table import PagedTable
 
 RANGES = [("Last 48 hours", "48h"), ("Last 7 days", "7d"), ("Last 10 days", "10d"), ("Last 90 days", "90d"),
           ("Custom range", "custom")]
-RANGE_SPANS = {"48h": timedelta(hours=48), "7d": timedelta(days=7), "10d": timedelta(days=10),
-               "90d": timedelta(days=90)}
 SUBJECT_FILTERS = [("contains", "contains"), ("starts with", "startswith"), ("ends with", "endswith")]
 FORM_FIELDS = {"sender": "sender", "recipient": "recipient", "range": "range", "start": "start", "end": "end",
                "status": "status", "message_id": "message-id", "subject": "subject", "subject_filter": "subject-filter"}
@@ -118,8 +114,7 @@ class TracePane(Vertical):
 
     def form_fields(self) -> dict[str, str]:
         """The form as a person filled it, field by field: what a saved or recent search keeps."""
-        return {name: str(self.query_one(f"#{widget_id}", FIELD_TYPES[name]).value)
-                for name, widget_id in FORM_FIELDS.items()}
+        return {name: field_value(self, widget_id) for name, widget_id in FORM_FIELDS.items()}
 
     def fill_form(self, fields: dict[str, str]) -> None:
         """Put a search into the form, as the person will see it, and run it."""
@@ -153,19 +148,9 @@ class TracePane(Vertical):
     def build_query(self) -> TraceQuery:
         """The form as a TraceQuery; a UsageError names the field that is wrong."""
         def value(widget_id: str) -> str:
-            """An Input's text, or a Select's value (each has one: allow_blank=False)."""
-            field = self.query_one(f"#{widget_id}")
-            assert isinstance(field, (Input, Select))
-            return str(field.value)
+            return field_value(self, widget_id)
 
-        start = end = None
-        if value("range") == "custom":
-            start = parse_iso(value("start"), "Start") if value("start").strip() else None
-            end = parse_iso(value("end"), "End") if value("end").strip() else None
-            if start and end and start > end:
-                raise UsageError("Start is after End")
-        else:
-            start = self.app.acting_context.clock() - RANGE_SPANS[value("range")]
+        start, end = date_range(value("range"), value("start"), value("end"), self.app.acting_context.clock())
         return TraceQuery(
             senders=parse_patterns([value("sender")]), recipients=parse_patterns([value("recipient")]),
             start=start, end=end, statuses=[TraceStatus(value("status"))] if value("status") else [],
@@ -205,8 +190,7 @@ class TracePane(Vertical):
         if not self.searching:
             return False
         self.app.workers.cancel_group(self, Pane.TRACE)
-        table = self.query_one(PagedTable)
-        table.set_records(table.records, keep_page=True, note="search cancelled: these rows are from the search before")
+        self.query_one(PagedTable).stop_loading("search cancelled: these rows are from the search before")
         return True
 
     @work(thread=True, exclusive=True, group=Pane.TRACE)

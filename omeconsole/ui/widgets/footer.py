@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
-# Actions whose keys a narrow footer leaves out, first to last: each is also in the help and the palette.
+# Actions whose keys a narrow footer leaves out, first to last: the help (f1) lists every key.
 PALETTE_GAP = 4  # the palette key sits apart at the right, after a rule and a space
 SPARE_FIRST = ("sort_next", "export", "portal", "find_related", "copy_message_id", "open_filter")
 
@@ -36,7 +36,7 @@ class ConsoleFooter(Footer):
         yield from self._fitting(keys)
 
     def _fitting(self, keys: list) -> list:
-        """The keys that fit the width, giving up first those other ways reach (the palette, the help)."""
+        """The keys that fit the width, giving up first those the person least needs on sight (the help lists all)."""
         width = (self.size.width or self.app.size.width) - PALETTE_GAP
 
         def drawn(widget) -> int:
@@ -50,14 +50,16 @@ class ConsoleFooter(Footer):
 
     def on_resize(self) -> None:
         self._drawn = None  # what fits has changed
-        if self.is_attached and not self._rebuild_pending:
-            self._rebuild_pending = True
-            self.call_after_refresh(self._rebuild)
+        if self.is_attached:
+            self._schedule_rebuild()
 
     def bindings_changed(self, screen: Screen) -> None:
         self._bindings_ready = True  # what Footer.bindings_changed records before it rebuilds
         if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
             return
+        self._schedule_rebuild()
+
+    def _schedule_rebuild(self) -> None:
         if not self._rebuild_pending:
             self._rebuild_pending = True
             self.call_after_refresh(self._rebuild)

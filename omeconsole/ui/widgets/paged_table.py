@@ -154,6 +154,10 @@ class PagedTable(Vertical):
         self.loading_text = text
         self.query_one(".page-info", Static).update(Text(text, style="bold reverse"))
 
+    def stop_loading(self, note: str) -> None:
+        """The load was cancelled: the rows from before stay, and the row count says why."""
+        self.set_records(self.records, keep_page=True, note=note)
+
     def _measure(self) -> None:
         """The widest cell of each column, over the first rows: the columns are sized by it."""
         widths = [len(c.label) for c in self.columns]
