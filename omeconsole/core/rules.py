@@ -63,11 +63,29 @@ def check_revocation(message: Message, actor: Actor, tenant: Tenant, now: dateti
 
 
 def _message_reasons(message: Message, tenant: Tenant, now: datetime):
+    yield from tenant_reasons(tenant)
+    yield from lasting_reasons(message)
+    if not message.is_encrypted:
+        return
+    if message.revocation is not None:
+        yield (f"it was already revoked on {format_iso(message.revocation.revoked_at)} "
+               f"by {message.revocation.revoked_by}")
+    elif message.is_expired(now):
+        yield f"it expired on {format_iso(message.expires_at)}; revoking it would change nothing"
+
+
+def tenant_reasons(tenant: Tenant):
+    """Why no message of this tenant can be revoked now (its licence), if so."""
     if not tenant.license.includes_advanced_message_encryption:
         yield (f"the tenant's licence ({tenant.license.label}) does not include Advanced Message Encryption; "
                "it needs E5, A5, or E3 with the E5 Compliance add-on")
     elif not tenant.premium_encryption:
         yield "the Premium Encryption in Office 365 service plan is disabled in the tenant's licence"
+
+
+def lasting_reasons(message: Message):
+    """Why this message can never be revoked, whoever asks and whenever: how it was sent. (Its
+    revocation and its expiry are the reasons that come later; the tenant's licence can change.)"""
     if message.protection is None:
         yield "the store holds no encryption record for this message: it was imported from a trace export"
         return
@@ -80,11 +98,6 @@ def _message_reasons(message: Message, tenant: Tenant, now: datetime):
     if not message.link_based_recipients:
         yield ("no recipient got the link-based experience; native copies live in the recipients' "
                "mailboxes and can never be revoked")
-    if message.revocation is not None:
-        yield (f"it was already revoked on {format_iso(message.revocation.revoked_at)} "
-               f"by {message.revocation.revoked_by}")
-    elif message.is_expired(now):
-        yield f"it expired on {format_iso(message.expires_at)}; revoking it would change nothing"
 
 
 def _actor_standing(message: Message, actor: Actor) -> tuple[list[str], ActingAs | None]:

@@ -23,6 +23,7 @@ from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.mail.flow import Draft, compose, portal_content
 from omeconsole.core.mail.model import ActingAs, Revocation
 from omeconsole.core.store.gcpause import collection_paused
+from omeconsole.core.store.report_counts import CountsTally
 from omeconsole.core.store.store import Store
 from omeconsole.core.store.trace_index import partitions_of, summary_of
 from omeconsole.core.tenant.model import Tenant
@@ -39,6 +40,7 @@ class Chunk:
     data_keys: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     partitions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     revocations: dict[str, Revocation] = field(default_factory=dict)
+    counts: CountsTally = field(default_factory=CountsTally)  # the Encryption Report's, by day
     count: int = 0
 
 
@@ -70,7 +72,7 @@ class DemoMail:
         if progress:
             progress(self.total, self.total, "writing the store")
         self._write_revocations(store, merged.revocations)
-        store.load_new_mail(merged.messages, merged.data_keys, merged.partitions)
+        store.load_new_mail(merged.messages, merged.data_keys, merged.partitions, merged.counts)
 
     def _gather(self, merged: Chunk, jobs, progress) -> None:
         done = 0
@@ -110,11 +112,13 @@ class DemoMail:
         shard = Store.shard_name(mid, self.shards)
         chunk.messages[shard].append(_dumps(doc))
         if revoked_by:  # a revoked message's content key is destroyed
-            chunk.revocations[mid] = Revocation(draft.received + timedelta(hours=2), revoked_by,
-                                                self.content.revoker_role(revoked_by), "demo")
+            message.revocation = Revocation(draft.received + timedelta(hours=2), revoked_by,
+                                            self.content.revoker_role(revoked_by), "demo")
+            chunk.revocations[mid] = message.revocation
         else:
             chunk.data_keys[shard].append(_dumps({"message_id": mid, **wrapped}))
         summary = summary_of(doc)
+        chunk.counts.add(message, summary)
         entry = f"{_dumps(mid)}:{_dumps(summary)}"
         for key in partitions_of(summary):
             chunk.partitions[key].append(entry)
@@ -146,6 +150,7 @@ def _merge(into: Chunk, chunk: Chunk) -> None:
         for key, items in theirs.items():
             mine[key].extend(items)
     into.revocations.update(chunk.revocations)
+    into.counts.absorb(chunk.counts)
 
 
 

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Generator
+from contextlib import closing
+from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import islice
 
 from omeconsole.core.context import Context
-from omeconsole.core.encryption_report.rows import (
-    REVOCATION_STATUSES,
-    ReportRow,
-    branding_template_label,
-    encryption_template_label,
-)
+from omeconsole.core.encryption_report.kept_counts import kept_summary
+from omeconsole.core.encryption_report.rows import ReportRow
+from omeconsole.core.encryption_report.selection import ReportFilter, Selection
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
-from omeconsole.core.errors import Cancelled, UsageError
-from omeconsole.core.mail.model import EncryptionMethod, Message, Protection
-from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.message_trace.records import newest_first
-from omeconsole.core.rules import can_read
+from omeconsole.core.errors import Cancelled
+from omeconsole.core.mail.model import EncryptionMethod
+from omeconsole.core.message_trace.records import in_order, newest_first
 from omeconsole.core.store.gcpause import collection_paused
-from omeconsole.core.text.addresses import AddressPattern
+from omeconsole.core.store.trace_index import searches_by_day
+
+__all__ = ["ReportFilter", "ReportResult", "get_encryption_report", "iter_encryption_report"]
 
 
 @dataclass(frozen=True)
@@ -33,23 +32,6 @@ class ReportResult:
     limit: int | None = None
 
 
-@dataclass(frozen=True)
-class ReportFilter:
-    """The report's filters beyond its date range: each None (or empty) lets everything through."""
-
-    method: EncryptionMethod | None = None
-    template: str | None = None  # the report's mixed EncryptionTemplate column, as Microsoft's filter has it
-    protection: Protection | None = None
-    branding_template: str | None = None
-    senders: tuple[AddressPattern, ...] = ()
-    recipients: tuple[AddressPattern, ...] = ()
-    revocation_status: str | None = None
-
-    def __post_init__(self) -> None:
-        if self.revocation_status is not None and self.revocation_status not in REVOCATION_STATUSES:
-            raise UsageError(f"revocation status must be one of {', '.join(REVOCATION_STATUSES)}")
-
-
 def get_encryption_report(context: Context, start: datetime | None = None, end: datetime | None = None,
                           method: EncryptionMethod | None = None, template: str | None = None,
                           limit: int | None = None, stop: Callable[[], bool] | None = None,
@@ -57,37 +39,53 @@ def get_encryption_report(context: Context, start: datetime | None = None, end: 
     """Encrypted messages, one row per recipient, filtered by date, encryption method and template
     (as the report's column names it) and `filters` (sender, recipient, protection, branding template,
     revocation status), newest first; at most `limit` rows, the newest. The summary counts every
-    matching row. `stop` is asked between batches (days): yes ends the report with Cancelled."""
+    matching row: from the counts the store keeps by day when nothing but the dates is asked for (and
+    the reader sees every message), else row by row. `stop` is asked between batches (days): yes ends
+    the report with Cancelled."""
     chosen = filters or ReportFilter()
-    method, template = method or chosen.method, template or chosen.template
-    query = TraceQuery(start=start, end=end, encrypted_only=True, senders=list(chosen.senders),
-                       recipients=list(chosen.recipients))
+    chosen = replace(chosen, method=method or chosen.method, template=template or chosen.template)
     context.require_reader("report")
-    tally, kept = ReportTally(), list[ReportRow]()
-
-    def wanted(m: Message) -> bool:
-        return (can_read(context.actor, m) and query.matches_message(m) and (method is None or m.method is method)
-                and (template is None or encryption_template_label(m) == template)
-                and (chosen.protection is None or m.protection is chosen.protection)
-                and (chosen.branding_template is None or branding_template_label(m) == chosen.branding_template))
-
-    def rows_of(m: Message) -> list[ReportRow]:
-        decision = context.decide(m)
-        rows = [ReportRow(m, r, decision) for r in m.recipients if query.matches_recipient(r, m)]
-        if chosen.revocation_status is not None and rows and rows[0].revocation_status != chosen.revocation_status:
-            return []
-        return rows
-
+    selection = Selection(context, start, end, chosen)
     with context.store.reading(), collection_paused():
-        for batch in context.store.search(query):
+        summary = kept_summary(selection) if selection.dates_only else None
+        if summary is not None:  # the newest rows are all that is read
+            with closing(iter_encryption_report(context, start, end, chosen, stop)) as found:
+                rows = list(islice(found, limit))
+        else:
+            rows, summary = _counted_row_by_row(selection, limit, stop)
+    truncated = limit is not None and summary.recipients > limit
+    return ReportResult(rows, summary, truncated, limit)
+
+
+def _counted_row_by_row(selection: Selection, limit: int | None,
+                        stop: Callable[[], bool] | None) -> tuple[list[ReportRow], ReportSummary]:
+    """Every matching row counted; the newest `limit` of them kept."""
+    tally, kept = ReportTally(), list[ReportRow]()
+    for batch in selection.context.store.search(selection.query):
+        if stop is not None and stop():
+            raise Cancelled()
+        keep = limit is None or len(kept) <= limit  # batches are days, newest first
+        for rows in map(selection.rows_of, filter(selection.wanted, batch)):
+            tally.add(rows)
+            if keep:
+                kept.extend(rows)
+    kept.sort(key=newest_first, reverse=True)
+    return kept[:limit], tally.summary()
+
+
+def iter_encryption_report(context: Context, start: datetime | None = None, end: datetime | None = None,
+                           filters: ReportFilter | None = None,
+                           stop: Callable[[], bool] | None = None) -> Generator[ReportRow]:
+    """The report's rows newest first, each as soon as no older day can come before it: an export
+    of 90 days holds one day's rows at a time (close it when done early)."""
+    context.require_reader("report")
+    selection = Selection(context, start, end, filters or ReportFilter())
+
+    def batches():
+        for batch in context.store.search(selection.query):
             if stop is not None and stop():
                 raise Cancelled()
-            keep = limit is None or len(kept) <= limit  # batches are days, newest first
-            for m in filter(wanted, batch):
-                rows = rows_of(m)
-                tally.add(rows)
-                if keep:
-                    kept.extend(rows)
-    kept.sort(key=newest_first, reverse=True)
-    truncated = limit is not None and tally.rows > limit
-    return ReportResult(kept[:limit] if truncated else kept, tally.summary(), truncated, limit)
+            yield batch, [row for m in filter(selection.wanted, batch) for row in selection.rows_of(m)]
+
+    with context.store.reading(), collection_paused():
+        yield from in_order(batches(), searches_by_day(selection.query))

@@ -10,12 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from omeconsole.core.encryption_report.rows import (
-    ReportRow,
-    branding_template_label,
-    encryption_template_label,
-    protection_label,
-)
+from omeconsole.core.encryption_report.rows import ReportRow
+from omeconsole.core.mail.labels import message_labels
 from omeconsole.core.text.addresses import domain_of
 
 COUNTED = ("messages", "recipients")  # what a count counts: messages, or recipient rows (the table's rows)
@@ -75,8 +71,13 @@ class _Counts:
         self.branding, self.domains, self.status = Counter[str](), Counter[str](), Counter[str]()
 
     def views(self, top: int) -> ReportViews:
-        return ReportViews(self.method.most_common(), self.template.most_common(), self.protection.most_common(),
-                           self.branding.most_common(), self.domains.most_common(top), self.status.most_common())
+        return ReportViews(_ranked(self.method), _ranked(self.template), _ranked(self.protection),
+                           _ranked(self.branding), _ranked(self.domains)[:top], _ranked(self.status))
+
+
+def _ranked(counter: Counter[str]) -> list[tuple[str, int]]:
+    """Most first, ties by name: the same ranking however the counts were gathered."""
+    return sorted(((label, count) for label, count in counter.items() if count), key=lambda kv: (-kv[1], kv[0]))
 
 
 class ReportTally:
@@ -94,10 +95,7 @@ class ReportTally:
         message = rows[0].message
         self.messages += 1
         self.rows += len(rows)
-        labels = {"method": message.method.label if message.method else None,
-                  "template": encryption_template_label(message),
-                  "protection": protection_label(message),
-                  "branding": branding_template_label(message), "status": rows[0].revocation_status}
+        labels = {**message_labels(message), "status": rows[0].revocation_status}
         domains = [domain_of(row.recipient.address) for row in rows]
         for counts, weight in ((self._by_message, 1), (self._by_recipient, len(rows))):
             for name, label in labels.items():
@@ -105,6 +103,17 @@ class ReportTally:
                     getattr(counts, name)[label] += weight
         self._by_message.domains.update(set(domains))
         self._by_recipient.domains.update(domains)
+
+    def add_counts(self, counts: dict, statuses: dict[str, list[int]]) -> None:
+        """A day's kept counts (store/report_counts.py), with its revocation statuses as decided now."""
+        self.messages += counts.get("messages", 0)
+        self.rows += counts.get("recipients", 0)
+        for way, mine in (("by_message", self._by_message), ("by_recipient", self._by_recipient)):
+            for name, counted in counts.get(way, {}).items():
+                getattr(mine, name).update(counted)
+        for status, (messages, rows) in statuses.items():
+            self._by_message.status[status] += messages
+            self._by_recipient.status[status] += rows
 
     def summary(self, top: int = 5) -> ReportSummary:
         return ReportSummary(self.messages, self.rows, self._by_message.views(top), self._by_recipient.views(top))

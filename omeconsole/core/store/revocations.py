@@ -6,26 +6,36 @@ the two is finished by the next writer.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from omeconsole.core.errors import StoreDamaged, StoreError
-from omeconsole.core.mail.model import Revocation
+from omeconsole.core.mail.model import Message, Revocation
 from omeconsole.core.store.documents import DOC_ERRORS, describe
 from omeconsole.core.store.files import (
+    all_or_nothing,
     dump_json,
     fsync_directory,
     open_db,
     read_json,
     write_atomic,
 )
+from omeconsole.core.store.report_counts import ReportCounts, row_days
 
 
 class RevocationFiles:
     root: Path
 
     if TYPE_CHECKING:
+        counted: bool
+        counts: ReportCounts
+
         def destroy_data_keys(self, message_ids: list[str]) -> int: ...
+
+        def _current_summaries(self, message_ids) -> dict[str, dict]: ...
+
+        def recount(self, days: Iterable[str]) -> None: ...
 
     @property
     def revocations_path(self) -> Path:
@@ -51,11 +61,24 @@ class RevocationFiles:
         keys before the revocation is recorded (the commit), so a crash between the two files is
         finished by the next writer, and no reader meanwhile sees a revoked message's key as held."""
         write_atomic(self.revoking_path, dump_json(sorted(revocations)))
-        self.add_revocations(revocations)
+        with all_or_nothing():
+            self.add_revocations(revocations)
+            if self.counted:
+                self._count_revocations(revocations)
         try:
             self._finish_revoking()
         except StoreError:
             pass  # committed: the key is never used again, and the next change destroys it
+
+    def _count_revocations(self, revocations: dict[str, Revocation]) -> None:
+        """The report's counts: these messages move to Revoked."""
+        before, after = [], []
+        for message_id, summary in self._current_summaries(revocations).items():
+            message, revoked = Message.from_doc(summary), Message.from_doc(summary)
+            revoked.revocation = revocations[message_id]
+            before.append((message, summary))
+            after.append((revoked, summary))
+        self.counts.change(before, after)
 
     def keys_being_destroyed(self) -> set[str]:
         """The Message IDs whose content keys an interrupted revocation left to destroy."""
@@ -73,6 +96,9 @@ class RevocationFiles:
     def _finish_revoking(self) -> None:
         pending = self.keys_being_destroyed()
         if pending:
+            # a crash may have come between the revocations and the counts landing: count their days again
+            self.recount({day for summary in self._current_summaries(pending).values()
+                          for day in row_days(Message.from_doc(summary))})
             revoked = self.revocations()
             self.destroy_data_keys([mid for mid in pending if mid in revoked])
             try:

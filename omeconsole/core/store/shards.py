@@ -22,7 +22,8 @@ from omeconsole.core.store.documents import (
     tinydb_text,
 )
 from omeconsole.core.store.files import all_or_nothing, open_db, write_atomic
-from omeconsole.core.store.trace_index import TraceIndex, partitions_of, summary_of
+from omeconsole.core.store.report_counts import CountsTally, ReportCounts
+from omeconsole.core.store.trace_index import DAYS, TraceIndex, partitions_of, searches_by_day, summary_of
 from omeconsole.core.text.times import format_iso
 
 
@@ -30,7 +31,9 @@ class MessageShards:
     root: Path
     shards: int
     indexed: bool
+    counted: bool
     index: TraceIndex
+    counts: ReportCounts
 
     if TYPE_CHECKING:
         def revocations(self) -> dict[str, Revocation]: ...
@@ -110,6 +113,7 @@ class MessageShards:
         summaries as the shards hold them now, when the caller read them under this same lock (none
         for a message it found absent), which saves reading the shards again."""
         new = {m.message_id: summary_of(m.to_doc()) for m in messages}
+        old = {}
         if self.indexed:
             old = self._current_summaries(new) if stored is None else stored
             touched = {mid: partitions_of(s) | (partitions_of(old[mid]) if mid in old else set())
@@ -122,6 +126,8 @@ class MessageShards:
                 self.put_data_keys(data_keys)
             for shard, group in group_by(messages, lambda m: self.shard_of(m.message_id)).items():
                 self._put_in_shard(shard, group)
+            if self.counted:
+                self._count_change(old, new)
         if self.indexed and not index_later:
             try:
                 self.index.apply(set().union(*touched.values()), set(new), new)
@@ -142,6 +148,34 @@ class MessageShards:
             if fresh:
                 table.insert_multiple(fresh)
 
+    def _count_change(self, old: dict[str, dict], new: dict[str, dict]) -> None:
+        """The report's counts without these messages as they were, with them as they are now (their
+        revocation, kept apart, is the same before and after)."""
+        revocations = self.revocations() if old else {}
+
+        def counted(summaries: dict[str, dict]) -> list[tuple[Message, dict]]:
+            pairs = []
+            for message_id, summary in summaries.items():
+                message = Message.from_doc(summary)
+                message.revocation = revocations.get(message_id)
+                pairs.append((message, summary))
+            return pairs
+
+        self.counts.change(counted(old), counted(new))
+
+    def recount(self, days: Iterable[str]) -> None:
+        """Count these days afresh from their index partitions (after a crash mid-change)."""
+        days = set(days)
+        if not (self.counted and days):
+            return
+        tally, revocations = CountsTally(), self.revocations()
+        for day in days:
+            for message_id, summary in self.index.read(f"{DAYS}/{day}").items():
+                message = Message.from_doc(summary)
+                message.revocation = revocations.get(message_id)
+                tally.add(message, summary)
+        self.counts.write_all(tally, days)
+
     def _current_summaries(self, message_ids) -> dict[str, dict]:
         """Summaries of these messages as the shards hold them now (absent ones left out)."""
         found = {}
@@ -154,9 +188,10 @@ class MessageShards:
         return found
 
     def load_new_mail(self, messages: dict[str, list[str]], data_keys: dict[str, list[str]],
-                      partitions: dict[str, list[str]]) -> None:
+                      partitions: dict[str, list[str]], counts: CountsTally) -> None:
         """Bulk load into a store that holds no mail yet, one write per file: message and data key
-        documents as JSON text by shard, index entries ('"ID":summary') by partition."""
+        documents as JSON text by shard, index entries ('"ID":summary') by partition, and the
+        report's counts of that mail."""
         if any(next((self.root / sub).glob("*.json"), None) for sub in ("messages", "datakeys")):
             raise StoreError(f"the store at {self.root} already holds mail; a bulk load needs an empty one")
         for shard, docs in messages.items():
@@ -165,6 +200,7 @@ class MessageShards:
             write_atomic(self._datakey_path(shard), tinydb_text("datakeys", docs))
         for key, entries in partitions.items():
             self.index.write_text(key, entries)
+        self.counts.write_all(counts)
 
     # -- searching ---------------------------------------------------------------------
 
@@ -176,9 +212,11 @@ class MessageShards:
             yield list(self.iter_messages())
             return
         revocations, seen = self.revocations(), set[str]()
+        by_day = searches_by_day(query)
         for key, entries in self.index.search(query, self._current_summaries):
             fresh = {mid: summary for mid, summary in entries.items() if mid not in seen}
-            seen.update(fresh)
+            # by day, only a message with copies on other days is filed again: only those are remembered
+            seen.update(mid for mid, summary in fresh.items() if not by_day or _on_other_days(summary))
             try:
                 batch = [Message.from_doc(summary) for summary in fresh.values()]
             except DOC_ERRORS as exc:
@@ -194,6 +232,7 @@ class MessageShards:
         could not file (a message document it cannot read), each named with its shard and why."""
         self.index.create()
         count, skipped = 0, []
+        tally, revocations = CountsTally(), self.revocations()
 
         def summaries():
             nonlocal count
@@ -209,11 +248,14 @@ class MessageShards:
                     count += 1
                     summary = summary_of(doc)
                     summary["received"] = format_iso(message.received)  # the day it is filed under
+                    message.revocation = revocations.get(message.message_id)
+                    tally.add(message, summary)
                     yield summary
 
         self.index.write_all(summaries())
-        if not self.indexed:
-            self.indexed = True
+        self.counts.write_all(tally)
+        if not (self.indexed and self.counted):
+            self.indexed = self.counted = True
             self._write_manifest()
         return count, skipped
 
@@ -264,6 +306,11 @@ class MessageShards:
             table = db.table("datakeys")
             doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in replacements]
             table.update(lambda doc: doc.update(replacements[doc["message_id"]]), doc_ids=doc_ids)
+
+
+def _on_other_days(summary: dict) -> bool:
+    day = summary["received"][:10]
+    return any(r.get("received") and r["received"][:10] != day for r in summary["recipients"])
 
 
 def _bytes_of(path: Path) -> bytes | None:

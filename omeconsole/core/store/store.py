@@ -33,6 +33,7 @@ from omeconsole.core.store.files import dump_json, read_json, write_atomic
 from omeconsole.core.store.lock import StoreLock
 from omeconsole.core.store.outbound_queue import OutboundQueueFiles
 from omeconsole.core.store.portal_links import PortalLinkFiles
+from omeconsole.core.store.report_counts import ReportCounts
 from omeconsole.core.store.revocations import RevocationFiles
 from omeconsole.core.store.shards import MessageShards
 from omeconsole.core.store.tenant_file import TenantFile
@@ -49,13 +50,15 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
             OutboundQueueFiles):
     """The store's directory, its lock, and each file's reads and writes (one module per file kind)."""
 
-    def __init__(self, root: Path, shards: int, indexed: bool):
+    def __init__(self, root: Path, shards: int, indexed: bool, counted: bool = False):
         self.root = Path(root)
         self.shards = shards
         self.indexed = indexed  # stores made before the trace index have none until 'reindex'
+        self.counted = indexed and counted  # likewise the report's counts (they are kept beside the index)
         self.lock = StoreLock(self.root / "store.lock")
         self.audit = AuditLog(self.root, key_source=lambda: stored_chain_key(self.root))
         self.index = TraceIndex(self.root)
+        self.counts = ReportCounts(self.index.dir)
 
     # -- opening -----------------------------------------------------------------------
 
@@ -70,15 +73,17 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
                 (root / sub).mkdir(exist_ok=True, mode=0o700)
         except OSError as exc:
             raise StoreError(f"cannot create the store directory {root}: {exc.strerror}") from None
-        store = cls(root, shards, indexed=True)
+        store = cls(root, shards, indexed=True, counted=True)
         with store.lock.hold(exclusive=True):
             store.index.create()
+            store.counts.create()
             store._write_manifest()
         return store
 
     def _write_manifest(self) -> None:
         write_atomic(self.root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "shards": self.shards,
-                                                          "trace_index": self.indexed}))
+                                                          "trace_index": self.indexed,
+                                                          "report_counts": self.counted}))
 
     @classmethod
     def open(cls, root: Path) -> Store:
@@ -95,7 +100,8 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
         shards = manifest.get("shards")
         if not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
             raise StoreDamaged(manifest_path, f"shard count {shards!r} is not a number from 1 to {MAX_SHARDS}")
-        return cls(root, shards, indexed=manifest.get("trace_index") is True)
+        return cls(root, shards, indexed=manifest.get("trace_index") is True,
+                   counted=manifest.get("report_counts") is True)
 
     @contextmanager
     def reading(self):
@@ -108,7 +114,7 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
         (not by reindex, which rebuilds the whole index anyway)."""
         with self.lock.hold(exclusive=True):
             if self.indexed and mend_index:
-                self.index.repair(self._current_summaries)
+                self.recount(self.index.repair(self._current_summaries))
             self._finish_revoking()
             since = len(self.audit.appended)
             try:

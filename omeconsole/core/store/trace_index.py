@@ -178,14 +178,16 @@ class TraceIndex:
         for key in sorted(set(keys)):
             self.rewrite(key, message_ids, {message_id: current[message_id] for message_id in filed.get(key, ())})
 
-    def repair(self, truth: Callable[[Iterable[str]], dict[str, Summary]]) -> None:
-        """Finish a change a crash interrupted, from the shards' truth."""
+    def repair(self, truth: Callable[[Iterable[str]], dict[str, Summary]]) -> set[str]:
+        """Finish a change a crash interrupted (or that mail flow left to the next writer), from the
+        shards' truth. Returns the days whose partitions it rewrote."""
         pending = self.pending()
         if not pending:
-            return
+            return set()
         keys = {key for touched in pending.values() for key in touched}
         self.apply(keys, set(pending), truth(pending))
         self.finish()
+        return {key.removeprefix(f"{DAYS}/") for key in keys if key.startswith(f"{DAYS}/")}
 
     def write_all(self, summaries: Iterable[Summary]) -> None:
         """Replace the whole index with these summaries (reindex, and the demo's bulk load)."""
