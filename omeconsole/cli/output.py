@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 
 from omeconsole.cli import render
 from omeconsole.cli.streams import is_terminal, write_out
 from omeconsole.core.errors import UsageError
+from omeconsole.core.text.csv_cells import csv_lines
 from omeconsole.core.text.untrusted import shown
 
 
@@ -26,9 +28,31 @@ def warn(text: str) -> None:
     sys.stderr.write(f"omeconsole: {shown(text)}\n")
 
 
-def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:
+def wants_file_format(args) -> bool:
+    """--json or --csv (not both): records for a script or a file, which can be written as they come."""
     if wants_json(args) and getattr(args, "csv", False):
         raise UsageError("choose one of --json and --csv")
+    return wants_json(args) or bool(getattr(args, "csv", False))
+
+
+def stream_records(args, records: Iterable[dict], columns) -> None:
+    """--json or --csv, each record written as it comes: the bytes emit_records writes for the whole
+    list, in constant memory."""
+    if wants_json(args):
+        opened = False
+        for record in records:
+            indented = "\n".join("  " + line for line in render.as_json(record).split("\n"))
+            write_out(shown(("[\n" if not opened else ",\n") + indented, lines=True))
+            opened = True
+        write_out("\n]\n" if opened else "[]\n")
+        return
+    cell = shown if is_terminal(sys.stdout) else None
+    for line in csv_lines(records, columns, cell):
+        write_out(line)
+
+
+def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:
+    wants_file_format(args)
     if wants_json(args):
         emit(render.as_json(records))
     elif getattr(args, "csv", False):

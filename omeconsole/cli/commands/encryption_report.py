@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import closing
+
 from omeconsole.cli.commands.message_trace import date_range
 from omeconsole.cli.context import open_context
-from omeconsole.cli.output import emit, emit_records, wants_json
+from omeconsole.cli.output import emit, emit_records, stream_records, wants_file_format, wants_json
 from omeconsole.cli.render import as_json
-from omeconsole.core.encryption_report.report import ReportFilter, get_encryption_report
+from omeconsole.core.encryption_report.report import ReportFilter, get_encryption_report, iter_encryption_report
 from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES, REVOCATION_STATUSES
 from omeconsole.core.encryption_report.summary import ReportSummary
 from omeconsole.core.errors import UsageError
@@ -36,10 +38,15 @@ def cmd_report(args) -> int:
     start, end = date_range(args)
     if args.summary and args.csv:
         raise UsageError("--summary prints counts, not rows: use --json for them, or leave out --summary for --csv")
-    result = get_encryption_report(open_context(args), start, end, filters=report_filter(args))
     if args.summary:
-        emit(as_json(result.summary.to_record()) if wants_json(args) else summary_text(result.summary))
+        summary = get_encryption_report(open_context(args), start, end, filters=report_filter(args), limit=0).summary
+        emit(as_json(summary.to_record()) if wants_json(args) else summary_text(summary))
         return 0
+    if wants_file_format(args):
+        with closing(iter_encryption_report(open_context(args), start, end, report_filter(args))) as rows:
+            stream_records(args, (row.to_record() for row in rows), REPORT_PROPERTIES)
+        return 0
+    result = get_encryption_report(open_context(args), start, end, filters=report_filter(args))
     emit_records(args, [r.to_record() for r in result.rows], REPORT_PROPERTIES,
                  table_columns=("Date", "SenderAddress", "RecipientAddress", "Subject", "Protection",
                                 "BrandingTemplate", "EncryptionMethod", "RevocationStatus", "MessageId"),

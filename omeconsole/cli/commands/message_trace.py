@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from contextlib import closing
 from pathlib import Path
 
 from omeconsole.cli import render
 from omeconsole.cli.context import open_context
-from omeconsole.cli.output import emit, emit_records, wants_json, warn
+from omeconsole.cli.output import emit, emit_records, stream_records, wants_file_format, wants_json, warn
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import TraceStatus
 from omeconsole.core.message_trace.culture_dates import culture_named, parse_date_order
@@ -22,6 +23,7 @@ from omeconsole.core.message_trace.reindex import rebuild_trace_index
 from omeconsole.core.message_trace.search import (
     get_message_trace,
     get_message_trace_detail,
+    iter_message_trace,
 )
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.times import format_iso, parse_iso
@@ -48,6 +50,9 @@ def cmd_trace(args) -> int:
         trace_ids=[_guid(g) for g in args.message_trace_id or []],
         from_ips=[ip.strip() for ip in args.from_ip or []], to_ips=[ip.strip() for ip in args.to_ip or []],
     )
+    if wants_file_format(args):
+        _stream_trace(args, query)
+        return 0
     result = get_message_trace(open_context(args), query, limit=args.result_size)
     if result.truncated:
         warn(f"showing the newest {result.limit:,} rows; more match this search")
@@ -55,6 +60,24 @@ def cmd_trace(args) -> int:
                  table_columns=("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId"),
                  limits=_TRACE_LIMITS)
     return 0
+
+
+def _stream_trace(args, query: TraceQuery) -> None:
+    """--csv or --json: rows written as they are found, newest first; past --result-size, one more
+    row is read only to say that more match."""
+    limit = args.result_size
+    shown = 0
+    with closing(iter_message_trace(open_context(args), query)) as rows:
+        def records():
+            nonlocal shown
+            for row in rows:
+                if limit is not None and shown == limit:
+                    warn(f"showing the newest {limit:,} rows; more match this search")
+                    return
+                shown += 1
+                yield row.to_record()
+
+        stream_records(args, records(), TRACE_PROPERTIES)
 
 
 def _guid(text: str) -> str:

@@ -2,51 +2,52 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
+from contextlib import closing
+from itertools import islice
 
 from omeconsole.core.context import Context
 from omeconsole.core.errors import Cancelled, NotFound
 from omeconsole.core.mail.model import Message, TraceEvent
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.message_trace.records import TraceResult, TraceRow, newest_first
+from omeconsole.core.message_trace.records import TraceResult, TraceRow, in_order, newest_first
 from omeconsole.core.rules import can_read
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.trace_index import searches_by_day
 from omeconsole.core.text.addresses import normalize_address
-from omeconsole.core.text.times import day_start
 
 
 def get_message_trace(context: Context, query: TraceQuery, limit: int | None = None,
                       stop: Callable[[], bool] | None = None) -> TraceResult:
     """One row per recipient, newest first; at most `limit` rows, the newest. `stop` is asked between
     batches (days); when it says yes the search ends with Cancelled."""
-    rows: list[TraceRow] = []
-    truncated = False
+    with closing(iter_message_trace(context, query, stop)) as found:
+        rows = list(islice(found, None if limit is None else limit + 1))  # one more says there are more
+    truncated = limit is not None and len(rows) > limit
+    return TraceResult(rows[:limit] if truncated else rows, truncated, limit)
+
+
+def iter_message_trace(context: Context, query: TraceQuery,
+                       stop: Callable[[], bool] | None = None) -> Generator[TraceRow]:
+    """The trace's rows newest first, each as soon as no older day can come before it: a search by
+    date holds one day's rows at a time, however many days it covers (close it when done early)."""
     with context.store.reading(), collection_paused():
         if query.message_id:
             try:
                 rows = _rows(query, [context.load(query.message_id, "trace")])
             except NotFound:
-                pass
-        else:
-            context.require_reader("trace")
+                rows = []
+            yield from sorted(rows, key=newest_first, reverse=True)
+            return
+        context.require_reader("trace")
+
+        def batches():
             for batch in context.store.search(query):
                 if stop is not None and stop():
                     raise Cancelled()
-                rows.extend(_rows(query, (m for m in batch if can_read(context.actor, m))))
-                if limit is not None and batch and searches_by_day(query) and _complete(rows, batch) > limit:
-                    break  # the batches still unread are older days
-    rows.sort(key=newest_first, reverse=True)
-    if limit is not None and len(rows) > limit:
-        rows, truncated = rows[:limit], True
-    return TraceResult(rows, truncated, limit)
+                yield batch, _rows(query, (m for m in batch if can_read(context.actor, m)))
 
-
-def _complete(rows: list[TraceRow], batch: list[Message]) -> int:
-    """How many rows are dated on this batch's day or later: no unread (older) day can add to those.
-    A bifurcated copy can bring an older row into a newer day's batch, so not every row counts."""
-    day = day_start(min(m.newest_received for m in batch))
-    return sum(1 for row in rows if row.received >= day)
+        yield from in_order(batches(), searches_by_day(query))
 
 
 def _rows(query: TraceQuery, messages: Iterable[Message]) -> list[TraceRow]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -33,10 +33,22 @@ def _is_number(text: str) -> bool:
 
 def to_csv(records: Iterable[dict], columns: tuple[str, ...], cell: Callable[[str], str] | None = None) -> str:
     """cell, when given, is applied to each neutralized cell (the CLI passes `shown` on a terminal)."""
+    return "".join(csv_lines(records, columns, cell))
+
+
+def csv_lines(records: Iterable[dict], columns: tuple[str, ...],
+              cell: Callable[[str], str] | None = None) -> Iterator[str]:
+    """The header, then each record's line, as it comes: an export of any length in constant memory."""
     out = io.StringIO()
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    writer.writerow(columns)
+
+    def line(cells) -> str:
+        out.seek(0)
+        out.truncate()
+        writer.writerow(cells)
+        return out.getvalue()
+
+    yield line(columns)
     for record in records:
         cells = [neutralize(record.get(c)) for c in columns]
-        writer.writerow([cell(c) for c in cells] if cell else cells)
-    return out.getvalue()
+        yield line([cell(c) for c in cells] if cell else cells)
