@@ -16,6 +16,7 @@ from omeconsole.cli import main
 from omeconsole.core.context import Context
 from omeconsole.core.text.times import format_iso, load_iso
 from omeconsole.core.mail.send import send_message
+from omeconsole.core.store.files import read_bytes
 
 MEGAN = "megan.bowen@contoso.com"
 
@@ -96,8 +97,8 @@ def test_a_store_an_earlier_version_gave_a_year_999_still_opens_and_reindex_refi
 
 
 def test_reindex_reports_and_skips_a_message_it_cannot_read(demo_store, demo_cli):
-    shard = next(p for p in sorted((demo_store / "messages").glob("*.json")) if json.loads(p.read_text())["messages"])
-    data = json.loads(shard.read_text())
+    shard = next(p for p in sorted((demo_store / "messages").glob("*.json")) if json.loads(read_bytes(p))["messages"])
+    data = json.loads(read_bytes(shard))
     doc_id, doc = next(iter(data["messages"].items()))
     doc["received"] = "the day before yesterday"
     shard.write_text(json.dumps(data))

@@ -15,6 +15,7 @@ from omeconsole.core.door_pass import DoorPass, issue_for_store
 from omeconsole.core.store.store import Store
 from omeconsole.core.tenant.admin import TenantAdmin
 from omeconsole.core.text.times import utcnow
+from omeconsole.core.store.files import read_bytes
 from support.cli import assert_one_line_error, case_id
 
 ADMIN, HELPDESK = "admin@contoso.com", "lynne.robbins@contoso.com"
@@ -108,7 +109,7 @@ def test_malformed_input_and_a_look_that_finds_nothing_are_not_audited(demo_cli,
 def _lose_content_key(store, message_id: str) -> None:
     """The message's wrapped content key gone from its shard, as if destroyed."""
     path = store / "datakeys" / f"{Store.open(store).shard_of(message_id)}.json"
-    shard = json.loads(path.read_text())
+    shard = json.loads(read_bytes(path))
     shard["datakeys"] = {n: d for n, d in shard["datakeys"].items() if d["message_id"] != message_id}
     path.write_text(json.dumps(shard))
 

@@ -2,6 +2,7 @@
 
 import base64
 
+from omeconsole.core.store.files import unpack
 from support.cli import CLI
 
 PASSPHRASE = "passphrase never stored 7731"
@@ -32,7 +33,7 @@ def test_secrets_never_reach_the_store_files(cli: CLI, store_dir):
     files = [p for p in store_dir.rglob("*") if p.is_file()]
     assert len(files) > 8
     for path in files:
-        data = path.read_bytes()
+        data = unpack(path, path.read_bytes())  # a packed shard is searched as what it holds
         for secret in (PASSPHRASE, BODY, CREDENTIAL):
             for needle in _needles(secret):
                 assert needle not in data, (path, secret)

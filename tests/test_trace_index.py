@@ -26,6 +26,7 @@ from omeconsole.core.encryption_report.report import get_encryption_report
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.message_trace.search import get_message_trace
 from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.store.files import read_bytes
 
 NOW = utc(2026, 11, 20, 12)
 ADDRESSES = USERS + LINK_BASED + NATIVE_EXTERNAL + ("nobody@contoso.com",)
@@ -224,7 +225,7 @@ def test_a_crash_inside_an_index_change_hides_nothing_and_the_next_change_mends_
 
     send_message(reader, sender=USERS[1], recipients=[LINK_BASED[0]], subject="After", body="b")
     assert not (demo_store / "index" / "pending.json").exists()
-    before = {p.relative_to(demo_store): json.loads(p.read_bytes()) for p in (demo_store / "index").rglob("*.json")}
+    before = {p.relative_to(demo_store): json.loads(read_bytes(p)) for p in (demo_store / "index").rglob("*.json")}
     Store.open(demo_store).reindex()
-    after = {p.relative_to(demo_store): json.loads(p.read_bytes()) for p in (demo_store / "index").rglob("*.json")}
+    after = {p.relative_to(demo_store): json.loads(read_bytes(p)) for p in (demo_store / "index").rglob("*.json")}
     assert before == after

@@ -157,6 +157,7 @@ def _tenant_commands(command) -> None:
     demo.add_argument("--seed", type=_int, default=7, help="random seed (default 7)")
 
     command("reindex", "rebuild the trace index from the messages (after an upgrade or a damaged index file)")
+    command("upgrade", "bring the store to the newest format (packed files, the report's counts); safe to rerun")
 
     audit = command("audit", "the audit log: who did what, when, with what outcome")
     audit.add_argument("--last", type=_int, metavar="N", help="only the last N entries")

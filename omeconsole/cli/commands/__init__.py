@@ -16,6 +16,7 @@ HANDLERS = {
     "send": mail.cmd_send,
     "trace": message_trace.cmd_trace, "trace-detail": message_trace.cmd_trace_detail,
     "import": message_trace.cmd_import, "reindex": message_trace.cmd_reindex,
+    "upgrade": message_trace.cmd_upgrade,
     "report": encryption_report.cmd_report,
     "status": ome.cmd_status, "revoke": ome.cmd_revoke, "portal": ome.cmd_portal,
     **keys.HANDLERS, **serve.HANDLERS,

@@ -1,4 +1,4 @@
-"""trace, trace-detail, import, reindex: the Message Trace."""
+"""trace, trace-detail, import, reindex, upgrade: the Message Trace and the store under it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from omeconsole.core.message_trace.records import (
     TRACE_PROPERTIES,
     event_record,
 )
-from omeconsole.core.message_trace.reindex import rebuild_trace_index
+from omeconsole.core.message_trace.reindex import rebuild_trace_index, upgrade_store
 from omeconsole.core.message_trace.search import (
     get_message_trace,
     get_message_trace_detail,
@@ -137,4 +137,20 @@ def cmd_reindex(args) -> int:
         warn(f"not filed: {problem}")
     if len(skipped) > 20:
         warn(f"and {len(skipped) - 20:,} more message document(s) not filed")
+    return 0
+
+
+def cmd_upgrade(args) -> int:
+    result = upgrade_store(open_context(args))
+    if wants_json(args):
+        emit(render.as_json({"FromVersion": result.from_version, "AlreadyCurrent": result.already,
+                             "FilesPacked": result.packed, "Messages": result.messages, "Skipped": result.skipped}))
+        return 0
+    if result.already:
+        emit("The store is already in the newest format; nothing was changed")
+        return 0
+    emit(f"Upgraded the store from format {result.from_version}: {result.packed:,} files packed; the trace index "
+         f"and the report's counts rebuilt for {result.messages:,} messages")
+    for problem in result.skipped[:20]:
+        warn(f"not filed: {problem}")
     return 0

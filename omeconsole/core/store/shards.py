@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from tinydb import Query
 
 from omeconsole.core.errors import StoreDamaged, StoreError
-from omeconsole.core.mail.model import Message, Revocation
+from omeconsole.core.mail.model import Message, Protection, Revocation
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.store.documents import (
     DOC_ERRORS,
@@ -21,7 +21,7 @@ from omeconsole.core.store.documents import (
     message_from_doc,
     tinydb_text,
 )
-from omeconsole.core.store.files import all_or_nothing, open_db, write_atomic
+from omeconsole.core.store.files import all_or_nothing, open_db, read_bytes, write_atomic
 from omeconsole.core.store.report_counts import CountsTally, ReportCounts
 from omeconsole.core.store.trace_index import DAYS, TraceIndex, partitions_of, searches_by_day, summary_of
 from omeconsole.core.text.times import format_iso
@@ -32,6 +32,7 @@ class MessageShards:
     shards: int
     indexed: bool
     counted: bool
+    packed: bool
     index: TraceIndex
     counts: ReportCounts
 
@@ -41,6 +42,10 @@ class MessageShards:
         def get_revocation(self, message_id: str) -> Revocation | None: ...
 
         def _write_manifest(self) -> None: ...
+
+    def _db(self, path: Path):
+        """A message or data key shard, written packed in a store of format 2."""
+        return open_db(path, self.packed)
 
     def shard_of(self, message_id: str) -> str:
         return self.shard_name(message_id, self.shards)
@@ -59,7 +64,7 @@ class MessageShards:
     def get_message(self, message_id: str) -> Message | None:
         """Read one shard, not the store. The revocation, if any, is attached."""
         path = self._message_path(self.shard_of(message_id))
-        with open_db(path) as db:
+        with self._db(path) as db:
             doc = db.table("messages").get(Query().message_id == message_id)
         if doc is None:
             return None
@@ -77,7 +82,7 @@ class MessageShards:
             wanted = {message_id for message_id in ids if _may_contain(raw, message_id)}
             if not wanted:
                 continue
-            with open_db(path) as db:
+            with self._db(path) as db:
                 docs = db.table("messages").all()
             for doc in docs:
                 if doc.get("message_id") in wanted:
@@ -88,7 +93,7 @@ class MessageShards:
         """Every message, shard by shard, with revocations attached."""
         revocations = self.revocations()
         for path in sorted((self.root / "messages").glob("*.json")):
-            with open_db(path) as db:
+            with self._db(path) as db:
                 docs = db.table("messages").all()
             for doc in docs:
                 message = message_from_doc(path, doc)
@@ -99,7 +104,7 @@ class MessageShards:
         path = self._message_path(self.shard_of(message_id))
         if not _may_hold(path, message_id):
             return False
-        with open_db(path) as db:
+        with self._db(path) as db:
             return db.table("messages").contains(Query().message_id == message_id)
 
     def put_messages(self, messages: list[Message], data_keys: dict[str, dict] | None = None, *,
@@ -137,7 +142,7 @@ class MessageShards:
                 # and the next change files them (a full disk fails the index, not the change)
 
     def _put_in_shard(self, shard: str, group: list[Message]) -> None:
-        with open_db(self._message_path(shard)) as db:
+        with self._db(self._message_path(shard)) as db:
             table = db.table("messages")
             existing = {doc["message_id"]: doc.doc_id for doc in table.all()}
             replacements = {m.message_id: m.to_doc() for m in group if m.message_id in existing}
@@ -181,25 +186,25 @@ class MessageShards:
         found = {}
         for shard, ids in group_by(list(message_ids), self.shard_of).items():
             wanted, path = set(ids), self._message_path(shard)
-            with open_db(path) as db:
+            with self._db(path) as db:
                 for doc in db.table("messages").all():
                     if doc.get("message_id") in wanted:
                         found[doc["message_id"]] = summary_of(message_from_doc(path, doc).to_doc())
         return found
 
-    def load_new_mail(self, messages: dict[str, list[str]], data_keys: dict[str, list[str]],
-                      partitions: dict[str, list[str]], counts: CountsTally) -> None:
-        """Bulk load into a store that holds no mail yet, one write per file: message and data key
-        documents as JSON text by shard, index entries ('"ID":summary') by partition, and the
-        report's counts of that mail."""
+    def load_new_mail(self, files: Iterable[tuple[str, str, list[str]]], counts: CountsTally) -> None:
+        """Bulk load into a store that holds no mail yet, one write per file: (kind, key, lines) for
+        each message shard and data key shard (JSON documents) and index partition ('"ID":summary'
+        entries), as they come; then the report's counts of that mail."""
         if any(next((self.root / sub).glob("*.json"), None) for sub in ("messages", "datakeys")):
             raise StoreError(f"the store at {self.root} already holds mail; a bulk load needs an empty one")
-        for shard, docs in messages.items():
-            write_atomic(self._message_path(shard), tinydb_text("messages", docs))
-        for shard, docs in data_keys.items():
-            write_atomic(self._datakey_path(shard), tinydb_text("datakeys", docs))
-        for key, entries in partitions.items():
-            self.index.write_text(key, entries)
+        for kind, key, lines in files:
+            if kind == "messages":
+                write_atomic(self._message_path(key), tinydb_text("messages", lines), self.packed)
+            elif kind == "datakeys":
+                write_atomic(self._datakey_path(key), tinydb_text("datakeys", lines), self.packed)
+            else:
+                self.index.write_text(key, lines)
         self.counts.write_all(counts)
 
     # -- searching ---------------------------------------------------------------------
@@ -218,7 +223,8 @@ class MessageShards:
             # by day, only a message with copies on other days is filed again: only those are remembered
             seen.update(mid for mid, summary in fresh.items() if not by_day or _on_other_days(summary))
             try:
-                batch = [Message.from_doc(summary) for summary in fresh.values()]
+                batch = [Message.from_doc(summary) for summary in fresh.values()
+                         if not query.encrypted_only or summary.get("protection") not in _UNENCRYPTED]
             except DOC_ERRORS as exc:
                 raise StoreDamaged(self.index.dir / f"{key}.json",
                                    f"a message summary is malformed ({describe(exc)}); 'omeconsole reindex' "
@@ -237,7 +243,7 @@ class MessageShards:
         def summaries():
             nonlocal count
             for path in sorted((self.root / "messages").glob("*.json")):
-                with open_db(path) as db:
+                with self._db(path) as db:
                     docs = db.table("messages").all()
                 for doc in docs:
                     try:
@@ -263,11 +269,11 @@ class MessageShards:
 
     def put_data_keys(self, wrapped: dict[str, dict]) -> None:
         for shard, ids in group_by(list(wrapped), self.shard_of).items():
-            with open_db(self._datakey_path(shard)) as db:
+            with self._db(self._datakey_path(shard)) as db:
                 db.table("datakeys").insert_multiple({"message_id": mid, **wrapped[mid]} for mid in ids)
 
     def get_data_key(self, message_id: str) -> dict | None:
-        with open_db(self._datakey_path(self.shard_of(message_id))) as db:
+        with self._db(self._datakey_path(self.shard_of(message_id))) as db:
             doc = db.table("datakeys").get(Query().message_id == message_id)
         return dict(doc) if doc else None
 
@@ -275,7 +281,7 @@ class MessageShards:
         """Those of these messages whose wrapped data key is still held, reading each shard once."""
         held = []
         for shard, ids in group_by(message_ids, self.shard_of).items():
-            with open_db(self._datakey_path(shard)) as db:
+            with self._db(self._datakey_path(shard)) as db:
                 present = {doc["message_id"] for doc in db.table("datakeys").all()}
             held += [mid for mid in ids if mid in present]
         return held
@@ -285,7 +291,7 @@ class MessageShards:
         removed = 0
         for shard, ids in group_by(message_ids, self.shard_of).items():
             wanted = set(ids)
-            with open_db(self._datakey_path(shard)) as db:
+            with self._db(self._datakey_path(shard)) as db:
                 table = db.table("datakeys")
                 doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in wanted]
                 if doc_ids:
@@ -297,15 +303,18 @@ class MessageShards:
         return sorted((self.root / "datakeys").glob("*.json"))
 
     def read_data_keys(self, path: Path) -> list[dict]:
-        with open_db(path) as db:
+        with self._db(path) as db:
             return [dict(doc) for doc in db.table("datakeys").all()]
 
     def update_data_keys(self, path: Path, replacements: dict[str, dict]) -> None:
         """Replace the wrapped keys of some messages in one shard, in one atomic write."""
-        with open_db(path) as db:
+        with self._db(path) as db:
             table = db.table("datakeys")
             doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in replacements]
             table.update(lambda doc: doc.update(replacements[doc["message_id"]]), doc_ids=doc_ids)
+
+
+_UNENCRYPTED = (None, Protection.NONE.value)  # what a summary's protection says when the report skips it
 
 
 def _on_other_days(summary: dict) -> bool:
@@ -314,12 +323,11 @@ def _on_other_days(summary: dict) -> bool:
 
 
 def _bytes_of(path: Path) -> bytes | None:
-    """The shard's bytes; b"" when it does not exist; None when it cannot be read (its read says why)."""
+    """The shard's bytes (unpacked); b"" when it does not exist; None when it cannot be read or
+    unpacked (its read says why)."""
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return b""
-    except OSError:
+        return read_bytes(path) or b""
+    except StoreError:
         return None
 
 

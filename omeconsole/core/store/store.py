@@ -40,7 +40,8 @@ from omeconsole.core.store.tenant_file import TenantFile
 from omeconsole.core.store.trace_index import TraceIndex
 
 FORMAT = "omeconsole-store"
-VERSION = 1
+VERSION = 2  # 2: bulk files packed, the report's counts kept; 1 is still read and written, unpacked
+READS = (1, 2)
 DEFAULT_SHARDS = 256
 MAX_SHARDS = 4096
 _DOC_ERRORS = (KeyError, TypeError, ValueError, AttributeError)
@@ -50,14 +51,16 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
             OutboundQueueFiles):
     """The store's directory, its lock, and each file's reads and writes (one module per file kind)."""
 
-    def __init__(self, root: Path, shards: int, indexed: bool, counted: bool = False):
+    def __init__(self, root: Path, shards: int, indexed: bool, counted: bool = False, version: int = VERSION):
         self.root = Path(root)
         self.shards = shards
+        self.version = version
+        self.packed = version >= 2  # a store of format 1 stays readable by the omeconsole that made it
         self.indexed = indexed  # stores made before the trace index have none until 'reindex'
         self.counted = indexed and counted  # likewise the report's counts (they are kept beside the index)
         self.lock = StoreLock(self.root / "store.lock")
         self.audit = AuditLog(self.root, key_source=lambda: stored_chain_key(self.root))
-        self.index = TraceIndex(self.root)
+        self.index = TraceIndex(self.root, pack=self.packed)
         self.counts = ReportCounts(self.index.dir)
 
     # -- opening -----------------------------------------------------------------------
@@ -81,9 +84,9 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
         return store
 
     def _write_manifest(self) -> None:
-        write_atomic(self.root / "store.json", dump_json({"format": FORMAT, "version": VERSION, "shards": self.shards,
-                                                          "trace_index": self.indexed,
-                                                          "report_counts": self.counted}))
+        manifest = {"format": FORMAT, "version": self.version, "shards": self.shards, "trace_index": self.indexed,
+                    "report_counts": self.counted}
+        write_atomic(self.root / "store.json", dump_json(manifest))
 
     @classmethod
     def open(cls, root: Path) -> Store:
@@ -94,14 +97,15 @@ class Store(MessageShards, RevocationFiles, TenantFile, AccessRequestFile, Accou
             raise StoreError(f"no omeconsole store at {root}: run 'omeconsole init ...' or 'omeconsole demo'")
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise StoreDamaged(manifest_path, "it is not an omeconsole store manifest")
-        if manifest.get("version") != VERSION:
-            raise StoreError(f"{manifest_path} is store format version {manifest.get('version')}; "
-                             f"this omeconsole reads version {VERSION}")
+        version = manifest.get("version")
+        if version not in READS:
+            raise StoreError(f"{manifest_path} is store format version {version}; this omeconsole reads "
+                             f"versions {' and '.join(map(str, READS))}")
         shards = manifest.get("shards")
         if not isinstance(shards, int) or not 1 <= shards <= MAX_SHARDS:
             raise StoreDamaged(manifest_path, f"shard count {shards!r} is not a number from 1 to {MAX_SHARDS}")
         return cls(root, shards, indexed=manifest.get("trace_index") is True,
-                   counted=manifest.get("report_counts") is True)
+                   counted=manifest.get("report_counts") is True, version=version)
 
     @contextmanager
     def reading(self):

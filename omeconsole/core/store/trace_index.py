@@ -28,7 +28,7 @@ import ijson
 
 from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.store.files import dump_json, read_json, write_atomic
+from omeconsole.core.store.files import BrokenPacking, dump_json, open_unpacked, read_json, write_atomic
 from omeconsole.core.text.addresses import AddressPattern
 from omeconsole.core.text.times import day_key
 
@@ -57,9 +57,10 @@ def partitions_of(summary: Summary) -> set[str]:
 
 
 class TraceIndex:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, pack: bool = False):
         self.dir = Path(root) / "index"
         self.pending_path = self.dir / "pending.json"
+        self.pack = pack  # partitions written packed (a store of format 2)
 
     # -- files --------------------------------------------------------------------------
 
@@ -72,7 +73,11 @@ class TraceIndex:
 
     def read(self, key: str) -> dict[str, Summary]:
         path = self._path(key)
-        data = read_json(path)
+        try:
+            data = read_json(path)
+        except StoreDamaged as damaged:
+            raise StoreDamaged(path, f"{damaged.problem}; 'omeconsole reindex' rebuilds the index from the "
+                                     "messages") from None
         if data is None:
             return {}
         entries = data.get("entries") if isinstance(data, dict) else None
@@ -83,13 +88,13 @@ class TraceIndex:
 
     def write(self, key: str, entries: dict[str, Summary]) -> None:
         if entries:
-            write_atomic(self._path(key), _layout(_entry(mid, s) for mid, s in entries.items()))
+            write_atomic(self._path(key), _layout(_entry(mid, s) for mid, s in entries.items()), self.pack)
         else:
             self._remove(key)
 
     def write_text(self, key: str, entries: list[str]) -> None:
         """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
-        write_atomic(self._path(key), _layout(entry.encode() for entry in entries))
+        write_atomic(self._path(key), _layout(entry.encode() for entry in entries), self.pack)
 
     def _remove(self, key: str) -> None:
         path = self._path(key)
@@ -116,7 +121,7 @@ class TraceIndex:
                 kept += 1
                 yield _entry(message_id, summary)
 
-        write_atomic(path, _layout(entries()))
+        write_atomic(path, _layout(entries()), self.pack)
         if not kept:
             self._remove(key)
 
@@ -124,23 +129,17 @@ class TraceIndex:
         """(Message ID, its entry as JSON bytes) of a partition, line by line."""
         path = self._path(key)
         try:
-            handle = open(path, "rb")  # noqa: SIM115 - closed below, also when the caller stops early
+            handle = open_unpacked(path)
         except FileNotFoundError:
             return
         except OSError as exc:
             raise StoreError(f"cannot read store file {path}: {exc.strerror}") from None
         with handle:
-            if handle.readline() != _HEAD:
-                handle.seek(0)
-                yield from _one_line_entries(path, handle)
-                return
-            for line in handle:
-                entry = line.rstrip(b"\n").removeprefix(b",")
-                if entry == b"}}":
-                    return
-                yield _entry_id(path, entry), entry
-            raise StoreDamaged(path, "it ends before its last entry; 'omeconsole reindex' rebuilds the index "
-                                     "from the messages")
+            try:
+                yield from _lines_of(path, handle)
+            except BrokenPacking as exc:
+                raise StoreDamaged(path, f"it is packed, but the packing is broken ({exc}); 'omeconsole reindex' "
+                                         "rebuilds the index from the messages") from None
 
     # -- the pending journal ------------------------------------------------------------
 
@@ -247,6 +246,20 @@ def _layout(entries: Iterable[bytes]) -> Iterable[bytes]:
         yield entry + b"\n" if first else b"," + entry + b"\n"
         first = False
     yield b"}}\n"
+
+
+def _lines_of(path: Path, handle):
+    if handle.readline() != _HEAD:
+        handle.seek(0)
+        yield from _one_line_entries(path, handle)
+        return
+    for line in handle:
+        entry = line.rstrip(b"\n").removeprefix(b",")
+        if entry == b"}}":
+            return
+        yield _entry_id(path, entry), entry
+    raise StoreDamaged(path, "it ends before its last entry; 'omeconsole reindex' rebuilds the index "
+                             "from the messages")
 
 
 def _one_line_entries(path: Path, handle):
