@@ -90,7 +90,7 @@ def samples(store: Path, count: int) -> dict:
     console = Context.open(store)
     ids, revocable, rows_by_sender = [], [], {}
     for partition in sorted((store / "index" / "senders").glob("*.json")):
-        for summary in json.loads(partition.read_text())["entries"].values():
+        for summary in console.store.index.read(f"senders/{partition.stem}").values():
             rows_by_sender[summary["sender"]] = rows_by_sender.get(summary["sender"], 0) + len(summary["recipients"])
             if len(ids) < count:
                 ids.append(summary["message_id"])
