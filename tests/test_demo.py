@@ -1,7 +1,16 @@
 """The demo tenant covers every case in domain.md."""
 
+import json
 from collections import Counter
 from datetime import timedelta
+
+from omeconsole.core.demo import mail
+from omeconsole.core.demo.contoso import create_demo
+from omeconsole.core.encryption_report.report import get_encryption_report
+from omeconsole.core.store.files import read_bytes
+from omeconsole.core.store.store import Store
+from support.clock import Clock, utc
+from test_report_counts import full_count
 
 from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.context import Context
@@ -37,3 +46,20 @@ def test_the_same_seed_gives_the_same_messages(tmp_path):
         create_demo(tmp_path / name, messages=30, seed=5)
         ids.append(sorted(m.message_id for m in Context.open(tmp_path / name).store.iter_messages()))
     assert ids[0] == ids[1]
+
+
+def test_a_demo_made_in_many_chunks_and_spilled_is_the_store_a_reindex_makes(tmp_path, monkeypatch):
+    """Several chunks in worker processes, spilled to disk several times over: every message is filed
+    where a reindex files it, the report's counts equal a full count, and no spill is left behind."""
+    monkeypatch.setattr(mail, "CHUNK", 70)
+    monkeypatch.setattr(mail, "SPILL_AT", 20_000)  # characters: a flush every chunk or two
+    root = tmp_path / "store"
+    now = utc(2026, 11, 20, 12)
+    create_demo(root, messages=400, seed=9, now=now)
+    assert [p.name for p in root.iterdir() if p.name.startswith(".demo")] == []
+    context = Context.open(root, clock=Clock(now))
+    assert sum(1 for _ in context.store.iter_messages()) == 400
+    files = {p.relative_to(root): json.loads(read_bytes(p)) for p in (root / "index").rglob("*.json")}
+    Store.open(root).reindex()
+    assert {p.relative_to(root): json.loads(read_bytes(p)) for p in (root / "index").rglob("*.json")} == files
+    assert get_encryption_report(context).summary == full_count(context, None, None)
