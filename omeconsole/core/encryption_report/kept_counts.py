@@ -17,7 +17,7 @@ from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.rules import tenant_reasons
 from omeconsole.core.store.report_counts import NOT_REVOCABLE, REVOCABLE, REVOKED, DayCounts, row_days
 from omeconsole.core.store.trace_index import DAYS
-from omeconsole.core.text.times import day_key, load_iso
+from omeconsole.core.text.times import day_key, format_iso, load_iso
 
 ONE_DAY = timedelta(days=1)
 
@@ -48,15 +48,20 @@ def kept_summary(selection: Selection, top: int = 5) -> ReportSummary | None:
 
 def decided_statuses(counts: DayCounts, now: datetime, revocable_now: bool) -> dict[str, list[int]]:
     """[messages, rows] by revocation status as the report shows it now: what is kept as Revocable
-    until an expiry is Not revocable once it has passed, and all of it while the licence lacks AME."""
+    until an expiry is Not revocable once it has passed, and all of it while the licence lacks AME.
+    (Expiries are kept as format_iso writes them, so they compare as text: a day holds thousands.)"""
     kept = counts.get("status", {})
-    decided = {REVOKED: list(kept.get(REVOKED, [0, 0])), NOT_REVOCABLE: list(kept.get(NOT_REVOCABLE, [0, 0])),
-               REVOCABLE: [0, 0]}
-    later = [(load_iso(when) > now, pair) for when, pair in counts.get("expires", {}).items()]
-    for still_revocable, pair in [(True, kept.get(REVOCABLE, [0, 0])), *later]:
-        status = REVOCABLE if still_revocable and revocable_now else NOT_REVOCABLE
-        decided[status] = [a + b for a, b in zip(decided[status], pair, strict=True)]
-    return {status: pair for status, pair in decided.items() if pair[0]}
+    revocable, lapsed = list(kept.get(REVOCABLE, [0, 0])), [0, 0]
+    moment = format_iso(now)
+    for when, (messages, rows) in counts.get("expires", {}).items():
+        into = revocable if when > moment else lapsed
+        into[0] += messages
+        into[1] += rows
+    not_revocable = [a + b for a, b in zip(kept.get(NOT_REVOCABLE, [0, 0]), lapsed, strict=True)]
+    if not revocable_now:
+        not_revocable, revocable = [a + b for a, b in zip(not_revocable, revocable, strict=True)], [0, 0]
+    decided = {REVOKED: kept.get(REVOKED, [0, 0]), NOT_REVOCABLE: not_revocable, REVOCABLE: revocable}
+    return {status: list(pair) for status, pair in decided.items() if pair[0]}
 
 
 def _days_in_range(days: list[str], start: datetime | None, end: datetime | None) -> list[str]:
