@@ -21,7 +21,7 @@ from the index.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,8 +42,9 @@ DayCounts = dict  # {"messages", "recipients", "by_message", "by_recipient", "st
 def row_days(message: Message) -> dict[str, int]:
     """The report's rows of this message by the UTC day of each (its copy's Received), in order."""
     days: dict[str, int] = defaultdict(int)
+    own = format_iso(message.received)[:10]
     for recipient in message.recipients:
-        days[format_iso(recipient.received or message.received)[:10]] += 1
+        days[format_iso(recipient.received)[:10] if recipient.received else own] += 1
     return days
 
 
@@ -57,6 +58,9 @@ def standing(message: Message) -> str | tuple[str, str]:
     return REVOCABLE if message.expires_at is None else ("expires", format_iso(message.expires_at))
 
 
+Path_ = tuple  # where a count sits in a day's file: ("by_message", "method", "By user"); a pair ends in 0 or 1
+
+
 def contributions(message: Message, summary: dict) -> dict[str, DayCounts]:
     """What one message adds to each day's counts (nothing when it was not encrypted)."""
     if not message.is_encrypted:
@@ -65,19 +69,37 @@ def contributions(message: Message, summary: dict) -> dict[str, DayCounts]:
     if len(days) > 1:
         return {day: {"spanning": {message.message_id: summary}} for day in days}
     (day, rows), = days.items()
-    part: DayCounts = {"messages": 1, "recipients": rows}
-    labels = {name: label for name, label in message_labels(message).items() if label is not None}
+    return {day: nested(counted_items(message, rows))}
+
+
+def counted_items(message: Message, rows: int) -> list[tuple[Path_, int]]:
+    """The counts one encrypted message adds to its day, flat: (where, how many)."""
+    items: list[tuple[Path_, int]] = [(("messages",), 1), (("recipients",), rows)]
+    for name, label in message_labels(message).items():
+        if label is not None:
+            items += [(("by_message", name, label), 1), (("by_recipient", name, label), rows)]
     domains = [domain_of(r.address) for r in message.recipients]
-    part["by_message"] = {**{name: {label: 1} for name, label in labels.items()},
-                          "domains": dict.fromkeys(domains, 1)}
-    part["by_recipient"] = {**{name: {label: rows} for name, label in labels.items()},
-                            "domains": _tally(domains)}
+    items += [(("by_message", "domains", domain), 1) for domain in set(domains)]
+    items += [(("by_recipient", "domains", domain), count) for domain, count in _tally(domains).items()]
     status = standing(message)
-    if isinstance(status, tuple):
-        part["expires"] = {status[1]: [1, rows]}
-    else:
-        part["status"] = {status: [1, rows]}
-    return {day: part}
+    where = ("expires", status[1]) if isinstance(status, tuple) else ("status", status)
+    return items + [((*where, 0), 1), ((*where, 1), rows)]
+
+
+def nested(items) -> DayCounts:
+    """Flat counts as a day's file holds them: nested objects, and [messages, rows] pairs."""
+    counts: DayCounts = {}
+    for path, value in items:
+        *parents, last = path
+        node = counts
+        for key in parents[:-1] if isinstance(last, int) else parents:
+            node = node.setdefault(key, {})
+        if isinstance(last, int):
+            pair = node.setdefault(parents[-1], [0, 0])
+            pair[last] += value
+        else:
+            node[last] = node.get(last, 0) + value
+    return counts
 
 
 def merge(total: DayCounts, part: DayCounts, sign: int = 1) -> None:
@@ -158,24 +180,45 @@ class ReportCounts:
         (a repair, from those days' index partitions)."""
         self.create()
         wanted = self.days() if days is None else sorted(set(days))
+        counted = tally.days
         for day in wanted:
-            if day not in tally.days:
+            if day not in counted:
                 self.write(day, {})
-        for day, counts in tally.days.items():
+        for day, counts in counted.items():
             if days is None or day in wanted:
                 self.write(day, counts)
 
 
 class CountsTally:
-    """Counts made afresh, message by message, in memory (a day's counts are small)."""
+    """Counts made afresh, message by message, in memory (a day's counts are small), kept flat while
+    they are made: a million messages add up fast."""
 
     def __init__(self) -> None:
-        self.days: dict[str, DayCounts] = defaultdict(dict)
+        self.flat: Counter[tuple] = Counter()
+        self.spanning: dict[str, dict[str, dict]] = defaultdict(dict)
 
     def add(self, message: Message, summary: dict) -> None:
-        for day, part in contributions(message, summary).items():
-            merge(self.days[day], part)
+        if not message.is_encrypted:
+            return
+        days = row_days(message)
+        if len(days) > 1:
+            for day in days:
+                self.spanning[day][message.message_id] = summary
+            return
+        (day, rows), = days.items()
+        self.flat.update({(day, *path): count for path, count in counted_items(message, rows)})
 
     def absorb(self, other: CountsTally) -> None:
-        for day, counts in other.days.items():
-            merge(self.days[day], counts)
+        self.flat.update(other.flat)
+        for day, summaries in other.spanning.items():
+            self.spanning[day].update(summaries)
+
+    @property
+    def days(self) -> dict[str, DayCounts]:
+        by_day: dict[str, list] = defaultdict(list)
+        for (day, *path), count in self.flat.items():
+            by_day[day].append((tuple(path), count))
+        counted = {day: nested(items) for day, items in by_day.items()}
+        for day, summaries in self.spanning.items():
+            counted.setdefault(day, {})["spanning"] = dict(summaries)
+        return counted
