@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -16,6 +17,7 @@ from omeconsole.core.encryption_report.rows import branding_template_label
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import Protection
 from omeconsole.core.text.addresses import domain_of, parse_patterns
+from omeconsole.ui.form_values import date_range
 from omeconsole.ui.panes import encryption_report as report_pane
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.widgets.paged_table import PagedTable
@@ -171,3 +173,45 @@ async def test_esc_cancels_a_running_report_and_keeps_the_rows_from_before(ui_st
         await settle(app, pilot)
         assert stopped.is_set() and "Report cancelled" in seen
         assert table.records == before and "cancelled" in text_of(table.query_one(".page-info"))
+
+
+async def test_the_first_rows_and_the_charts_come_first_then_the_rest_and_esc_keeps_the_first(ui_store, monkeypatch):
+    """A report of more than FIRST_ROWS rows: the newest FIRST_ROWS and the charts are drawn while the rest
+    are read; Esc then stops the reading and keeps those rows, saying they are the newest."""
+    rest = RunsUntilStopped("rest of the report")
+    real = report_pane.get_encryption_report
+    monkeypatch.setattr(report_pane, "FIRST_ROWS", 5)
+
+    def second_call_waits(context, start=None, end=None, limit=None, stop=None, filters=None):
+        if limit == report_pane.ROW_LIMIT and filters is not None and filters.method is not None:
+            return rest(stop)
+        return real(context, start=start, end=end, limit=limit, stop=stop, filters=filters)
+
+    monkeypatch.setattr(report_pane, "get_encryption_report", second_call_waits)
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.main.query_one(ReportPane)
+        table = pane.query_one("#report-results", PagedTable)
+        assert len(table.records) > 5  # the whole 7 days: one call more, drawn in place of the first five
+        pane.query_one("#report-method").value = "user"
+        await until(pilot, rest.started.is_set, "the rest of the report being read")
+        full = get_encryption_report(Context.open(ui_store, clock=app.clock), *pane._filters()[:2],
+                                     filters=pane._filters()[2])
+        await until(pilot, lambda: len(table.records) == 5, "the first five rows drawn")
+        assert [r.message.message_id for r in table.records] == [r.message.message_id for r in full.rows[:5]]
+        assert pane._summary == full.summary  # the charts count every row from the start
+        assert "loading more" in text_of(table.query_one(".page-info"))
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert rest.stopped.is_set() and len(table.records) == 5
+        assert "stopped at the newest 5 rows; the charts count all" in text_of(table.query_one(".page-info"))
+
+
+def test_the_report_pane_counts_whole_utc_days_as_its_kept_counts_do():
+    now = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)
+    assert date_range("90d", "", "", now, whole_days=True) == (datetime(2026, 8, 23, tzinfo=timezone.utc), None)
+    assert date_range("7d", "", "", now, whole_days=True) == (datetime(2026, 11, 14, tzinfo=timezone.utc), None)
+    assert date_range("7d", "", "", now) == (now - timedelta(days=7), None)

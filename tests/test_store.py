@@ -99,7 +99,7 @@ def test_a_hand_edited_message_with_a_bad_value_is_reported(demo_cli, demo_store
 
 def test_a_hand_edited_index_partition_is_reported_and_reindex_mends_it(demo_cli, demo_store):
     partition = sorted((demo_store / "index" / "days").glob("*.json"))[-1]
-    data = json.loads(partition.read_text())
+    data = json.loads(read_bytes(partition))
     next(iter(data["entries"].values()))["received"] = "yesterday"
     partition.write_text(json.dumps(data))
     result = demo_cli("trace", check=1)
@@ -114,7 +114,7 @@ def test_a_hand_edited_index_partition_is_reported_and_reindex_mends_it(demo_cli
 
 def test_reindex_mends_a_damaged_partition_that_a_crash_left_pending(demo_cli, demo_store):
     partition = sorted((demo_store / "index" / "days").glob("*.json"))[-1]
-    message_id = next(iter(json.loads(partition.read_text())["entries"]))
+    message_id = next(iter(json.loads(read_bytes(partition))["entries"]))
     partition.write_text("{not json")
     (demo_store / "index" / "pending.json").write_text(json.dumps({message_id: [f"days/{partition.stem}"]}))
     result = demo_cli("send", "--from", "megan.bowen@contoso.com", "--to", "bob.kelly@gmail.com",

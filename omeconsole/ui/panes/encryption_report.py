@@ -30,6 +30,8 @@ from omeconsole.ui.widgets.charts import bar_chart
 from omeconsole.ui.widgets.column_fit import Column
 from omeconsole.ui.widgets.paged_table import PagedTable
 
+FIRST_ROWS = 1_000  # shown with the charts before the rest of the newest ROW_LIMIT rows are read
+
 # Narrow, the Message ID column goes first (the peek still shows it), then Protection, Recipient, Sender and
 # Subject: Template and Method are what the report is about.
 COLUMNS = (
@@ -152,7 +154,7 @@ class ReportPane(Vertical):
             return field_value(self, widget_id)
 
         start, end = date_range(value("report-range"), value("report-start"), value("report-end"),
-                                self.app.acting_context.clock())
+                                self.app.acting_context.clock(), whole_days=True)
         return start, end, ReportFilter(
             method=EncryptionMethod(value("report-method")) if value("report-method") else None,
             protection=Protection(value("report-protection")) if value("report-protection") else None,
@@ -167,7 +169,7 @@ class ReportPane(Vertical):
         except UsageError as error:
             self.app.notify(str(error), title="Encryption Report", severity="error")
             return
-        self.loaded = True
+        self.loaded, self._more = True, False
         self.query_one(PagedTable).show_loading("Loading the report… (esc cancels)")
         self._load(start, end, filters)
 
@@ -180,28 +182,40 @@ class ReportPane(Vertical):
         if not self.loading_report:
             return False
         self.app.workers.cancel_group(self, Pane.REPORT)
-        self.query_one(PagedTable).stop_loading("cancelled: these rows are from the report before")
+        table = self.query_one(PagedTable)
+        table.stop_loading(f"stopped at the newest {len(table.records):,} rows; the charts count all" if self._more
+                           else "cancelled: these rows are from the report before")
         return True
 
     @work(thread=True, exclusive=True, group=Pane.REPORT)
     def _load(self, start, end, filters: ReportFilter) -> None:
+        """The first page and the charts first (the newest day or two), then the newest ROW_LIMIT rows."""
         worker = get_current_worker()
-        try:
-            result = get_encryption_report(self.app.acting_context, start=start, end=end, limit=ROW_LIMIT,
-                                           stop=lambda: worker.is_cancelled, filters=filters)
-        except Cancelled:
-            return
-        except OmeError as error:
-            self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
-            result = ReportResult([], summarize([]))
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._show, result)
+        for limit in (FIRST_ROWS, ROW_LIMIT):
+            try:
+                result = get_encryption_report(self.app.acting_context, start=start, end=end, limit=limit,
+                                               stop=lambda: worker.is_cancelled, filters=filters)
+            except Cancelled:
+                return
+            except OmeError as error:
+                self.app.call_from_thread(self.app.notify, str(error), title="Encryption Report", severity="error")
+                result = ReportResult([], summarize([]))
+            if worker.is_cancelled:
+                return
+            more = limit == FIRST_ROWS and result.truncated
+            self.app.call_from_thread(self._show, result, more)
+            if not more:
+                return
 
-    def _show(self, result: ReportResult) -> None:
-        self._summary = result.summary
+    def _show(self, result: ReportResult, more: bool = False) -> None:
+        """more: these are the first rows; the rest are being read (the row line says so)."""
+        self._summary, self._more = result.summary, more
         self._draw_charts()
         note = f"the newest {result.limit:,} rows; the charts count all" if result.truncated else ""
-        self.query_one(PagedTable).set_records(result.rows, keep_page=True, note=note)
+        table = self.query_one(PagedTable)
+        table.set_records(result.rows, keep_page=True, note=note)
+        if more:
+            table.show_loading(f"the newest {len(result.rows):,} rows; loading more… (esc stops)")
 
     CHARTS_FROM_HEIGHT = 30  # below it the charts give their rows to the table; the counting line says so
 
