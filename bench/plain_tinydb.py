@@ -75,8 +75,9 @@ def main(argv: list[str]) -> None:
         since = (datetime.now(timezone.utc) - timedelta(days=int(argument))).strftime("%Y-%m-%dT%H:%M:%SZ")
         rows = sum(len(doc["recipients"]) for doc in messages.search(message.received >= since))
         print(json.dumps({"rows": rows, "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
-    elif operation in ("report-summary", "report-csv"):
-        since = (datetime.now(timezone.utc) - timedelta(days=int(argument))).strftime("%Y-%m-%dT%H:%M:%SZ")
+    elif operation in ("report-summary", "report-csv"):  # DAYS whole UTC days, today the last
+        today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = (today - timedelta(days=int(argument) - 1)).strftime("%Y-%m-%dT%H:%M:%SZ")
         found = messages.search((message.received >= since) & (message.protection.one_of(["encrypt-only",
                                                                                           "do-not-forward"])))
         if operation == "report-summary":

@@ -107,7 +107,8 @@ def size_rows(store: Path, plain_file: Path, messages: int) -> list[dict]:
 
 
 def report_rows(store: Path, plain_file: Path, repeat: int) -> list[dict]:
-    start = (datetime.now(timezone.utc) - timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = (today - timedelta(days=89)).strftime("%Y-%m-%dT%H:%M:%SZ")  # 90 whole UTC days, as the console asks
     summary = alternate(omeconsole(store, "report", "--summary", "--json", "--start", start),
                         plain("report-summary", str(plain_file), "90"), repeat)
     csv_runs = alternate(omeconsole(store, "report", "--csv", "--start", start),
