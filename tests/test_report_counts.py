@@ -221,3 +221,13 @@ def test_a_damaged_counts_file_is_reported_in_one_line(counted_store):
 
 def _counts_files(root) -> dict[str, dict]:
     return {p.name: json.loads(p.read_bytes()) for p in sorted((root / "index" / "counts").glob("*.json"))}
+
+
+def test_within_the_hour_an_expiry_falls_in_the_counts_are_read_to_the_second(counted_store):
+    """Expiries are kept by the hour; in the hour one falls in, each second before it, at it and after it."""
+    context = Context.open(counted_store, ADMINS[0], clock=Clock(NOW))
+    expiry = min(m.expires_at for m in context.store.iter_messages()
+                 if m.expires_at and m.expires_at > NOW and context.decide(m).is_revocable)
+    assert expiry.minute or expiry.second  # inside its hour, not on it
+    for moment in (expiry - timedelta(seconds=1), expiry, expiry + timedelta(seconds=1)):
+        assert_counts_match(counted_store, Clock(moment))

@@ -8,14 +8,16 @@ received on different days (each counted once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from omeconsole.core.encryption_report.selection import Selection
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
 from omeconsole.core.mail.model import Message
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.rules import tenant_reasons
-from omeconsole.core.store.report_counts import NOT_REVOCABLE, REVOCABLE, REVOKED, DayCounts, row_days
+from omeconsole.core.store.report_counts import NOT_REVOCABLE, REVOCABLE, REVOKED, DayCounts, hour_of, row_days
 from omeconsole.core.store.trace_index import DAYS
 from omeconsole.core.text.times import day_key, format_iso, load_iso
 
@@ -38,7 +40,8 @@ def kept_summary(selection: Selection, top: int = 5) -> ReportSummary | None:
             exact.update(_messages_of_day(selection, day))
             continue
         counts = store.counts.read(day)
-        tally.add_counts(counts, decided_statuses(counts, now, revocable_now))
+        tally.add_counts(counts, decided_statuses(counts, now, revocable_now,
+                                                  partial(store.counts.read_exact, day)))
         exact.update(_spanning(counts, store))
     for message in exact.values():
         if selection.wanted(message):
@@ -46,22 +49,33 @@ def kept_summary(selection: Selection, top: int = 5) -> ReportSummary | None:
     return tally.summary(top)
 
 
-def decided_statuses(counts: DayCounts, now: datetime, revocable_now: bool) -> dict[str, list[int]]:
+def decided_statuses(counts: DayCounts, now: datetime, revocable_now: bool,
+                     exact: Callable[[], dict[str, list[int]]]) -> dict[str, list[int]]:
     """[messages, rows] by revocation status as the report shows it now: what is kept as Revocable
     until an expiry is Not revocable once it has passed, and all of it while the licence lacks AME.
-    (Expiries are kept as format_iso writes them, so they compare as text: a day holds thousands.)"""
+    Expiries are kept by the hour (ISO text, which sorts as time); only the hour `now` is in is
+    read to the second (`exact`, a small file of its own)."""
     kept = counts.get("status", {})
     revocable, lapsed = list(kept.get(REVOCABLE, [0, 0])), [0, 0]
     moment = format_iso(now)
-    for when, (messages, rows) in counts.get("expires", {}).items():
-        into = revocable if when > moment else lapsed
-        into[0] += messages
-        into[1] += rows
+    hour = hour_of(moment)
+    for when, pair in counts.get("expires", {}).items():
+        if when != hour:  # an hour wholly before now, or wholly after
+            _add(revocable if when > hour else lapsed, pair)
+            continue
+        for at, exact_pair in exact().items():
+            if hour_of(at) == hour:
+                _add(revocable if at > moment else lapsed, exact_pair)
     not_revocable = [a + b for a, b in zip(kept.get(NOT_REVOCABLE, [0, 0]), lapsed, strict=True)]
     if not revocable_now:
         not_revocable, revocable = [a + b for a, b in zip(not_revocable, revocable, strict=True)], [0, 0]
     decided = {REVOKED: kept.get(REVOKED, [0, 0]), NOT_REVOCABLE: not_revocable, REVOCABLE: revocable}
     return {status: list(pair) for status, pair in decided.items() if pair[0]}
+
+
+def _add(into: list[int], pair: list[int]) -> None:
+    into[0] += pair[0]
+    into[1] += pair[1]
 
 
 def _days_in_range(days: list[str], start: datetime | None, end: datetime | None) -> list[str]:

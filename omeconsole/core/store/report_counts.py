@@ -36,7 +36,8 @@ from omeconsole.core.text.times import format_iso
 COUNTS = "counts"
 WAYS = ("by_message", "by_recipient")
 REVOKED, NOT_REVOCABLE, REVOCABLE = "Revoked", "Not revocable", "Revocable"
-DayCounts = dict  # {"messages", "recipients", "by_message", "by_recipient", "status", "expires", "spanning"}
+DayCounts = dict  # {"messages", "recipients", "by_message", "by_recipient", "status", "expires", "exact", "spanning"}
+EXACT = "exact"  # a day's expiries to the second: kept in a file of their own (D.expires.json), read for one hour
 
 
 def row_days(message: Message) -> dict[str, int]:
@@ -82,8 +83,15 @@ def counted_items(message: Message, rows: int) -> list[tuple[Path_, int]]:
     items += [(("by_message", "domains", domain), 1) for domain in set(domains)]
     items += [(("by_recipient", "domains", domain), count) for domain, count in _tally(domains).items()]
     status = standing(message)
-    where = ("expires", status[1]) if isinstance(status, tuple) else ("status", status)
-    return items + [((*where, 0), 1), ((*where, 1), rows)]
+    if isinstance(status, tuple):  # by the hour its expiry falls in, and to the second apart
+        hour, exact = ("expires", hour_of(status[1])), (EXACT, status[1])
+        return items + [((*hour, 0), 1), ((*hour, 1), rows), ((*exact, 0), 1), ((*exact, 1), rows)]
+    return items + [(("status", status, 0), 1), (("status", status, 1), rows)]
+
+
+def hour_of(moment: str) -> str:
+    """2026-12-01T10:04:05Z -> 2026-12-01T10: the hour an expiry is counted under (ISO text sorts as time)."""
+    return moment[:13]
 
 
 def nested(items) -> DayCounts:
@@ -123,6 +131,15 @@ def merge(total: DayCounts, part: DayCounts, sign: int = 1) -> None:
             del total[key]
 
 
+def _checked(path: Path, counts) -> dict:
+    if counts is None:
+        return {}
+    if not isinstance(counts, dict) or not isinstance(counts.get("messages", 0), int):
+        raise StoreDamaged(path, "it is not a day of the Encryption Report's counts; 'omeconsole reindex' "
+                                 "counts them again from the messages")
+    return counts
+
+
 def _tally(items: Iterable[str]) -> dict[str, int]:
     counted: dict[str, int] = defaultdict(int)
     for item in items:
@@ -142,25 +159,31 @@ class ReportCounts:
     def _path(self, day: str) -> Path:
         return self.dir / f"{day}.json"
 
-    def days(self) -> list[str]:
-        return sorted(path.stem for path in self.dir.glob("*.json"))
+    def _exact_path(self, day: str) -> Path:
+        return self.dir / f"{day}.expires.json"
 
-    def read(self, day: str) -> DayCounts:
-        path = self._path(day)
-        counts = read_json(path)
-        if counts is None:
-            return {}
-        if not isinstance(counts, dict) or not isinstance(counts.get("messages", 0), int):
-            raise StoreDamaged(path, "it is not a day of the Encryption Report's counts; 'omeconsole reindex' "
-                                     "counts them again from the messages")
+    def days(self) -> list[str]:
+        return sorted(path.stem for path in self.dir.glob("*.json") if "." not in path.stem)
+
+    def read(self, day: str, exact: bool = False) -> DayCounts:
+        """A day's counts; exact: with its expiries to the second (what a change rewrites)."""
+        counts = _checked(self._path(day), read_json(self._path(day)))
+        if exact:
+            counts[EXACT] = _checked(self._exact_path(day), read_json(self._exact_path(day)))
         return counts
 
+    def read_exact(self, day: str) -> dict[str, list[int]]:
+        """A day's expiries to the second: [messages, rows] by the moment each expires."""
+        return _checked(self._exact_path(day), read_json(self._exact_path(day)))
+
     def write(self, day: str, counts: DayCounts) -> None:
-        path = self._path(day)
-        if counts:
-            write_atomic(path, dump_json(counts))
-        elif path.exists():
-            write_atomic(path, b"{}")  # an all-or-nothing write can replace a file, not remove one
+        counts = dict(counts)
+        exact = counts.pop(EXACT, {})
+        for path, data in ((self._path(day), counts), (self._exact_path(day), exact)):
+            if data:
+                write_atomic(path, dump_json(data))
+            elif path.exists():
+                write_atomic(path, b"{}")  # an all-or-nothing write can replace a file, not remove one
 
     def change(self, before: Iterable[tuple[Message, dict]], after: Iterable[tuple[Message, dict]]) -> None:
         """Take away what these messages added, add what they add now: each day's file read and
@@ -169,7 +192,7 @@ class ReportCounts:
         parts += [(contributions(m, s), 1) for m, s in after]
         days = sorted({day for by_day, _ in parts for day in by_day})
         for day in days:
-            counts = self.read(day)
+            counts = self.read(day, exact=True)
             for by_day, sign in parts:
                 if day in by_day:
                     merge(counts, by_day[day], sign)
