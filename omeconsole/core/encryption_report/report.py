@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Generator
 from contextlib import closing
 from dataclasses import dataclass, replace
@@ -50,7 +51,7 @@ def get_encryption_report(context: Context, start: datetime | None = None, end: 
         summary = kept_summary(selection) if selection.dates_only else None
         if summary is not None:  # the newest rows are all that is read
             with closing(iter_encryption_report(context, start, end, chosen, stop)) as found:
-                rows = list(islice(found, limit))
+                rows = list(islice(found, None if limit is None else min(limit, sys.maxsize)))
         else:
             rows, summary = _counted_row_by_row(selection, limit, stop)
     truncated = limit is not None and summary.recipients > limit

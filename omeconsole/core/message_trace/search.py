@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
 from itertools import islice
@@ -22,7 +23,7 @@ def get_message_trace(context: Context, query: TraceQuery, limit: int | None = N
     """One row per recipient, newest first; at most `limit` rows, the newest. `stop` is asked between
     batches (days); when it says yes the search ends with Cancelled."""
     with closing(iter_message_trace(context, query, stop)) as found:
-        rows = list(islice(found, None if limit is None else limit + 1))  # one more says there are more
+        rows = list(islice(found, None if limit is None else min(limit, sys.maxsize - 1) + 1))  # one more: more match
     truncated = limit is not None and len(rows) > limit
     return TraceResult(rows[:limit] if truncated else rows, truncated, limit)
 
