@@ -133,9 +133,8 @@ def cmd_audit(args) -> int:
         checkpoint = AuditTrail(context).checkpoint()
         emit(render.as_json(checkpoint))
         return 0
-    entries = AuditTrail(context).entries()
-    if args.last is not None:
-        entries = entries[-args.last:] if args.last > 0 else []
+    trail = AuditTrail(context)
+    entries = trail.entries() if args.last is None else trail.last(args.last)  # --last reads only the tail
     emit_records(args, [e.to_record() for e in entries],
                  ("Sequence", "Time", "Actor", "Role", "Action", "Target", "Outcome", "Detail", "Origin"),
                  table_columns=("Time", "Actor", "Action", "Target", "Outcome", "Detail"),

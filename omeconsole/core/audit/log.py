@@ -32,6 +32,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Literal
 
@@ -88,6 +89,18 @@ def _pin_mac(key: bytes, seq: int, chain_value: str) -> str:
     return hmac.new(key, f"omeconsole/audit-keyed-by|{seq}|{chain_value}".encode(), hashlib.sha256).hexdigest()
 
 
+def chained_entry(last: AuditEntry | None, key: bytes | None, when: str, fields: dict) -> tuple[AuditEntry, bytes]:
+    """The entry that follows `last` with these fields (actor, role, action, target, outcome, detail, origin,
+    already storable), and its line as the log holds it: keyed (HMAC) when key is given."""
+    body = {"seq": (last.seq + 1) if last else 1, "time": when, **fields,
+            "detail": " ".join(fields["detail"].split()), "prev": last.hash if last else GENESIS}
+    if key is not None:
+        body["chain"] = KEYED
+    entry = AuditEntry(**body, hash=_digest(body["prev"], body, key))
+    line = json.dumps({**body, "hash": entry.hash}, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return entry, line.encode("utf-8")
+
+
 UNKNOWN_ACTOR = "unknown"  # who acted, when a refusal came before anyone was named
 
 
@@ -123,7 +136,7 @@ def _storable(text: str) -> str:
     return text
 
 
-def _sequences(lines: list[bytes]) -> set[int]:
+def claimed_sequences(lines: list[bytes]) -> set[int]:
     """The sequence numbers the given lines claim, read leniently (only to tell a move from a gap)."""
     found = set()
     for line in lines:
@@ -207,13 +220,8 @@ class AuditLog:
                            f"the master key{before}", origin=origin)
 
     def _write(self, fd: int, last: AuditEntry | None, key: bytes | None, when: str, fields: dict) -> AuditEntry:
-        body = {"seq": (last.seq + 1) if last else 1, "time": when, **fields,
-                "detail": " ".join(fields["detail"].split()), "prev": last.hash if last else GENESIS}
-        if key is not None:
-            body["chain"] = KEYED
-        entry = AuditEntry(**body, hash=_digest(body["prev"], body, key))
-        line = json.dumps({**body, "hash": entry.hash}, ensure_ascii=False, separators=(",", ":")) + "\n"
-        self._write_line(fd, line.encode("utf-8"))
+        entry, line = chained_entry(last, key, when, fields)
+        self._write_line(fd, line)
         self.appended.append(entry)
         return entry
 
@@ -262,22 +270,19 @@ class AuditLog:
                           "the action was not carried out")
 
     def _last_entry(self, key: bytes | None) -> AuditEntry | None:
+        """The last entry, checked against its hash, however long its line (an entry of more than one read
+        of the tail must not stop every later change)."""
+        lines, _ = self._tail_lines(1)
+        return self._parse(lines[-1], None, key) if lines else None
+
+    def size(self) -> int:
+        """The log's length in bytes (0 when there is none yet)."""
         try:
-            with open(self.path, "rb") as handle:
-                handle.seek(0, os.SEEK_END)
-                size = handle.tell()
-                if size == 0:
-                    return None
-                handle.seek(max(0, size - _TAIL_CHUNK))
-                tail = handle.read()
+            return self.path.stat().st_size
         except FileNotFoundError:
-            return None
+            return 0
         except OSError as exc:
             raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
-        if not tail.endswith(b"\n"):
-            raise StoreDamaged(self.path, "its last entry is incomplete (an interrupted write)")
-        last_line = tail[:-1].rsplit(b"\n", 1)[-1]
-        return self._parse(last_line, None, key)
 
     def entries(self) -> list[AuditEntry]:
         """Every entry, checking the chain; a gap, an edit or a torn line raises StoreDamaged.
@@ -286,6 +291,50 @@ class AuditLog:
         if problem:
             raise StoreDamaged(self.path, problem)
         return entries
+
+    def last(self, count: int) -> list[AuditEntry]:
+        """The last `count` entries, read backwards from the end of the log and nothing before them (the log
+        is append-only, so its tail is its newest entries). Each is checked against its hash (its HMAC when
+        the key is at hand) and chained to the one before it, the oldest of them to the entry before it; a
+        problem raises StoreDamaged. Entries further back are not read: `audit verify` checks them."""
+        if count <= 0:
+            return []
+        key = self.key_at_hand()
+        lines, whole = self._tail_lines(count + 1)
+        entries = [self.parse(line, _from_end(len(lines) - number), key) for number, line in enumerate(lines)]
+        start = 0 if whole else 1  # without the whole log, the oldest line read only anchors the next one
+        for number in range(start, len(entries)):
+            before = entries[number - 1] if number else None
+            problem = chain_break(entries[number], before, _from_end(len(lines) - number),
+                                  partial(_sequences_after, entries, number))
+            if problem:
+                raise StoreDamaged(self.path, problem)
+        return entries[-count:]
+
+    def _tail_lines(self, count: int) -> tuple[list[bytes], bool]:
+        """The last `count` lines (fewer when the log holds fewer), read backwards a chunk at a time, and
+        whether they are the whole log. A last line without its newline raises StoreDamaged, as on append."""
+        try:
+            with open(self.path, "rb") as handle:
+                end = handle.seek(0, os.SEEK_END)
+                tail, start = b"", end
+                while start > 0 and tail.count(b"\n") <= count:
+                    step = min(start, max(_TAIL_CHUNK, len(tail)))  # doubling: a few reads for any count
+                    start -= step
+                    handle.seek(start)
+                    tail = handle.read(step) + tail
+        except FileNotFoundError:
+            return [], True
+        except OSError as exc:
+            raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
+        if not tail:
+            return [], True
+        if not tail.endswith(b"\n"):
+            raise StoreDamaged(self.path, "its last entry is incomplete (an interrupted write)")
+        lines = tail[:-1].split(b"\n")
+        if start > 0:
+            lines = lines[1:]  # the first piece may be the end of a longer line
+        return lines[-count:], start == 0 and len(lines) <= count
 
     def walk(self, key: bytes | None) -> tuple[list[AuditEntry], str | None]:
         """The entries up to the first problem, and that problem in plain words (None when whole).
@@ -297,7 +346,7 @@ class AuditLog:
             return [], None
         except OSError as exc:
             raise StoreError(f"cannot read the audit log {self.path}: {exc.strerror}") from None
-        entries, prev = list[AuditEntry](), GENESIS
+        entries = list[AuditEntry]()
         lines = raw.split(b"\n")
         if lines[-1]:
             return entries, f"its last entry (line {len(lines)}) is incomplete (an interrupted write)"
@@ -306,15 +355,18 @@ class AuditLog:
                 entry = self._parse(line, number, key)
             except StoreDamaged as damaged:
                 return entries, damaged.problem
-            problem = _out_of_place(entry, entries, prev, number, lines)
+            problem = _out_of_place(entry, entries, number, lines)
             if problem:
                 return entries, problem
             entries.append(entry)
-            prev = entry.hash
         return entries, _pin_problem(pin, entries, key)
 
     def _parse(self, line: bytes, number: int | None, key: bytes | None) -> AuditEntry:
-        where = f"line {number}" if number else "the last entry"
+        return self.parse(line, f"line {number}" if number else "the last entry", key)
+
+    def parse(self, line: bytes, where: str, key: bytes | None) -> AuditEntry:
+        """One line as an entry, checked against its hash (its HMAC, for a keyed entry when key is given);
+        StoreDamaged naming `where` (line 12, byte 4096, ...) when it is not an entry or was edited."""
         try:
             record = json.loads(line.decode("utf-8"))
             body = {k: record[k] for k in _FIELDS}
@@ -331,28 +383,42 @@ class AuditLog:
         return entry
 
 
-def _out_of_place(entry: AuditEntry, before: list[AuditEntry], prev: str, number: int,
-                  lines: list[bytes]) -> str | None:
+def _out_of_place(entry: AuditEntry, before: list[AuditEntry], number: int, lines: list[bytes]) -> str | None:
     """Why this entry cannot follow the ones before it (None when it can)."""
-    expected = len(before) + 1
-    if entry.seq != expected and expected in _sequences(lines[number:]):
-        return f"entries were reordered: line {number} holds entry {entry.seq} where entry {expected} belongs"
+    return chain_break(entry, before[-1] if before else None, f"line {number}",
+                       lambda: claimed_sequences(lines[number:]))
+
+
+def chain_break(entry: AuditEntry, last: AuditEntry | None, where: str,
+                later: Callable[[], set[int]]) -> str | None:
+    """Why this entry, found at `where`, cannot follow `last` (None when it can). `later` gives the sequence
+    numbers the lines after it claim; it is asked only to tell a move from a gap."""
+    expected = last.seq + 1 if last else 1
+    prev = last.hash if last else GENESIS
+    if entry.seq != expected and expected in later():
+        return f"entries were reordered: {where} holds entry {entry.seq} where entry {expected} belongs"
     if entry.seq > expected:
-        return f"entries {expected} to {entry.seq - 1} were removed (line {number} holds entry {entry.seq})"
+        return f"entries {expected} to {entry.seq - 1} were removed ({where} holds entry {entry.seq})"
     if entry.seq < expected or entry.prev != prev:
-        return (f"entry {entry.seq} at line {number} does not follow entry {expected - 1}: "
+        return (f"entry {entry.seq} at {where} does not follow entry {expected - 1}: "
                 "entries were reordered or replaced")
-    keyed_before = bool(before) and before[-1].chain == KEYED
+    keyed_before = last is not None and last.chain == KEYED
     if keyed_before and entry.chain != KEYED:
-        return (f"entry {entry.seq} at line {number} is not keyed, though the keyed chain began before it: "
+        return (f"entry {entry.seq} at {where} is not keyed, though the keyed chain began before it: "
                 "it was written or rewritten without the chain key")
     if entry.chain == KEYED and not keyed_before and entry.action != KEYED_FROM:
-        return f"entry {entry.seq} at line {number} is keyed, but the entry where keying begins is missing"
+        return f"entry {entry.seq} at {where} is keyed, but the entry where keying begins is missing"
     return None
 
 
 def _pin_problem(pin: object, entries: list[AuditEntry], key: bytes | None) -> str | None:
     """Why the log does not hold the keyed entry the keyring pinned (None when it does, or nothing is pinned)."""
+    return pin_problem(pin, lambda seq: entries[seq - 1] if 0 < seq <= len(entries) else None, key)
+
+
+def pin_problem(pin: object, entry_at: Callable[[int], AuditEntry | None], key: bytes | None) -> str | None:
+    """Why the log does not hold the keyed entry the keyring pinned (None when it does, or nothing is pinned).
+    entry_at(seq) is the log's entry with that sequence number, None when the log ends before it."""
     if pin is None:
         return None
     if not (isinstance(pin, dict) and type(pin.get("entry")) is int
@@ -362,10 +428,20 @@ def _pin_problem(pin: object, entries: list[AuditEntry], key: bytes | None) -> s
     seq, chain_value = pin["entry"], pin["hash"]
     if key is not None and not hmac.compare_digest(pin["mac"], _pin_mac(key, seq, chain_value)):
         return "the keyring's record of where the audit chain became keyed was altered: it does not match its HMAC"
-    found = entries[seq - 1] if 0 < seq <= len(entries) else None
+    found = entry_at(seq)
     if found is None or found.chain != KEYED or found.hash != chain_value:
         found_there = ("ends before it" if found is None else
                        "holds an unkeyed entry there" if found.chain != KEYED else "holds another entry there")
         return (f"the keyed chain was stripped: the keyring records entry {seq} as keyed, but the log {found_there}; "
                 "it was rewritten without the chain key")
     return None
+
+
+def _sequences_after(entries: list[AuditEntry], number: int) -> set[int]:
+    return {entry.seq for entry in entries[number + 1:]}
+
+
+def _from_end(place: int) -> str:
+    """Where a line read from the tail is, without counting the lines before it: 'the last line', 'line 3 from
+    the end'."""
+    return "the last line" if place == 1 else f"line {place} from the end"

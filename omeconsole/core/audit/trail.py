@@ -1,4 +1,7 @@
-"""Verifying the audit log, and signed checkpoints of its head that an admin keeps elsewhere.
+"""Reading and verifying the audit log, and signed checkpoints of its head that an admin keeps elsewhere.
+
+A message's entries are read through the audit index (index.py), the newest entries from the log's tail, and
+neither reads the whole log; `audit verify` is still a full pass of the whole chain.
 
 A checkpoint is the head's sequence number and hash, signed with an Ed25519 key derived
 from the master key. Kept outside the store, it makes truncation detectable: a log that
@@ -14,16 +17,20 @@ from pathlib import Path
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from omeconsole.core.audit.index import AuditIndex, IndexUnavailable
 from omeconsole.core.audit.log import KEYED, AuditEntry
 from omeconsole.core.context import ContextService
 from omeconsole.core.dkm.keyring import Keyring, b64, unb64
-from omeconsole.core.errors import UsageError
+from omeconsole.core.errors import StoreDamaged, UsageError
 from omeconsole.core.text.reading import parse_json, read_at_most
 from omeconsole.core.text.times import format_iso
 
 CHECKPOINT_FORMAT = "omeconsole-audit-checkpoint/1"
 MAX_CHECKPOINT = 65536  # bytes; a real one is about 400
 _SIGNED_FIELDS = ("format", "organization", "sequence", "hash", "time", "public_key")
+FULL_PASS_UP_TO = 10_000  # entries the Key manager checks in a full pass on each load (under a second)
+READ_WHOLE_UP_TO = 128 * 1024  # bytes of log (a few hundred entries) read whole for one target: as fast
+# as the index at that size, every entry checked, and a new or small store keeps no index
 
 
 def _signed_bytes(checkpoint: dict) -> bytes:
@@ -37,6 +44,11 @@ class Verification:
     problem: str | None
     checkpoint: str | None = None  # what the checkpoint check found, when one was given
     keyed_from: int | None = None  # the entry where the HMAC chain begins (None: not keyed yet)
+    # None: every entry was checked now. Otherwise entries from this one on were checked now, chained onto the
+    # one before, which was found where the audit index left it (entries up to it were checked as it filed them)
+    checked_from: int | None = None
+    full_pass: dict | None = None  # the last full pass the index recorded: {"at": ISO time, "through": entry}
+    note: str | None = None  # the audit index was rebuilt during this check, and why
 
     @property
     def ok(self) -> bool:
@@ -50,12 +62,57 @@ class Verification:
 class AuditTrail(ContextService):
     """The audit log as admins and helpdesk read it: its entries, verification, signed checkpoints."""
 
+    note: str | None = None  # set by about() when the audit index was rebuilt to answer, saying why
+
     def entries(self, target: str | None = None) -> list[AuditEntry]:
-        """The audit log, or the entries about one target (a Message ID, a request, a key version)."""
+        """The whole audit log, every entry checked, or the entries about one target filtered from it."""
         self.context.require_overseer("the audit log")
         with self.store.reading():
             entries = self.store.audit.entries()
         return entries if target is None else [e for e in entries if e.target == target]
+
+    def about(self, target: str) -> list[AuditEntry]:
+        """The entries about one target (a Message ID, a request, a key version), oldest first, read through
+        the audit index: only their lines are read, each checked against its hash (HMAC). A small log (up to
+        READ_WHOLE_UP_TO), or one without the chain key at hand or where the store cannot hold the index, is
+        read whole as before."""
+        self.context.require_overseer("the audit log")
+        if self.store.audit.size() <= READ_WHOLE_UP_TO:
+            return self.entries(target)
+        index = AuditIndex(self.store.audit, self.context.clock)
+        try:
+            found = index.about(target)
+        except IndexUnavailable:
+            return self.entries(target)
+        self.note = index.note
+        return found
+
+    def last(self, count: int) -> list[AuditEntry]:
+        """The newest `count` entries, oldest first, read from the log's tail (nothing before them)."""
+        self.context.require_overseer("the audit log")
+        return self.store.audit.last(count)
+
+    def check(self) -> Verification:
+        """What the Key manager vouches for on each load. A log of up to FULL_PASS_UP_TO entries is verified
+        whole. A longer one from where the audit index's cover ends: the entry it covered to must still be
+        where the index left it, and every entry since is checked against its HMAC and chained onto it; the
+        Verification says so (checked_from), and when the last full pass ran."""
+        self.context.require_overseer("the audit log")
+        try:
+            newest = self.store.audit.last(1)
+        except StoreDamaged:
+            return self.verify()  # which names the problem as `audit verify` does
+        if not newest or newest[0].seq <= FULL_PASS_UP_TO:
+            return self.verify()
+        index = AuditIndex(self.store.audit, self.context.clock)
+        try:
+            found = index.check()
+        except IndexUnavailable:
+            return self.verify()
+        except StoreDamaged as damaged:
+            return Verification(newest[0].seq, None, damaged.problem)
+        return Verification(found.entries, found.head, None, keyed_from=found.keyed_from,
+                            checked_from=found.indexed_through + 1, full_pass=found.full_pass, note=index.note)
 
     def verify(self, checkpoint_path: Path | None = None) -> Verification:
         self.context.require_overseer("the audit log")
@@ -64,12 +121,21 @@ class AuditTrail(ContextService):
         with self.store.reading():
             entries, problem = self.store.audit.walk(key)
             public_key = Keyring.metadata(self.store.root).settings.get("checkpoint_public_key")
+        if problem is None:
+            self._record_full_pass(entries)
         head = entries[-1].hash if entries else None
         keyed_from = next((e.seq for e in entries if e.chain == KEYED), None)
         if checkpoint is None:
             return Verification(len(entries), head, problem, keyed_from=keyed_from)
         found = _check_checkpoint(checkpoint, entries, public_key)
         return Verification(len(entries), head, problem or found, found or "matches", keyed_from)
+
+    def _record_full_pass(self, entries: list[AuditEntry]) -> None:
+        """Tell the audit index, if there is one, that the whole log was just checked: the Key manager says when."""
+        try:
+            AuditIndex(self.store.audit, self.context.clock).record_full_pass(entries)
+        except IndexUnavailable:
+            pass  # no index here to tell
 
     def checkpoint(self) -> dict:
         """Sign the head. The audit entry recording the checkpoint is the head it signs."""

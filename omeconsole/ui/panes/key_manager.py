@@ -20,12 +20,13 @@ from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell, plain
 from omeconsole.ui.states import state_text
-from omeconsole.ui.time_shown import audit_time, labelled_time, shown_time, with_zone
+from omeconsole.ui.time_shown import audit_time, labelled_time, shown_time, with_zone, zone_label
 
 LOADING = "Loading the key manager…"
 REQUEST_COLUMNS = ("Id", "Requester", "State", "Duration", "Time left", "Approved by", "Reason")
 REASON_CELL = 60  # the table cuts a reason here, with …; the peek under it shows the whole reason
 PEEK_REASON = 2_000  # ...wrapped, up to here (four times what the core takes; an edited store may hold more)
+AUDIT_ROWS = 200  # the newest audit entries the pane shows, read from the log's tail
 
 
 def request_cells(request: AccessRequest, now) -> tuple:
@@ -55,6 +56,30 @@ def audit_cells(entry) -> tuple:
     """Time, Actor, Action, Outcome, Target: a row of the audit log table."""
     return (cell(audit_time(entry.time)), cell(entry.actor), cell(entry.action), state_text(entry.outcome),
             cell(entry.target))
+
+
+def audit_summary(verified: Verification) -> Text:
+    """What was checked on this load, exactly: the whole chain, or (a long log) the entries since the audit
+    index's cover ends, chained onto the entry it covered to, found where the index left it."""
+    if not verified.ok:
+        return Text(f"NOT verified: {shown(verified.problem)}", style="bold red")
+    keyed = f"keyed from entry {verified.keyed_from}" if verified.keyed_from else "not keyed yet"
+    if verified.checked_from is None:
+        return Text(f"verified: {verified.entries} entries, chain intact, {keyed}", style="green")
+    since, head = verified.checked_from, verified.entries
+    covered = since - 1
+    now = (f"entries {since:,} to {head:,} checked now, chained onto entry {covered:,}" if since <= head else
+           f"no entry since entry {covered:,}")
+    said = Text(f"{now}, which is where the index left it; entries 1 to {covered:,} were checked as they were "
+                f"indexed; chain intact, {keyed}", style="green")
+    full = verified.full_pass or {}
+    through = full.get("through")
+    when = (f"at {audit_time(str(full.get('at')))} {zone_label()} (to entry {through:,})" if type(through) is int
+            else "never here")
+    said.append(f"; the whole log was last checked in one pass {when}; 'omeconsole audit verify' checks it all")
+    if verified.note:
+        said.append(f"\n{shown(verified.note)}", style="yellow")
+    return said
 
 
 @dataclass(frozen=True)
@@ -121,7 +146,7 @@ class KeysPane(VerticalScroll):
         console = self.app.acting_context
         try:
             view = KeyManagerView(KeyManager(console).status(), ElevatedAccess(console).list(),
-                                  AuditTrail(console).verify(), AuditTrail(console).entries()[-200:])
+                                  AuditTrail(console).check(), AuditTrail(console).last(AUDIT_ROWS))
         except Refused as refused:
             self.app.call_from_thread(self._refused, str(refused))
             return
@@ -152,11 +177,7 @@ class KeysPane(VerticalScroll):
                        f" · rotation every {status.rotation_days} days · next rollover "
                        f"{labelled_time(status.next_rollover, seconds=False)}\n")
         summary.append("Audit log ", style="bold")
-        if verified.ok:
-            keyed = f"keyed from entry {verified.keyed_from}" if verified.keyed_from else "not keyed yet"
-            summary.append(f"verified: {verified.entries} entries, chain intact, {keyed}", style="green")
-        else:
-            summary.append(f"NOT verified: {shown(verified.problem)}", style="bold red")
+        summary.append_text(audit_summary(verified))
         self.query_one("#keyring-summary", Static).update(summary)
         self._add_columns()
         versions = self.query_one("#key-versions", DataTable)

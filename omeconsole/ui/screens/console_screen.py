@@ -361,11 +361,15 @@ class ConsoleScreen(Screen):
             self._follow(results.current)
 
     def _load_audit(self, message_id: str) -> None:
+        """The message's audit entries, read through the audit index (a rebuilt index says so)."""
+        trail = AuditTrail(self.context)
         try:
-            entries = AuditTrail(self.context).entries(message_id)
+            entries = trail.about(message_id)
         except OmeError as error:
             self.app.call_from_thread(self.notify, str(error), title="Audit", severity="error")
             entries = []
+        if trail.note:
+            self.app.call_from_thread(self.notify, trail.note, title="Audit", severity="warning")
         self.app.call_from_thread(self._show_audit, message_id, entries)
 
     def _show_audit(self, message_id: str, entries: list) -> None:
