@@ -14,6 +14,7 @@
     portal/XX.json      the OME portal's links, by a hash of the token (never the token)
     queue/ID.json       mail accepted by serve mail and not yet delivered, sealed
     audit.jsonl         the hash-chained audit log (audit.py)
+    audit-index/        the audit log's entries by target, derived from it (audit/index.py)
 
 Data that changes never shares a file with bulk message data.
 """
