@@ -7,9 +7,15 @@ each cached store (bench/.cache/N/omeconsole; never built or written here) REPEA
 modes taking turns, one fresh process per run (as bench/console_probe.py, whose measures these are):
 
 - first paint: from the start of the process (interpreter and imports included) to the console drawn;
-- a key during the first search: ctrl+l posted while the first search runs, to the lookup dialog mounted;
-- a lookup during the first search: Enter on a pasted Message ID in that dialog, to its Details drawn (and
+- a key right after the first paint, while the first search starts (the console's own start-up work, its
+  lazy panes, still runs): ctrl+l posted as a terminal sends it, to the console's event loop dispatching it
+  (seen by run_test's message hook), and to the lookup dialog mounted (bench/console_probe.py's measure);
+- a lookup during the first search: Enter on a Message ID pasted in that dialog, to its Details drawn (and
   whether the search was still running then);
+- keys during the first search once that start-up work is done: ctrl+l and Esc again and again while the
+  search runs (up to 20, each 0.1 s after the last was drawn), each ctrl+l to dispatched and to the dialog
+  mounted: median and worst of a run;
+- the same key idle, after the search: what mounting the dialog costs by itself on this machine;
 - the first search's rows on screen (from the start of the process);
 - a lookup drawn, loaded: once the search is done, back to the trace and another Message ID looked up
   (bench/console_probe.py's second lookup), Enter to its Details ready and to them drawn;
@@ -51,13 +57,21 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))  # this checkout's omeconsole (the search process gets the same path)
 
 WAIT = 600.0  # seconds: a million messages' first search takes a while on busy cores
+GAP = 0.1  # seconds between one key's answer drawn and the next key
 MEASURES = [  # (key, what, unit, target)
     ("first_paint_s", "console first paint", "s", 1.0),
-    ("key_during_load_ms", "key during the first search", "ms", 50.0),
-    ("lookup_during_search_drawn_ms", "lookup during the first search, drawn", "ms", None),
+    ("key_at_paint_dispatched_ms", "key right after the first paint (search starting): dispatched", "ms", 50.0),
+    ("key_during_load_ms", "key right after the first paint (search starting): dialog mounted", "ms", None),
+    ("searching_dispatched_ms", "keys during the first search, start-up done: dispatched, median", "ms", 50.0),
+    ("searching_worst_dispatched_ms", "keys during the first search, start-up done: dispatched, worst", "ms", None),
+    ("searching_mounted_ms", "keys during the first search, start-up done: dialog mounted, median", "ms", None),
+    ("searching_worst_mounted_ms", "keys during the first search, start-up done: dialog mounted, worst", "ms",
+     None),
+    ("idle_mounted_ms", "the same key idle, after the search: dialog mounted, median", "ms", None),
+    ("lookup_during_search_drawn_ms", "lookup during the first search: Details drawn", "ms", 100.0),
     ("trace_shown_s", "first search's rows on screen", "s", None),
     ("lookup_ms", "lookup, loaded: Details ready", "ms", None),
-    ("lookup_drawn_ms", "lookup, loaded: drawn", "ms", 100.0),
+    ("lookup_drawn_ms", "lookup, loaded: Details drawn", "ms", 100.0),
     ("peak_rss_mb", "console peak memory", "MB", None),
     ("child_peak_rss_mb", "search process peak memory", "MB", None),
 ]
@@ -84,11 +98,25 @@ async def painted(screen) -> None:
     await drawn.wait()
 
 
-def press(app, key: str) -> float:
+DISPATCHED: dict[int, float] = {}  # a posted key event (by id) -> when the console's event loop dispatched it
+
+
+def on_message(message) -> None:
+    """run_test's message hook: the first dispatch of a key event is the app's, as its loop gets to it."""
     from textual import events
 
-    app.post_message(events.Key(key, None))
-    return time.perf_counter()
+    if isinstance(message, events.Key) and id(message) not in DISPATCHED:
+        DISPATCHED[id(message)] = time.perf_counter()
+
+
+def press(app, key: str) -> tuple[object, float]:
+    """Post a key as the terminal would: the event, and when it was posted."""
+    from textual import events
+
+    event = events.Key(key, None)
+    posted = time.perf_counter()
+    app.post_message(event)
+    return event, posted
 
 
 def searching(app) -> bool:
@@ -106,7 +134,7 @@ async def look_up(app, message_id: str) -> tuple[float, float]:
                 "the lookup dialog open")
     app.screen.query_one(Input).value = message_id
     await painted(app.screen)
-    asked = press(app, "enter")
+    _, asked = press(app, "enter")
     await until(lambda: app.main.details is not None and app.main.details.status.message.message_id == message_id
                 and app.main.active_pane == "details", f"the Details of {message_id}")
     ready = (time.perf_counter() - asked) * 1000
@@ -114,31 +142,68 @@ async def look_up(app, message_id: str) -> tuple[float, float]:
     return ready, (time.perf_counter() - asked) * 1000
 
 
+async def open_dialog(app) -> tuple[float, float]:
+    """ctrl+l: milliseconds to the key dispatched by the console's loop, and to the lookup dialog mounted."""
+    from omeconsole.ui.screens.lookup import LookupScreen
+
+    event, posted = press(app, "ctrl+l")
+    await until(lambda: isinstance(app.screen, LookupScreen) and app.screen.is_mounted, "the lookup dialog")
+    mounted = (time.perf_counter() - posted) * 1000
+    return (DISPATCHED[id(event)] - posted) * 1000, mounted
+
+
+async def keys(app, while_searching: bool, most: int) -> list[tuple[float, float]]:
+    """ctrl+l and Esc, again and again (while the first search runs, if asked): each open_dialog's times. Each
+    ctrl+l comes a tenth of a second after the last Esc was drawn, as a person's would: not queued behind it."""
+    from omeconsole.ui.screens.lookup import LookupScreen
+
+    times: list[tuple[float, float]] = []
+    while len(times) < most:
+        await asyncio.sleep(GAP)
+        if while_searching and not searching(app):
+            break
+        times.append(await open_dialog(app))
+        press(app, "escape")
+        await until(lambda: not isinstance(app.screen, LookupScreen), "the lookup dialog closed")
+        await painted(app.main)
+    return times
+
+
+def summed(result: dict, name: str, times: list[tuple[float, float]]) -> None:
+    result[f"{name}_count"] = len(times)
+    if times:
+        result[f"{name}_dispatched_ms"] = statistics.median(t[0] for t in times)
+        result[f"{name}_worst_dispatched_ms"] = max(t[0] for t in times)
+        result[f"{name}_mounted_ms"] = statistics.median(t[1] for t in times)
+        result[f"{name}_worst_mounted_ms"] = max(t[1] for t in times)
+
+
 async def probe(store: str, mode: str, message_id: str, second_id: str) -> dict:
     from omeconsole.core.context import Context
     from omeconsole.ui.app import OmeConsoleApp
     from omeconsole.ui.panes.message_trace import TracePane
-    from omeconsole.ui.screens.lookup import LookupScreen
     from omeconsole.ui.widgets.paged_table import PagedTable
 
     app = OmeConsoleApp(Path(store), Context.open(store, face="console"), search_apart=mode == "process")
     result: dict = {"mode": mode}
-    async with app.run_test(size=(120, 40)):
+    async with app.run_test(size=(120, 40), message_hook=on_message):
         await until(lambda: app.main is not None and app.main.is_mounted, "the console mounted")
         await painted(app.main)
         result["first_paint_s"] = since_start()
         table = app.main.query_one(TracePane).query_one(PagedTable)
         await until(lambda: searching(app) or table.records, "the first search started")
         result["search_running_at_key"] = searching(app)
-        pressed = press(app, "ctrl+l")
-        await until(lambda: isinstance(app.screen, LookupScreen) and app.screen.is_mounted, "the lookup dialog")
-        result["key_during_load_ms"] = (time.perf_counter() - pressed) * 1000
+        result["key_at_paint_dispatched_ms"], result["key_during_load_ms"] = await open_dialog(app)
         _, result["lookup_during_search_drawn_ms"] = await look_up(app, message_id)
         result["search_running_at_lookup_drawn"] = searching(app)
+        await until(lambda: app.main.lazy_panes_mounted, "the lazy panes mounted")
+        await painted(app.main)
+        summed(result, "searching", await keys(app, while_searching=True, most=20))
         await until(lambda: table.records and not searching(app), "the first search's rows")
         result["trace_shown_s"] = since_start()
         result["trace_rows"] = len(table.records)
         result["search_process_used"] = app.search_process is not None and app.search_process.pid is not None
+        summed(result, "idle", await keys(app, while_searching=False, most=5))
 
         press(app, "1")  # back to the Message Trace, and another message looked up from there
         await painted(app.main)
@@ -190,6 +255,7 @@ def table(size: int, runs: dict[str, list[dict]]) -> list[str]:
         shown_target = f"< {_shown(target, unit)}" if target is not None else ""
         lines.append(f"| {what} | " + " | ".join(cells) + f" | {len(runs[modes[0]])} | {shown_target} |")
     for key, what in (("trace_rows", "rows of the first search"),
+                      ("searching_count", "keys pressed during the first search, start-up done"),
                       ("search_running_at_key", "search still running at the key (runs)"),
                       ("search_running_at_lookup_drawn", "search still running when that lookup was drawn (runs)"),
                       ("search_process_used", "search process used (runs)")):
