@@ -14,6 +14,7 @@ from textual.binding import Binding
 from omeconsole.core.context import Context
 from omeconsole.core.errors import OmeError
 from omeconsole.core.preferences.personal import Preferences
+from omeconsole.core.search_process import SearchProcess
 from omeconsole.core.text.times import utcnow
 from omeconsole.core.text.untrusted import shown
 from omeconsole.crash_report import one_line, write_report
@@ -53,8 +54,13 @@ class OmeConsoleApp(ConsoleHost):
 
     def __init__(self, store_dir: Path, context: Context | None = None, *, identity: str | None = None,
                  clock: Callable[[], datetime] = utcnow, passphrase: Callable[[], str] | None = None,
-                 empty_reason: str = "", remote: bool = False) -> None:
+                 empty_reason: str = "", remote: bool = False, search_apart: bool | None = None) -> None:
         super().__init__()
+        # The trace's and the report's big searches run in a process of their own (core/search_process.py), so
+        # that they cannot hold this one's interpreter lock while a person types. None: unless the console is
+        # headless (its tests and screenshots, where nobody types; a test that wants it says True).
+        self.search_apart = search_apart
+        self.search_process: SearchProcess | None = None
         self.remote = remote
         self.store_dir = Path(store_dir)
         self.context = context
@@ -94,6 +100,11 @@ class OmeConsoleApp(ConsoleHost):
 
     def on_mount(self) -> None:
         sys.setswitchinterval(SWITCH_INTERVAL)
+        if self.search_apart if self.search_apart is not None else not self.is_headless:
+            # Started once the first frame is drawn: its interpreter's start-up would compete with that frame
+            # for the CPU (a search asked for before then starts it itself).
+            self.search_process = SearchProcess()
+            self.call_after_refresh(self.search_process.start)
         self._apply_keymap()
         if self.context is None:
             self.push_screen(WelcomeScreen(self.store_dir, self.empty_reason), self._welcome_answered)
@@ -102,6 +113,8 @@ class OmeConsoleApp(ConsoleHost):
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
+        if self.search_process is not None:
+            self.search_process.stop()  # the child ends with the console: never an orphan
 
     def _show_console(self) -> None:
         self.main = ConsoleScreen()

@@ -17,6 +17,7 @@ from omeconsole.core.encryption_report.rows import REVOCATION_STATUSES, ReportRo
 from omeconsole.core.encryption_report.summary import summarize
 from omeconsole.core.errors import Cancelled, OmeError, UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
+from omeconsole.core.search_process import ReportRequest
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.ui.form_values import date_range, field_value
@@ -24,6 +25,7 @@ from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.panes.message_trace import ROW_LIMIT, message_id_of
 from omeconsole.ui.plain import cell, plain
+from omeconsole.ui.searching import searched
 from omeconsole.ui.states import state_text
 from omeconsole.ui.time_shown import shown_time
 from omeconsole.ui.widgets.charts import bar_chart
@@ -193,8 +195,7 @@ class ReportPane(Vertical):
         worker = get_current_worker()
         for limit in (FIRST_ROWS, ROW_LIMIT):
             try:
-                result = get_encryption_report(self.app.acting_context, start=start, end=end, limit=limit,
-                                               stop=lambda: worker.is_cancelled, filters=filters)
+                result = self._report(worker, start, end, filters, limit)
             except Cancelled:
                 return
             except OmeError as error:
@@ -206,6 +207,20 @@ class ReportPane(Vertical):
             self.app.call_from_thread(self._show, result, more)
             if not more:
                 return
+
+    def _report(self, worker, start, end, filters: ReportFilter, limit: int) -> ReportResult:
+        """In the console's search process when the report covers enough days to take more than a frame, else
+        in this worker; a newer load (exclusive) or Esc cancels it, in the search process too."""
+        context = self.app.acting_context
+
+        def stop() -> bool:
+            return worker.is_cancelled
+
+        def in_thread() -> ReportResult:
+            return get_encryption_report(context, start=start, end=end, limit=limit, stop=stop, filters=filters)
+
+        return searched(self.app, context, ReportRequest(start, end, filters, limit), in_thread, stop,
+                        "Encryption Report")
 
     def _show(self, result: ReportResult, more: bool = False) -> None:
         """more: these are the first rows; the rest are being read (the row line says so)."""

@@ -14,11 +14,13 @@ from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TraceResult, TraceRow
 from omeconsole.core.message_trace.search import get_message_trace
 from omeconsole.core.preferences.personal import Preferences
+from omeconsole.core.search_process import TraceRequest
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.ui.form_values import date_range, field_value
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import Pane
 from omeconsole.ui.plain import cell
+from omeconsole.ui.searching import searched
 from omeconsole.ui.states import state_text
 from omeconsole.ui.time_shown import shown_time
 from omeconsole.ui.widgets.column_fit import Column
@@ -195,10 +197,19 @@ class TracePane(Vertical):
 
     @work(thread=True, exclusive=True, group=Pane.TRACE)
     def _run_search(self, query: TraceQuery) -> None:
+        """In the console's search process when the search is big enough to take more than a frame, else here;
+        a newer search (exclusive) or Esc cancels it, in the search process too."""
         worker = get_current_worker()
+        context = self.app.acting_context
+
+        def stop() -> bool:
+            return worker.is_cancelled
+
+        def in_thread() -> TraceResult:
+            return get_message_trace(context, query, limit=ROW_LIMIT, stop=stop)
+
         try:
-            result = get_message_trace(self.app.acting_context, query, limit=ROW_LIMIT,
-                                       stop=lambda: worker.is_cancelled)
+            result = searched(self.app, context, TraceRequest(query, ROW_LIMIT), in_thread, stop, "Message Trace")
         except Cancelled:
             return  # cancelled by the person or by a newer search, which draws its own rows
         except OmeError as error:
