@@ -6,23 +6,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from textual.app import App
-
 from omeconsole.core.context import Context
 from omeconsole.core.encryption_report.report import ReportResult
 from omeconsole.core.message_trace.records import TraceResult
 from omeconsole.core.search_process import Request, SearchProcess
+from omeconsole.ui.host import ConsoleHost
 
 R = TypeVar("R", TraceResult, ReportResult)
 
 
-def search_process_of(app: App) -> SearchProcess | None:
+def search_process_of(app: ConsoleHost) -> SearchProcess | None:
     """The console's search process, if it runs one (a headless console, for one, need not)."""
-    process = getattr(app, "search_process", None)
-    return process if isinstance(process, SearchProcess) else None
+    return app.search_process
 
 
-def searched(app: App, context: Context, request: Request, in_thread: Callable[[], R], stop: Callable[[], bool],
+def searched(app: ConsoleHost, context: Context, request: Request, in_thread: Callable[[], R], stop: Callable[[], bool],
              title: str) -> R:
     """REQUEST's result, from a worker thread (it waits). IN_THREAD makes the same core call here; STOP is the
     worker's cancel. What the person should know of the search process itself is a warning under TITLE."""
