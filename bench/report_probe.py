@@ -27,7 +27,7 @@ from omeconsole.ui.widgets.paged_table import PagedTable  # noqa: E402
 
 
 async def probe(store: Path) -> dict:
-    app = OmeConsoleApp(store, Context.open(store, face="console"))
+    app = OmeConsoleApp(store, Context.open(store, face="console"), search_apart=True)  # as a real console
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot, seconds=600)
         await pilot.press("2")
