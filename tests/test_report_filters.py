@@ -7,6 +7,7 @@ import csv
 import io
 import json
 from collections import Counter
+from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -145,6 +146,18 @@ async def test_m_changes_every_chart_title_and_its_numbers_to_recipient_rows(ui_
         assert sum(dict(summary.by_recipient.by_protection).values()) == summary.recipients
 
 
+@asynccontextmanager
+async def report_shown(store):
+    """The console on STORE with its Encryption Report shown and loaded: (app, pilot, pane, its table)."""
+    app = console_app(store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.main.query_one(ReportPane)
+        yield app, pilot, pane, pane.query_one("#report-results", PagedTable)
+
+
 async def test_esc_cancels_a_running_report_and_keeps_the_rows_from_before(ui_store, monkeypatch):
     long_report = RunsUntilStopped("report")
     started, stopped = long_report.started, long_report.stopped
@@ -156,13 +169,7 @@ async def test_esc_cancels_a_running_report_and_keeps_the_rows_from_before(ui_st
         return long_report(stop)
 
     monkeypatch.setattr(report_pane, "get_encryption_report", slow)
-    app = console_app(ui_store)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        pane = app.main.query_one(ReportPane)
-        table = pane.query_one("#report-results", PagedTable)
+    async with report_shown(ui_store) as (app, pilot, pane, table):
         before = list(table.records)
         assert before
         seen = capture_notifications(app)
@@ -188,13 +195,7 @@ async def test_the_first_rows_and_the_charts_come_first_then_the_rest_and_esc_ke
         return real(context, start=start, end=end, limit=limit, stop=stop, filters=filters)
 
     monkeypatch.setattr(report_pane, "get_encryption_report", second_call_waits)
-    app = console_app(ui_store)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        pane = app.main.query_one(ReportPane)
-        table = pane.query_one("#report-results", PagedTable)
+    async with report_shown(ui_store) as (app, pilot, pane, table):
         assert len(table.records) > 5  # the whole 7 days: one call more, drawn in place of the first five
         pane.query_one("#report-method").value = "user"
         await until(pilot, rest.started.is_set, "the rest of the report being read")
