@@ -66,7 +66,7 @@ class RevocationFiles:
             if self.counted:
                 self._count_revocations(revocations)
         try:
-            self._finish_revoking()
+            self._finish_revoking(counted=True)
         except StoreError:
             pass  # committed: the key is never used again, and the next change destroys it
 
@@ -93,12 +93,15 @@ class RevocationFiles:
         going = self.keys_being_destroyed()
         return going & set(self.revocations()) if going else set()
 
-    def _finish_revoking(self) -> None:
+    def _finish_revoking(self, counted: bool = False) -> None:
+        """Destroy the content keys the journal names. counted: this process has just landed their
+        revocations and counts together; a journal found otherwise may be a crash's, which may have come
+        between the two, so their days are counted again (a whole day's partition each)."""
         pending = self.keys_being_destroyed()
         if pending:
-            # a crash may have come between the revocations and the counts landing: count their days again
-            self.recount({day for summary in self._current_summaries(pending).values()
-                          for day in row_days(Message.from_doc(summary))})
+            if not counted:
+                self.recount({day for summary in self._current_summaries(pending).values()
+                              for day in row_days(Message.from_doc(summary))})
             revoked = self.revocations()
             self.destroy_data_keys([mid for mid in pending if mid in revoked])
             try:
