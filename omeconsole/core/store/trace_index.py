@@ -92,9 +92,9 @@ class TraceIndex:
         else:
             self._remove(key)
 
-    def write_text(self, key: str, entries: list[str]) -> None:
-        """A new partition from entries already in JSON ('"Message ID":summary'), for bulk loads."""
-        write_atomic(self._path(key), _layout(entry.encode() for entry in entries), self.pack)
+    def write_text(self, key: str, entries: list[bytes]) -> None:
+        """A new partition from entries already in JSON ('"Message ID":summary', UTF-8), for bulk loads."""
+        write_atomic(self._path(key), b"".join(_layout(entries)), self.pack)
 
     def _remove(self, key: str) -> None:
         path = self._path(key)
