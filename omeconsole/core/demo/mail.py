@@ -12,7 +12,6 @@ store (2.6 GB of text at a million messages), and nothing big passes between pro
 
 from __future__ import annotations
 
-import json
 import marshal
 import multiprocessing
 import os
@@ -23,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Protocol
 
@@ -30,6 +30,7 @@ from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.mail.flow import Draft, compose, portal_content
 from omeconsole.core.mail.model import ActingAs, Revocation
+from omeconsole.core.store.files import json_text
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.report_counts import CountsTally
 from omeconsole.core.store.store import Store
@@ -121,16 +122,16 @@ class DemoMail:
         doc = message.to_doc()
         shard = Store.shard_name(mid, self.shards)
         lines = chunk.lines
-        lines["messages", shard].append(_dumps(doc))
+        lines["messages", shard].append(json_text(doc))
         if revoked_by:  # a revoked message's content key is destroyed
             message.revocation = Revocation(draft.received + timedelta(hours=2), revoked_by,
                                             self.content.revoker_role(revoked_by), "demo")
             chunk.revocations[mid] = message.revocation
         else:
-            lines["datakeys", shard].append(_dumps({"message_id": mid, **wrapped}))
+            lines["datakeys", shard].append(json_text({"message_id": mid, **wrapped}))
         summary = summary_of(doc)
         chunk.counts.add(message, summary)
-        entry = f"{_dumps(mid)}:{_dumps(summary)}"
+        entry = f"{json_text(mid)}:{json_text(summary)}"
         for key in partitions_of(summary):
             lines["index", key].append(entry)
 
@@ -206,7 +207,7 @@ class _Workers:
     def __init__(self, mail: DemoMail, store: Store, spill: Spill, chunks: int):
         self.mail, self.store, self.spill = mail, store, spill
         self.count = min(MAX_WORKERS, os.cpu_count() or 1, chunks)
-        self.pool = None
+        self.pool: Pool | None = None
 
     def __enter__(self) -> _Workers:
         global _WORKING
@@ -218,7 +219,10 @@ class _Workers:
     def __exit__(self, *exc) -> None:
         global _WORKING
         if self.pool is not None:
-            self.pool.terminate() if exc[0] else self.pool.close()
+            if exc[0] is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
             self.pool.join()
         _WORKING = None
 
@@ -244,6 +248,3 @@ def _write_bucket(bucket: int) -> None:
         for kind, key, lines in _WORKING.spill.files(bucket):
             _WORKING.store.write_new_file(kind, key, lines)
 
-
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -22,6 +22,7 @@ import os
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path
 
 import ijson
@@ -44,6 +45,7 @@ def summary_of(doc: dict) -> Summary:
     return summary
 
 
+@lru_cache(maxsize=2**16)  # a tenant's mail goes among far fewer addresses than messages
 def address_bucket(address: str) -> str:
     return f"{hashlib.sha256(address.encode('utf-8')).digest()[0] % ADDRESS_PARTITIONS:02x}"
 
