@@ -30,7 +30,7 @@ from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.mail.flow import Draft, compose, portal_content
 from omeconsole.core.mail.model import ActingAs, Revocation
-from omeconsole.core.store.files import json_text
+from omeconsole.core.store.files import json_text, wait_for_disk
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.report_counts import CountsTally
 from omeconsole.core.store.store import Store
@@ -245,6 +245,7 @@ def _make(job: tuple[int, int, int]) -> Made:
 def _write_bucket(bucket: int) -> None:
     assert _WORKING is not None
     with collection_paused():
-        for kind, key, lines in _WORKING.spill.files(bucket):
-            _WORKING.store.write_new_file(kind, key, lines)
+        written = [_WORKING.store.write_new_file(kind, key, lines, wait=False)
+                   for kind, key, lines in _WORKING.spill.files(bucket)]
+    wait_for_disk(written)
 

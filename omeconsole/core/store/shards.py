@@ -205,15 +205,19 @@ class MessageShards:
         if any(next((self.root / sub).glob("*.json"), None) for sub in ("messages", "datakeys")):
             raise StoreError(f"the store at {self.root} already holds mail; a bulk load needs an empty one")
 
-    def write_new_file(self, kind: str, key: str, lines: list[bytes]) -> None:
+    def write_new_file(self, kind: str, key: str, lines: list[bytes], wait: bool = True) -> Path:
         """One file of a bulk load (load_new_mail): kind is messages, datakeys or index; lines are its
-        JSON documents, or its index entries, in UTF-8. Files of one load may be written in parallel."""
+        JSON documents, or its index entries, in UTF-8. Files of one load may be written in parallel.
+        wait=False: not synced to disk yet (files.wait_for_disk does it for many at once). Returns its path."""
         if kind == "messages":
-            write_atomic(self._message_path(key), tinydb_text("messages", lines), self.packed)
+            path = self._message_path(key)
+            write_atomic(path, tinydb_text("messages", lines), self.packed, wait)
         elif kind == "datakeys":
-            write_atomic(self._datakey_path(key), tinydb_text("datakeys", lines), self.packed)
+            path = self._datakey_path(key)
+            write_atomic(path, tinydb_text("datakeys", lines), self.packed, wait)
         else:
-            self.index.write_text(key, lines)
+            path = self.index.write_text(key, lines, wait)
+        return path
 
     # -- searching ---------------------------------------------------------------------
 

@@ -94,9 +94,13 @@ class TraceIndex:
         else:
             self._remove(key)
 
-    def write_text(self, key: str, entries: list[bytes]) -> None:
-        """A new partition from entries already in JSON ('"Message ID":summary', UTF-8), for bulk loads."""
-        write_atomic(self._path(key), b"".join(_layout(entries)), self.pack)
+    def write_text(self, key: str, entries: list[bytes], wait: bool = True) -> Path:
+        """A new partition from entries already in JSON ('"Message ID":summary', UTF-8), for bulk loads
+        (wait: as write_atomic's). Returns its path."""
+        path = self._path(key)
+        text = _HEAD + b"\n,".join(entries) + b"\n}}\n" if entries else b"".join(_layout(entries))  # as _layout
+        write_atomic(path, text, self.pack, wait)
+        return path
 
     def _remove(self, key: str) -> None:
         path = self._path(key)
