@@ -49,10 +49,10 @@ def test_the_same_seed_gives_the_same_messages(tmp_path):
 
 
 def test_a_demo_made_in_many_chunks_and_spilled_is_the_store_a_reindex_makes(tmp_path, monkeypatch):
-    """Several chunks in worker processes, spilled to disk several times over: every message is filed
+    """Several chunks in worker processes, spilled to disk, the store files made from the spill in buckets: every message is filed
     where a reindex files it, the report's counts equal a full count, and no spill is left behind."""
     monkeypatch.setattr(mail, "CHUNK", 70)
-    monkeypatch.setattr(mail, "SPILL_AT", 20_000)  # characters: a flush every chunk or two
+    monkeypatch.setattr(mail, "BUCKETS", 3)  # several store files to a spill file
     root = tmp_path / "store"
     now = utc(2026, 11, 20, 12)
     create_demo(root, messages=400, seed=9, now=now)
@@ -63,3 +63,34 @@ def test_a_demo_made_in_many_chunks_and_spilled_is_the_store_a_reindex_makes(tmp
     Store.open(root).reindex()
     assert {p.relative_to(root): json.loads(read_bytes(p)) for p in (root / "index").rglob("*.json")} == files
     assert get_encryption_report(context).summary == full_count(context, None, None)
+
+
+def _stored(root):
+    """The store's mail files, parsed, without what is random on every run (content keys and ciphertext)."""
+    files = {}
+    for path in sorted(p for sub in ("messages", "datakeys", "index") for p in (root / sub).rglob("*.json")):
+        data = json.loads(read_bytes(path))
+        for table in ("messages", "datakeys") if path.parent.name in ("messages", "datakeys") else ():
+            for doc in data.get(table, {}).values():
+                for secret in ("content", "nonce", "wrapped_key"):
+                    doc.pop(secret, None)
+        files[path.relative_to(root)] = data
+    return files
+
+
+def test_worker_processes_make_the_store_one_process_makes(tmp_path, monkeypatch):
+    """The same chunks made and written in worker processes or here, store file for store file and
+    document for document (in the same order, with the same TinyDB IDs)."""
+    monkeypatch.setattr(mail, "CHUNK", 90)
+    monkeypatch.setattr(mail, "BUCKETS", 4)
+    now = utc(2026, 11, 20, 12)
+    monkeypatch.setattr(mail, "MAX_WORKERS", 1)
+    create_demo(tmp_path / "one", messages=300, seed=3, now=now)
+    monkeypatch.setattr(mail, "MAX_WORKERS", 2)
+    monkeypatch.setattr(mail.os, "cpu_count", lambda: 2)
+    create_demo(tmp_path / "two", messages=300, seed=3, now=now)
+    one, two = _stored(tmp_path / "one"), _stored(tmp_path / "two")
+    assert len(one) > 20 and one == two
+    shards = [path for path in one if path.parent.name == "messages"]
+    assert [list(one[path]["messages"].values()) for path in shards] == \
+        [list(two[path]["messages"].values()) for path in shards]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from itertools import accumulate
 from pathlib import Path
 
 from omeconsole.core.audit.log import default_origin
@@ -120,6 +121,13 @@ def _cases(now: datetime) -> list[tuple[Draft, str | None]]:
     ]
 
 
+_COUNTS, _COUNT_WEIGHTS = (1, 2, 3, 4), list(accumulate((60, 25, 10, 5)))
+_PROTECTIONS, _PROTECTION_WEIGHTS = list(Protection), list(accumulate((25, 40, 35)))
+_STATUSES, _STATUS_WEIGHTS = list(TraceStatus), list(accumulate((1, 1, 3, 2, 85, 2, 3, 3)))
+_TEMPLATES = (DEFAULT_TEMPLATE, DEFAULT_TEMPLATE, "Contoso Secure", "Contoso Finance", "Contoso Legal")
+_METHODS = (EncryptionMethod.USER,) * 7 + (EncryptionMethod.POLICY,) * 3
+
+
 class Contoso:
     """The demo's mail: the hand-picked cases, then random mail among the tenant's people."""
 
@@ -131,20 +139,20 @@ class Contoso:
                                                                     EXTERNAL_DOMAINS, 2))
 
     def draft(self, rng: random.Random, n: int) -> Draft:
+        # cum_weights given ready: the same draws as weights=, without summing them for every message
         sender = rng.choice(self.senders)
-        count = rng.choices((1, 2, 3, 4), weights=(60, 25, 10, 5))[0]
+        count = rng.choices(_COUNTS, cum_weights=_COUNT_WEIGHTS)[0]
         recipients = list(dict.fromkeys(rng.choice(self.contacts) if rng.random() < 0.8 else rng.choice(USERS)
                                         for _ in range(count)))
         recipients = [r for r in recipients if r != sender] or [rng.choice(self.contacts)]
-        protection = rng.choices(list(Protection), weights=(25, 40, 35))[0]
+        protection = rng.choices(_PROTECTIONS, cum_weights=_PROTECTION_WEIGHTS)[0]
         template = None
         if protection is not Protection.NONE:
-            template = rng.choice((DEFAULT_TEMPLATE, DEFAULT_TEMPLATE, "Contoso Secure", "Contoso Finance",
-                                   "Contoso Legal"))
-        statuses = {r: rng.choices(list(TraceStatus), weights=(1, 1, 3, 2, 85, 2, 3, 3))[0] for r in recipients}
+            template = rng.choice(_TEMPLATES)
+        statuses = {r: rng.choices(_STATUSES, cum_weights=_STATUS_WEIGHTS)[0] for r in recipients}
         received = self.now - timedelta(seconds=rng.randrange(90 * 86400))
         return Draft(sender, recipients, rng.choice(SUBJECTS).format(n=f"{n:05d}"), "", received, protection,
-                     rng.choice((EncryptionMethod.USER,) * 7 + (EncryptionMethod.POLICY,) * 3), template, statuses)
+                     rng.choice(_METHODS), template, statuses)
 
     @staticmethod
     def body(rng: random.Random, draft: Draft) -> str:

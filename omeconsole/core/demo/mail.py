@@ -1,24 +1,28 @@
 """The demo's mail, written in bulk: a million messages in one write per file, in bounded memory.
 
-Messages are made in chunks of CHUNK, each from its own seeded random stream, in worker
-processes when there is more than one chunk. Each chunk comes back as JSON text already
-grouped by message shard, data key shard and trace index partition. The parent appends those
-lines to one spill file per store file as they come (a few chunks at a time), then makes each
-store file from its spill, one at a time, into a store that holds no mail yet. So memory holds
-a few chunks and one file, never the whole store (2.6 GB of text at a million messages).
+Messages are made in chunks of CHUNK, each from its own seeded random stream, in worker processes
+when there is more than one chunk. A worker writes its chunk to spill files in the store's
+temporary directory as JSON lines grouped by the store file they go to (message shard, data key
+shard, trace index partition), each group of store files (a bucket) in a spill file of its own,
+and hands back only the chunk's counts and revocations. Then the store files are made bucket by
+bucket, again in the workers: each reads its bucket's groups from every chunk, in chunk order, and
+writes each store file once. So memory holds a chunk per worker and one store file, never the whole
+store (2.6 GB of text at a million messages), and nothing big passes between processes.
 """
 
 from __future__ import annotations
 
-import json
+import marshal
 import multiprocessing
 import os
 import random
 import tempfile
+import zlib
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Protocol
 
@@ -26,27 +30,36 @@ from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.mail.flow import Draft, compose, portal_content
 from omeconsole.core.mail.model import ActingAs, Revocation
+from omeconsole.core.store.files import json_text, wait_for_disk
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.report_counts import CountsTally
 from omeconsole.core.store.store import Store
 from omeconsole.core.store.trace_index import partitions_of, summary_of
 from omeconsole.core.tenant.model import Tenant
 
-CHUNK = 20_000
+CHUNK = 10_000
 MAX_WORKERS = 4
-SPILL_AT = 64 * 2**20  # characters of chunk text held before they are appended to the spill files
+BUCKETS = 16  # groups of store files, each made from its own spill files by one worker at a time
+File = tuple[str, str]  # a store file of the bulk load: ("messages" | "datakeys" | "index", its key)
 
 
 @dataclass
 class Chunk:
-    """One chunk of mail as JSON text, grouped by the file it goes to."""
+    """One chunk of mail as JSON text, grouped by the store file it goes to."""
 
-    messages: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    data_keys: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    partitions: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    lines: dict[File, list[str]] = field(default_factory=lambda: defaultdict(list))
     revocations: dict[str, Revocation] = field(default_factory=dict)
     counts: CountsTally = field(default_factory=CountsTally)  # the Encryption Report's, by day
     count: int = 0
+
+
+@dataclass
+class Made:
+    """A chunk once spilled: what the parent keeps of it."""
+
+    revocations: dict[str, Revocation]
+    counts: CountsTally
+    count: int
 
 
 class Content(Protocol):
@@ -70,35 +83,25 @@ class DemoMail:
 
     def write(self, store: Store, progress: Callable[[int, int, str], None] | None = None) -> None:
         self.shards = store.shards
+        store.check_holds_no_mail()
         jobs = [(n, first, min(CHUNK, self.total - first)) for n, first in enumerate(range(0, self.total, CHUNK))]
         revocations: dict[str, Revocation] = {}
         counts = CountsTally()
         with tempfile.TemporaryDirectory(dir=store.root, prefix=".demo-") as spill_dir:
-            spill = Spill(Path(spill_dir))
-            with collection_paused():
+            spill = Spill(Path(spill_dir), len(jobs))
+            with collection_paused(), _Workers(self, store, spill, len(jobs)) as workers:
                 done = 0
-                for chunk in self._make_all(jobs):
-                    spill.add(chunk)
-                    revocations.update(chunk.revocations)
-                    counts.absorb(chunk.counts)
-                    done += chunk.count
+                for made in workers.map(_make, jobs):
+                    revocations.update(made.revocations)
+                    counts.absorb(made.counts)
+                    done += made.count
                     if progress:
                         progress(done, self.total, "making mail")
-            spill.flush()
-            if progress:
-                progress(self.total, self.total, "writing the store")
+                for written, _ in enumerate(workers.map(_write_bucket, range(BUCKETS)), 1):
+                    if progress:
+                        progress(written, BUCKETS, "writing the store")
             self._write_revocations(store, revocations)
-            store.load_new_mail(spill.files(), counts)
-
-    def _make_all(self, jobs):
-        if len(jobs) <= 1:
-            yield from map(self.make_chunk, jobs)
-            return
-        global _WORKER_MAIL
-        _WORKER_MAIL = self  # forked workers inherit it; nothing is pickled but the job and the result
-        workers = min(MAX_WORKERS, os.cpu_count() or 1, len(jobs))
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            yield from pool.imap_unordered(_make_in_worker, jobs)
+            store.counts.write_all(counts)
 
     def make_chunk(self, job: tuple[int, int, int]) -> Chunk:
         number, first, count = job
@@ -118,18 +121,19 @@ class DemoMail:
                                                portal_content(draft.subject, draft.body), self._version(draft.received))
         doc = message.to_doc()
         shard = Store.shard_name(mid, self.shards)
-        chunk.messages[shard].append(_dumps(doc))
+        lines = chunk.lines
+        lines["messages", shard].append(json_text(doc))
         if revoked_by:  # a revoked message's content key is destroyed
             message.revocation = Revocation(draft.received + timedelta(hours=2), revoked_by,
                                             self.content.revoker_role(revoked_by), "demo")
             chunk.revocations[mid] = message.revocation
         else:
-            chunk.data_keys[shard].append(_dumps({"message_id": mid, **wrapped}))
+            lines["datakeys", shard].append(json_text({"message_id": mid, **wrapped}))
         summary = summary_of(doc)
         chunk.counts.add(message, summary)
-        entry = f"{_dumps(mid)}:{_dumps(summary)}"
+        entry = f"{json_text(mid)}:{json_text(summary)}"
         for key in partitions_of(summary):
-            chunk.partitions[key].append(entry)
+            lines["index", key].append(entry)
 
     def _version(self, received: datetime) -> int:
         return max(version for created, version in self.versions if created <= received)
@@ -144,48 +148,104 @@ class DemoMail:
             store.add_revocations(revocations)
 
 
-_WORKER_MAIL: DemoMail | None = None
-
-
-def _make_in_worker(job) -> Chunk:
-    assert _WORKER_MAIL is not None, "set before the workers fork"
-    return _WORKER_MAIL.make_chunk(job)
-
-
 class Spill:
-    """Each store file's lines (JSON documents, or index entries), appended to its own spill file as
-    chunks come, SPILL_AT characters at a time; read back one file at a time."""
+    """The chunks' lines in spill files: chunk N's lines of bucket B in cN.bB (grouped by store file,
+    in the order they were made), with where each group lies in cN.bB.at."""
 
-    def __init__(self, directory: Path):
-        self.dir = directory
-        self.held: dict[tuple[str, str], list[str]] = defaultdict(list)
-        self.size = 0
+    def __init__(self, directory: Path, chunks: int):
+        self.dir, self.chunks = directory, chunks
 
-    def add(self, chunk: Chunk) -> None:
-        for kind, groups in (("messages", chunk.messages), ("datakeys", chunk.data_keys), ("index", chunk.partitions)):
-            for key, lines in groups.items():
-                self.held[(kind, key)].extend(lines)
-                self.size += sum(map(len, lines))
-        if self.size >= SPILL_AT:
-            self.flush()
+    @staticmethod
+    def bucket(file: File) -> int:
+        return zlib.crc32(f"{file[0]}/{file[1]}".encode()) % BUCKETS
 
-    def flush(self) -> None:
-        for (kind, key), lines in self.held.items():
-            with open(self._path(kind, key), "a", encoding="utf-8") as spill:
-                spill.write("\n".join(lines) + "\n")
-        self.held, self.size = defaultdict(list), 0
+    def _paths(self, number: int, bucket: int) -> tuple[Path, Path]:
+        name = f"c{number:06d}.b{bucket:02d}"
+        return self.dir / name, self.dir / f"{name}.at"
 
-    def files(self) -> Iterator[tuple[str, str, list[str]]]:
-        """(kind, key, its lines) for every file spilled, each read whole only when its turn comes."""
-        for path in sorted(self.dir.iterdir()):
-            kind, key = path.name.split(".", 1)
-            lines = path.read_text(encoding="utf-8").splitlines()
-            path.unlink()
-            yield kind, key.replace("~", "/"), lines
+    def add(self, number: int, chunk: Chunk) -> None:
+        by_bucket: dict[int, list[File]] = defaultdict(list)
+        for file in chunk.lines:
+            by_bucket[self.bucket(file)].append(file)
+        for bucket, files in by_bucket.items():
+            data_path, table_path = self._paths(number, bucket)
+            table, offset = {}, 0
+            with open(data_path, "wb") as out:
+                for file in files:
+                    text = ("\n".join(chunk.lines[file]) + "\n").encode("utf-8")
+                    out.write(text)
+                    table[file] = (offset, len(text))
+                    offset += len(text)
+            table_path.write_bytes(marshal.dumps(table))
 
-    def _path(self, kind: str, key: str) -> Path:
-        return self.dir / f"{kind}.{key.replace('/', '~')}"
+    def files(self, bucket: int) -> Iterator[tuple[str, str, list[bytes]]]:
+        """(kind, key, its lines) of every store file in the bucket, in order, each read whole only
+        when its turn comes; the bucket's spill files are removed when all are read."""
+        parts: list[tuple[int, dict[File, tuple[int, int]]]] = []
+        try:
+            for number in range(self.chunks):
+                data_path, table_path = self._paths(number, bucket)
+                if table_path.exists():
+                    parts.append((os.open(data_path, os.O_RDONLY), marshal.loads(table_path.read_bytes())))
+            for kind, key in sorted({file for _, table in parts for file in table}):
+                data = b"".join(os.pread(fd, table[kind, key][1], table[kind, key][0])
+                                for fd, table in parts if (kind, key) in table)
+                yield kind, key, data.split(b"\n")[:-1]
+        finally:
+            for fd, _ in parts:
+                os.close(fd)
+        for number in range(self.chunks):
+            for path in self._paths(number, bucket):
+                path.unlink(missing_ok=True)
 
 
-def _dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+class _Workers:
+    """The demo's jobs run in forked worker processes (one per core, at most MAX_WORKERS) when there
+    is more than one chunk; else here. The workers inherit what they need: only jobs and small
+    results are pickled."""
+
+    def __init__(self, mail: DemoMail, store: Store, spill: Spill, chunks: int):
+        self.mail, self.store, self.spill = mail, store, spill
+        self.count = min(MAX_WORKERS, os.cpu_count() or 1, chunks)
+        self.pool: Pool | None = None
+
+    def __enter__(self) -> _Workers:
+        global _WORKING
+        _WORKING = self
+        if self.count > 1:
+            self.pool = multiprocessing.get_context("fork").Pool(self.count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        global _WORKING
+        if self.pool is not None:
+            if exc[0] is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+        _WORKING = None
+
+    def map(self, job: Callable, items: Iterable) -> Iterator:
+        if self.pool is None:
+            return map(job, items)
+        return self.pool.imap_unordered(job, items)
+
+
+_WORKING: _Workers | None = None  # set before the workers fork: they find the demo, store and spill here
+
+
+def _make(job: tuple[int, int, int]) -> Made:
+    assert _WORKING is not None
+    chunk = _WORKING.mail.make_chunk(job)
+    _WORKING.spill.add(job[0], chunk)
+    return Made(chunk.revocations, chunk.counts, chunk.count)
+
+
+def _write_bucket(bucket: int) -> None:
+    assert _WORKING is not None
+    with collection_paused():
+        written = [_WORKING.store.write_new_file(kind, key, lines, wait=False)
+                   for kind, key, lines in _WORKING.spill.files(bucket)]
+    wait_for_disk(written)
+

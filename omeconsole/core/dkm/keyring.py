@@ -79,6 +79,7 @@ class Keyring:
         self.versions = versions
         self._master = master
         self._materials: dict[int, bytes] = {}
+        self._aeads: dict[int, tuple[bytes, AESGCM]] = {}  # by version: its material, and the cipher of it
 
     # -- creating and unlocking --------------------------------------------------------
 
@@ -228,19 +229,27 @@ class Keyring:
                 unb64(sealed["nonce"]), unb64(sealed["ciphertext"]), _material_aad(number))
         return self._materials[number]
 
+    def _aead(self, number: int) -> AESGCM:
+        """The version's cipher, made once (a bulk wrap, the demo's, wraps a million keys)."""
+        material = self._material(number)
+        cached = self._aeads.get(number)
+        if cached is None or cached[0] is not material:
+            cached = self._aeads[number] = (material, AESGCM(material))
+        return cached[1]
+
     # -- wrapping data keys ------------------------------------------------------------
 
     def wrap(self, data_key: bytes, owner_aad: str, version: int | None = None) -> dict:
         """Wrap under the primary. Only history (the demo's) names an older version."""
         version = version or self.primary.version
         nonce = os.urandom(12)
-        wrapped = AESGCM(self._material(version)).encrypt(nonce, data_key, _wrap_aad(owner_aad, version))
+        wrapped = self._aead(version).encrypt(nonce, data_key, _wrap_aad(owner_aad, version))
         return {"key_version": version, "nonce": b64(nonce), "wrapped_key": b64(wrapped)}
 
     def unwrap(self, record: dict, owner_aad: str) -> bytes:
         version = int(record["key_version"])
-        return AESGCM(self._material(version)).decrypt(unb64(record["nonce"]), unb64(record["wrapped_key"]),
-                                                       _wrap_aad(owner_aad, version))
+        return self._aead(version).decrypt(unb64(record["nonce"]), unb64(record["wrapped_key"]),
+                                           _wrap_aad(owner_aad, version))
 
     # -- derived keys ------------------------------------------------------------------
 

@@ -93,6 +93,14 @@ _NOT_SENT = {TraceStatus.NONE, TraceStatus.GETTING_STATUS, TraceStatus.PENDING, 
              TraceStatus.QUARANTINED}
 
 
+_OUTCOMES = {  # the events of the statuses whose wording names no address
+    TraceStatus.PENDING: ("Defer", "Defer", "451 4.4.0 Primary target IP address responded: 421 Try later"),
+    TraceStatus.EXPANDED: ("Expand", "Expand", "The distribution group was expanded to its members"),
+    TraceStatus.QUARANTINED: ("Fail", "Quarantine", "The message was quarantined by a mail flow rule"),
+    TraceStatus.FILTERED_AS_SPAM: ("Deliver", "Junk", "The message was delivered to the Junk Email folder"),
+}
+
+
 def _events(address, status, draft, template, server, internal, to_ip) -> list[TraceEvent]:
     at = draft.received
     encryption = ""
@@ -100,15 +108,14 @@ def _events(address, status, draft, template, server, internal, to_ip) -> list[T
         encryption = f"; encrypted with {draft.protection.label}, branding template \"{template}\""
     events = [TraceEvent(at, "Receive", "Receive", f"Message received by {server}.prod.outlook.com{encryption}")]
     later = at + timedelta(seconds=2)
-    outcome = {
-        TraceStatus.DELIVERED: ("Deliver", "Deliver", "The message was delivered to the mailbox")
-        if internal else ("Send", "Send", f"Message sent to {to_ip} using TLS1.3"),
-        TraceStatus.FAILED: ("Fail", "Fail", f"550 5.1.10 RESOLVER.ADR.RecipientNotFound; {address} not found"),
-        TraceStatus.PENDING: ("Defer", "Defer", "451 4.4.0 Primary target IP address responded: 421 Try later"),
-        TraceStatus.EXPANDED: ("Expand", "Expand", "The distribution group was expanded to its members"),
-        TraceStatus.QUARANTINED: ("Fail", "Quarantine", "The message was quarantined by a mail flow rule"),
-        TraceStatus.FILTERED_AS_SPAM: ("Deliver", "Junk", "The message was delivered to the Junk Email folder"),
-    }.get(status)
+    outcome = None
+    if status is TraceStatus.DELIVERED:
+        outcome = (("Deliver", "Deliver", "The message was delivered to the mailbox") if internal
+                   else ("Send", "Send", f"Message sent to {to_ip} using TLS1.3"))
+    elif status is TraceStatus.FAILED:
+        outcome = ("Fail", "Fail", f"550 5.1.10 RESOLVER.ADR.RecipientNotFound; {address} not found")
+    elif status in _OUTCOMES:
+        outcome = _OUTCOMES[status]
     if outcome:
         events.append(TraceEvent(later, *outcome))
     return events

@@ -20,10 +20,10 @@ def message_from_doc(path: Path, doc: dict) -> Message:
                                  f"({describe(exc)})") from None
 
 
-def tinydb_text(table: str, docs: list[str]) -> bytes:
-    """A TinyDB file of one table, from documents already in JSON."""
-    body = ",".join(f'"{n}":{doc}' for n, doc in enumerate(docs, 1))
-    return f'{{"{table}":{{{body}}}}}'.encode()
+def tinydb_text(table: str, docs: list[bytes]) -> bytes:
+    """A TinyDB file of one table, from documents already in JSON (UTF-8)."""
+    body = b",".join([b'"%d":%s' % (n, doc) for n, doc in enumerate(docs, 1)])
+    return b'{"%s":{%s}}' % (table.encode(), body)
 
 
 def describe(exc: Exception) -> str:

@@ -21,7 +21,7 @@ from the index.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -214,10 +214,10 @@ class ReportCounts:
 
 class CountsTally:
     """Counts made afresh, message by message, in memory (a day's counts are small), kept flat while
-    they are made: a million messages add up fast."""
+    they are made, a flat table for each day: a million messages add up fast."""
 
     def __init__(self) -> None:
-        self.flat: Counter[tuple] = Counter()
+        self.flat: dict[str, dict[Path_, int]] = defaultdict(dict)
         self.spanning: dict[str, dict[str, dict]] = defaultdict(dict)
 
     def add(self, message: Message, summary: dict) -> None:
@@ -229,19 +229,23 @@ class CountsTally:
                 self.spanning[day][message.message_id] = summary
             return
         (day, rows), = days.items()
-        self.flat.update({(day, *path): count for path, count in counted_items(message, rows)})
+        _add_up(self.flat[day], counted_items(message, rows))
 
     def absorb(self, other: CountsTally) -> None:
-        self.flat.update(other.flat)
+        for day, counted in other.flat.items():
+            _add_up(self.flat[day], counted.items())
         for day, summaries in other.spanning.items():
             self.spanning[day].update(summaries)
 
     @property
     def days(self) -> dict[str, DayCounts]:
-        by_day: dict[str, list] = defaultdict(list)
-        for (day, *path), count in self.flat.items():
-            by_day[day].append((tuple(path), count))
-        counted = {day: nested(items) for day, items in by_day.items()}
+        counted = {day: nested(items.items()) for day, items in self.flat.items()}
         for day, summaries in self.spanning.items():
             counted.setdefault(day, {})["spanning"] = dict(summaries)
         return counted
+
+
+def _add_up(counted: dict[Path_, int], items: Iterable[tuple[Path_, int]]) -> None:
+    get = counted.get
+    for path, count in items:
+        counted[path] = get(path, 0) + count

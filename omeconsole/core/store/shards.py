@@ -192,20 +192,32 @@ class MessageShards:
                         found[doc["message_id"]] = summary_of(message_from_doc(path, doc).to_doc())
         return found
 
-    def load_new_mail(self, files: Iterable[tuple[str, str, list[str]]], counts: CountsTally) -> None:
+    def load_new_mail(self, files: Iterable[tuple[str, str, list[bytes]]], counts: CountsTally) -> None:
         """Bulk load into a store that holds no mail yet, one write per file: (kind, key, lines) for
         each message shard and data key shard (JSON documents) and index partition ('"ID":summary'
         entries), as they come; then the report's counts of that mail."""
+        self.check_holds_no_mail()
+        for kind, key, lines in files:
+            self.write_new_file(kind, key, lines)
+        self.counts.write_all(counts)
+
+    def check_holds_no_mail(self) -> None:
         if any(next((self.root / sub).glob("*.json"), None) for sub in ("messages", "datakeys")):
             raise StoreError(f"the store at {self.root} already holds mail; a bulk load needs an empty one")
-        for kind, key, lines in files:
-            if kind == "messages":
-                write_atomic(self._message_path(key), tinydb_text("messages", lines), self.packed)
-            elif kind == "datakeys":
-                write_atomic(self._datakey_path(key), tinydb_text("datakeys", lines), self.packed)
-            else:
-                self.index.write_text(key, lines)
-        self.counts.write_all(counts)
+
+    def write_new_file(self, kind: str, key: str, lines: list[bytes], wait: bool = True) -> Path:
+        """One file of a bulk load (load_new_mail): kind is messages, datakeys or index; lines are its
+        JSON documents, or its index entries, in UTF-8. Files of one load may be written in parallel.
+        wait=False: not synced to disk yet (files.wait_for_disk does it for many at once). Returns its path."""
+        if kind == "messages":
+            path = self._message_path(key)
+            write_atomic(path, tinydb_text("messages", lines), self.packed, wait)
+        elif kind == "datakeys":
+            path = self._datakey_path(key)
+            write_atomic(path, tinydb_text("datakeys", lines), self.packed, wait)
+        else:
+            path = self.index.write_text(key, lines, wait)
+        return path
 
     # -- searching ---------------------------------------------------------------------
 
