@@ -63,6 +63,10 @@ class Selection:
                 and (chosen.protection is None or m.protection is chosen.protection)
                 and (chosen.branding_template is None or branding_template_label(m) == chosen.branding_template))
 
+    def wanted_rows(self, m: Message) -> list[ReportRow]:
+        """The message's rows, if the report wants it."""
+        return self.rows_of(m) if self.wanted(m) else []
+
     def rows_of(self, m: Message) -> list[ReportRow]:
         recipients = [r for r in m.recipients if self.query.matches_recipient(r, m)]
         if not recipients:

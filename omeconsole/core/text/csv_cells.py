@@ -52,16 +52,24 @@ def csv_lines(records: Iterable[dict], columns: tuple[str, ...],
 def csv_rows(rows: Iterable[Sequence], columns: tuple[str, ...],
              cell: Callable[[str], str] | None = None, batch: int = 512) -> Iterator[str]:
     """csv_lines for rows given as their values in the order of `columns` (None for an empty cell)."""
-    careful = _CarefulWriter(cell)
-    yield careful.line(columns, as_they_are=True)
+    yield csv_header(columns)
     waiting: list[str] = []
     for values in rows:
-        waiting.append((cell is None and plain_line(values)) or careful.line(values))
+        waiting.append(csv_line(values, cell))
         if len(waiting) == batch:
             yield "".join(waiting)
             waiting.clear()
     if waiting:
         yield "".join(waiting)
+
+
+def csv_header(columns: tuple[str, ...]) -> str:
+    return _CarefulWriter(None).line(columns, as_they_are=True)
+
+
+def csv_line(values: Sequence, cell: Callable[[str], str] | None = None) -> str:
+    """One row's line: each value neutralized (then given to `cell`, if any), every cell quoted, CRLF."""
+    return (cell is None and plain_line(values)) or _CarefulWriter(cell).line(values)
 
 
 def plain_line(values: Sequence) -> str | None:
