@@ -48,8 +48,7 @@ def format_iso(moment: datetime | None) -> str | None:
     """2026-11-20T15:04:05Z, always with a four-digit year (strftime writes year 999 as '999')."""
     if moment is None:
         return None
-    m = to_utc(moment)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+    return to_utc(moment).isoformat(timespec="seconds")[:-6] + "Z"  # '...+00:00': isoformat pads the year
 
 
 def day_start(moment: datetime) -> datetime:
