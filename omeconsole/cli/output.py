@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from omeconsole.cli import render
 from omeconsole.cli.streams import is_terminal, write_out
 from omeconsole.core.errors import UsageError
-from omeconsole.core.text.csv_cells import csv_lines
+from omeconsole.core.text.csv_cells import csv_header, csv_line
 from omeconsole.core.text.untrusted import shown
 
 
@@ -38,17 +38,39 @@ def wants_file_format(args) -> bool:
 def stream_records(args, records: Iterable[dict], columns) -> None:
     """--json or --csv, each record written as it comes: the bytes emit_records writes for the whole
     list, in constant memory."""
+    stream_texts(args, map(record_text(args, columns), records), columns)
+
+
+def record_text(args, columns) -> Callable[[dict], str]:
+    """How stream_texts wants each record written, for --json or --csv (it may run in a worker process)."""
+    if wants_json(args):
+        return _json_text
+    cell = shown if is_terminal(sys.stdout) else None
+    return lambda record: csv_line(list(map(record.get, columns)), cell)
+
+
+def _json_text(record: dict) -> str:
+    return "\n".join("  " + line for line in render.as_json(record).split("\n"))
+
+
+def stream_texts(args, texts: Iterable[str], columns, batch: int = 512) -> None:
+    """stream_records for records already written by record_text, in order."""
     if wants_json(args):
         opened = False
-        for record in records:
-            indented = "\n".join("  " + line for line in render.as_json(record).split("\n"))
-            write_out(shown(("[\n" if not opened else ",\n") + indented, lines=True))
+        for text in texts:
+            write_out(shown(("[\n" if not opened else ",\n") + text, lines=True))
             opened = True
         write_out("\n]\n" if opened else "[]\n")
         return
-    cell = shown if is_terminal(sys.stdout) else None
-    for line in csv_lines(records, columns, cell):
-        write_out(line)
+    write_out(csv_header(columns))
+    waiting: list[str] = []
+    for text in texts:
+        waiting.append(text)
+        if len(waiting) == batch:
+            write_out("".join(waiting))
+            waiting.clear()
+    if waiting:
+        write_out("".join(waiting))
 
 
 def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:

@@ -42,6 +42,9 @@ class StoreDamaged(StoreError):
         self.problem = problem
         super().__init__(f"store file {self.path} is damaged: {problem}; it was left untouched")
 
+    def __reduce__(self):  # as it was made: a search's worker process hands it to the parent
+        return StoreDamaged, (self.path, self.problem)
+
 
 class Cancelled(Exception):
     """A search or report stopped between batches because the one who asked no longer wants it (the

@@ -23,6 +23,11 @@ def clean_env() -> dict[str, str]:
     nothing that would put the checkout on its path, and crash reports kept out of $HOME."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_") and k != "PYTHONPATH"}
     env["OMECONSOLE_STATE_DIR"] = str(STATE_DIR)
+    if os.environ.get("OMECONSOLE_TEST_SOURCE") and os.environ.get("PYTHONPATH"):
+        # the tests run a checkout's source (a worktree beside an editable install of another): so does the child
+        import omeconsole
+
+        env["PYTHONPATH"] = str(Path(omeconsole.__file__).resolve().parent.parent)
     return env
 
 

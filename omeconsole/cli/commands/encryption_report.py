@@ -6,13 +6,18 @@ from contextlib import closing
 
 from omeconsole.cli.commands.message_trace import date_range
 from omeconsole.cli.context import open_context
-from omeconsole.cli.output import emit, emit_records, stream_records, wants_file_format, wants_json
+from omeconsole.cli.output import emit, emit_records, record_text, stream_texts, wants_file_format, wants_json
 from omeconsole.cli.render import as_json
-from omeconsole.core.encryption_report.report import ReportFilter, get_encryption_report, iter_encryption_report
+from omeconsole.core.encryption_report.report import (
+    ReportFilter,
+    get_encryption_report,
+    iter_encryption_report_texts,
+)
 from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES, REVOCATION_STATUSES
 from omeconsole.core.encryption_report.summary import ReportSummary
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Protection
+from omeconsole.core.store.workers import spare_cores
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.untrusted import shown
 
@@ -43,8 +48,10 @@ def cmd_report(args) -> int:
         emit(as_json(summary.to_record()) if wants_json(args) else summary_text(summary))
         return 0
     if wants_file_format(args):
-        with closing(iter_encryption_report(open_context(args), start, end, report_filter(args))) as rows:
-            stream_records(args, (row.to_record() for row in rows), REPORT_PROPERTIES)
+        record = record_text(args, REPORT_PROPERTIES)
+        with closing(iter_encryption_report_texts(open_context(args), start, end, report_filter(args),
+                                                  lambda row: record(row.to_record()), spare_cores())) as texts:
+            stream_texts(args, texts, REPORT_PROPERTIES)
         return 0
     result = get_encryption_report(open_context(args), start, end, filters=report_filter(args))
     emit_records(args, [r.to_record() for r in result.rows], REPORT_PROPERTIES,

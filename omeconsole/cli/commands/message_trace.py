@@ -8,7 +8,7 @@ from pathlib import Path
 
 from omeconsole.cli import render
 from omeconsole.cli.context import open_context
-from omeconsole.cli.output import emit, emit_records, stream_records, wants_file_format, wants_json, warn
+from omeconsole.cli.output import emit, emit_records, record_text, stream_texts, wants_file_format, wants_json, warn
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import TraceStatus
 from omeconsole.core.message_trace.culture_dates import culture_named, parse_date_order
@@ -23,8 +23,9 @@ from omeconsole.core.message_trace.reindex import rebuild_trace_index, upgrade_s
 from omeconsole.core.message_trace.search import (
     get_message_trace,
     get_message_trace_detail,
-    iter_message_trace,
+    iter_message_trace_texts,
 )
+from omeconsole.core.store.workers import spare_cores
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.times import format_iso, parse_iso
 
@@ -67,17 +68,19 @@ def _stream_trace(args, query: TraceQuery) -> None:
     row is read only to say that more match."""
     limit = args.result_size
     shown = 0
-    with closing(iter_message_trace(open_context(args), query)) as rows:
-        def records():
+    record = record_text(args, TRACE_PROPERTIES)
+    with closing(iter_message_trace_texts(open_context(args), query, lambda row: record(row.to_record()),
+                                          spare_cores())) as rows:
+        def texts():
             nonlocal shown
-            for row in rows:
+            for text in rows:
                 if limit is not None and shown == limit:
                     warn(f"showing the newest {limit:,} rows; more match this search")
                     return
                 shown += 1
-                yield row.to_record()
+                yield text
 
-        stream_records(args, records(), TRACE_PROPERTIES)
+        stream_texts(args, texts(), TRACE_PROPERTIES)
 
 
 def _guid(text: str) -> str:

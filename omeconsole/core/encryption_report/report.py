@@ -16,11 +16,12 @@ from omeconsole.core.encryption_report.selection import ReportFilter, Selection
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
 from omeconsole.core.errors import Cancelled
 from omeconsole.core.mail.model import EncryptionMethod
-from omeconsole.core.message_trace.records import in_order, newest_first
+from omeconsole.core.message_trace.records import in_order, newest_first, reached, texts_in_order
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.trace_index import searches_by_day
 
-__all__ = ["ReportFilter", "ReportResult", "get_encryption_report", "iter_encryption_report"]
+__all__ = ["ReportFilter", "ReportResult", "get_encryption_report", "iter_encryption_report",
+           "iter_encryption_report_texts"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,18 @@ def iter_encryption_report(context: Context, start: datetime | None = None, end:
         for batch in context.store.search(selection.query):
             if stop is not None and stop():
                 raise Cancelled()
-            yield batch, [row for m in filter(selection.wanted, batch) for row in selection.rows_of(m)]
+            yield reached(batch), [row for m in filter(selection.wanted, batch) for row in selection.rows_of(m)]
 
     with context.store.reading(), collection_paused():
         yield from in_order(batches(), searches_by_day(selection.query))
+
+
+def iter_encryption_report_texts(context: Context, start: datetime | None, end: datetime | None,
+                                 filters: ReportFilter | None, text: Callable[[ReportRow], str], workers: int = 0,
+                                 stop: Callable[[], bool] | None = None) -> Generator[str]:
+    """iter_encryption_report's rows as `text` writes each (a CSV line, a JSON object), the days read,
+    their rows made and written by `workers` processes (spare_cores; none: here), in the same order."""
+    context.require_reader("report")
+    selection = Selection(context, start, end, filters or ReportFilter())
+    with context.store.reading(), collection_paused():
+        yield from texts_in_order(context.store, selection.query, selection.wanted_rows, text, workers, stop)

@@ -11,6 +11,8 @@ from omeconsole.core.encryption_report.rows import (
     ReportRow,
     branding_template_label,
     encryption_template_label,
+    message_record,
+    revocation_status,
 )
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Message, Protection
@@ -61,10 +63,17 @@ class Selection:
                 and (chosen.protection is None or m.protection is chosen.protection)
                 and (chosen.branding_template is None or branding_template_label(m) == chosen.branding_template))
 
+    def wanted_rows(self, m: Message) -> list[ReportRow]:
+        """The message's rows, if the report wants it."""
+        return self.rows_of(m) if self.wanted(m) else []
+
     def rows_of(self, m: Message) -> list[ReportRow]:
-        decision = self.context.decide(m)
-        rows = [ReportRow(m, r, decision) for r in m.recipients if self.query.matches_recipient(r, m)]
-        status = self.chosen.revocation_status
-        if status is not None and rows and rows[0].revocation_status != status:
+        recipients = [r for r in m.recipients if self.query.matches_recipient(r, m)]
+        if not recipients:
             return []
-        return rows
+        decision = self.context.decide(m)
+        status = self.chosen.revocation_status
+        if status is not None and revocation_status(decision) != status:
+            return []
+        shared = message_record(m, decision)
+        return [ReportRow(m, r, decision, shared) for r in recipients]

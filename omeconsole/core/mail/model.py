@@ -40,7 +40,7 @@ class Protection(str, Enum):
 
     @property
     def label(self) -> str:
-        return {"none": "None", "encrypt-only": "Encrypt-Only", "do-not-forward": "Do Not Forward"}[self.value]
+        return _PROTECTION_LABELS[self.value]
 
     @classmethod
     def parse(cls, text: str) -> Protection:
@@ -48,6 +48,9 @@ class Protection(str, Enum):
         if protection is Protection.NONE:
             raise UsageError("encryption must be encrypt-only or do-not-forward (leave out --encrypt for none)")
         return protection
+
+
+_PROTECTION_LABELS = {"none": "None", "encrypt-only": "Encrypt-Only", "do-not-forward": "Do Not Forward"}
 
 
 class EncryptionMethod(str, Enum):
@@ -138,12 +141,13 @@ class Recipient:
 
     @classmethod
     def from_doc(cls, doc: dict) -> Recipient:
-        experience = doc.get("experience")
+        experience, received = doc.get("experience"), doc.get("received")
         return cls(
-            address=doc["address"], status=_STATUSES[doc["status"]], to_ip=doc.get("to_ip"),
-            experience=_EXPERIENCES[experience] if experience else None,
-            events=[TraceEvent.from_doc(e) for e in doc.get("events", [])], link_id=doc.get("link_id"),
-            trace_id=doc.get("trace_id"), received=load_iso(doc.get("received")), status_text=doc.get("status_text"),
+            doc["address"], _STATUSES[doc["status"]], doc.get("to_ip"),
+            _EXPERIENCES[experience] if experience else None,
+            [TraceEvent.from_doc(e) for e in doc["events"]] if "events" in doc else [], doc.get("link_id"),
+            doc.get("trace_id"),
+            None if received is None else load_iso(received), doc.get("status_text"),
         )
 
 

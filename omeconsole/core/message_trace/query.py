@@ -29,7 +29,8 @@ class TraceQuery:
     def matches_message(self, message: Message) -> bool:
         if self.encrypted_only and not message.is_encrypted:
             return False
-        if (self.start or self.end) and not any(map(self._in_range, _copy_times(message))):
+        if (self.start or self.end) and not (self._in_range(message.received)
+                                             or any(map(self._in_range, _copy_times(message)))):
             return False
         if self.senders and not matches_any(self.senders, message.sender):
             return False

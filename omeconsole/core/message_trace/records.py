@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from omeconsole.core.errors import Cancelled
 from omeconsole.core.mail.model import Message, Recipient, TraceEvent
+from omeconsole.core.message_trace.query import TraceQuery
+from omeconsole.core.store.shards import MessageShards, PartitionSearch
+from omeconsole.core.store.trace_index import searches_by_day
+from omeconsole.core.store.workers import in_order as workers_in_order
 from omeconsole.core.text.times import day_start, format_iso
 
 TRACE_PROPERTIES = ("Received", "SenderAddress", "RecipientAddress", "Subject", "Status", "MessageId",
@@ -59,7 +64,7 @@ class _Row(Protocol):
     def recipient(self) -> Recipient: ...
 
 
-_RowT = TypeVar("_RowT", bound=_Row)
+_T = TypeVar("_T")
 
 
 def newest_first(row: _Row) -> tuple:
@@ -67,23 +72,76 @@ def newest_first(row: _Row) -> tuple:
     return row.recipient.received or row.message.received, row.message.message_id, row.recipient.address
 
 
-def in_order(batches: Iterable[tuple[list[Message], list[_RowT]]], by_day: bool) -> Iterator[_RowT]:
-    """Rows newest first, as their batches are read: (messages of a batch, their rows) from partitions
-    read newest day first (by_day), each message in one batch. After each batch, the rows dated on its
-    day or later are complete (an unread, older day holds no newer row), so they go out and only the
-    older rows wait. Otherwise (partitions by address, a few) every row is gathered and sorted."""
-    waiting: list[_RowT] = []
-    for messages, rows in batches:
+def in_order(batches: Iterable[tuple[datetime | None, list[_T]]], by_day: bool,
+             received: Callable[[_T], datetime] | None = None,
+             key: Callable[[_T], tuple] | None = None) -> Iterator[_T]:
+    """Rows newest first, as their batches are read: (the oldest newest Received of a batch's messages,
+    `reached`, None when it has none; their rows) from partitions read newest day first (by_day), each
+    message in one batch. After each batch, the rows dated on its day or later are complete (an unread,
+    older day holds no newer row), so they go out and only the older rows wait. Otherwise (partitions by
+    address, a few) every row is gathered and sorted. `received` and `key` give a row's Received and its
+    sort key (newest_first) when rows are not trace or report rows."""
+    when: Callable[[Any], datetime] = received or _received
+    order: Callable[[Any], tuple] = key or newest_first
+    waiting: list[_T] = []
+    for newest, rows in batches:
         waiting.extend(rows)
-        if by_day and messages:
-            day = day_start(min(m.newest_received for m in messages))
-            ready = [row for row in waiting if _received(row) >= day]
-            waiting = [row for row in waiting if _received(row) < day]
-            ready.sort(key=newest_first, reverse=True)
+        if by_day and newest is not None:
+            day = day_start(newest)
+            ready = [row for row in waiting if when(row) >= day]
+            waiting = [row for row in waiting if when(row) < day]
+            ready.sort(key=order, reverse=True)
             yield from ready
-    waiting.sort(key=newest_first, reverse=True)
+    waiting.sort(key=order, reverse=True)
     yield from waiting
+
+
+def reached(messages: Iterable[Message]) -> datetime | None:
+    """The oldest of these messages' newest Received (None for none): how far a batch of a search by
+    day reaches back (in_order)."""
+    return min((m.newest_received for m in messages), default=None)
 
 
 def _received(row: _Row) -> datetime:
     return row.recipient.received or row.message.received
+
+
+def texts_in_order(store: MessageShards, query: TraceQuery, rows_of: Callable[[Message], list],
+                   text: Callable[[Any], str], workers: int, stop: Callable[[], bool] | None = None) -> Iterator[str]:
+    """A search's rows newest first, as `text` writes each (a CSV line, a JSON object): what in_order
+    gives for the batches of store.search, each message's rows_of, with every row written by `text`,
+    with the partitions read and their rows made and written by `workers` processes (none: here). Call
+    it while the store is held for reading; close it when done early."""
+    if not store.indexed:
+        def messages():
+            for batch in store.search(query):
+                if stop is not None and stop():
+                    raise Cancelled()
+                yield reached(batch), [row for m in batch for row in rows_of(m)]
+        yield from map(text, in_order(messages(), searches_by_day(query)))
+        return
+    found = PartitionSearch(store, query)
+
+    def made(message: Message) -> tuple[datetime, list[tuple[tuple, str]]]:
+        return message.newest_received, [(newest_first(row), text(row)) for row in rows_of(message)]
+
+    def partition(key: str):
+        return found.read(key, made)
+
+    def batches():
+        for made_rows in found.once_each(workers_in_order(partition, found.keys, workers)):
+            if stop is not None and stop():
+                raise Cancelled()
+            yield (min((newest for newest, _ in made_rows), default=None),
+                   [row for _, rows in made_rows for row in rows])
+
+    for _, written in in_order(batches(), found.by_day, received=_first_of_key, key=_key):
+        yield written
+
+
+def _first_of_key(row: tuple[tuple, str]) -> datetime:
+    return row[0][0]
+
+
+def _key(row: tuple[tuple, str]) -> tuple:
+    return row[0]

@@ -11,7 +11,14 @@ from omeconsole.core.context import Context
 from omeconsole.core.errors import Cancelled, NotFound
 from omeconsole.core.mail.model import Message, TraceEvent
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.message_trace.records import TraceResult, TraceRow, in_order, newest_first
+from omeconsole.core.message_trace.records import (
+    TraceResult,
+    TraceRow,
+    in_order,
+    newest_first,
+    reached,
+    texts_in_order,
+)
 from omeconsole.core.rules import can_read
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.trace_index import searches_by_day
@@ -46,9 +53,25 @@ def iter_message_trace(context: Context, query: TraceQuery,
             for batch in context.store.search(query):
                 if stop is not None and stop():
                     raise Cancelled()
-                yield batch, _rows(query, (m for m in batch if can_read(context.actor, m)))
+                yield reached(batch), _rows(query, (m for m in batch if can_read(context.actor, m)))
 
         yield from in_order(batches(), searches_by_day(query))
+
+
+def iter_message_trace_texts(context: Context, query: TraceQuery, text: Callable[[TraceRow], str],
+                             workers: int = 0, stop: Callable[[], bool] | None = None) -> Generator[str]:
+    """iter_message_trace's rows as `text` writes each (a CSV line, a JSON object), the days read,
+    their rows made and written by `workers` processes (spare_cores; none: here), in the same order."""
+    if query.message_id:
+        yield from map(text, iter_message_trace(context, query, stop))
+        return
+    with context.store.reading(), collection_paused():
+        context.require_reader("trace")
+
+        def rows_of(m: Message) -> list[TraceRow]:
+            return _rows(query, [m]) if can_read(context.actor, m) else []
+
+        yield from texts_in_order(context.store, query, rows_of, text, workers, stop)
 
 
 def _rows(query: TraceQuery, messages: Iterable[Message]) -> list[TraceRow]:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tinydb import Query
 
@@ -25,6 +25,8 @@ from omeconsole.core.store.files import all_or_nothing, open_db, read_bytes, wri
 from omeconsole.core.store.report_counts import CountsTally, ReportCounts
 from omeconsole.core.store.trace_index import DAYS, TraceIndex, partitions_of, searches_by_day, summary_of
 from omeconsole.core.text.times import format_iso
+
+_T = TypeVar("_T")
 
 
 class MessageShards:
@@ -228,22 +230,8 @@ class MessageShards:
         if not self.indexed:
             yield list(self.iter_messages())
             return
-        revocations, seen = self.revocations(), set[str]()
-        by_day = searches_by_day(query)
-        for key, entries in self.index.search(query, self._current_summaries):
-            fresh = {mid: summary for mid, summary in entries.items() if mid not in seen}
-            # by day, only a message with copies on other days is filed again: only those are remembered
-            seen.update(mid for mid, summary in fresh.items() if not by_day or _on_other_days(summary))
-            try:
-                batch = [Message.from_doc(summary) for summary in fresh.values()
-                         if not query.encrypted_only or summary.get("protection") not in _UNENCRYPTED]
-            except DOC_ERRORS as exc:
-                raise StoreDamaged(self.index.dir / f"{key}.json",
-                                   f"a message summary is malformed ({describe(exc)}); 'omeconsole reindex' "
-                                   "rebuilds the index from the messages") from None
-            for message in batch:
-                message.revocation = revocations.get(message.message_id)
-            yield batch
+        found = PartitionSearch(self, query)
+        yield from found.once_each(found.read(key, _as_it_is) for key in found.keys)
 
     def reindex(self) -> tuple[int, list[str]]:
         """Build the trace index from every shard. Returns how many messages it holds, and what it
@@ -324,6 +312,47 @@ class MessageShards:
             table = db.table("datakeys")
             doc_ids = [doc.doc_id for doc in table.all() if doc["message_id"] in replacements]
             table.update(lambda doc: doc.update(replacements[doc["message_id"]]), doc_ids=doc_ids)
+
+
+class PartitionSearch:
+    """A search of an indexed store as its partitions: each read on its own (by any process forked
+    while the store is held for reading), then taken in order with each message once (search)."""
+
+    def __init__(self, shards: MessageShards, query: TraceQuery):
+        self.index, self.query, self.by_day = shards.index, query, searches_by_day(query)
+        self.revocations = shards.revocations()
+        self.keys, self.pending, self.fixed = self.index.search_plan(query, shards._current_summaries)
+
+    def read(self, key: str, each: Callable[[Message], _T]) -> list[tuple[str, bool, _T]]:
+        """(Message ID, whether a later partition files it again, `each` of the message) for each
+        candidate message in this partition, revocation attached."""
+        query, found = self.query, []
+        for message_id, summary in self.index.entries(key, self.pending, self.fixed).items():
+            if query.encrypted_only and summary.get("protection") in _UNENCRYPTED:
+                continue  # not in this search, in any partition: no need to remember it
+            try:
+                message = Message.from_doc(summary)
+                again = not self.by_day or _on_other_days(summary)  # by day, only those are filed again
+            except DOC_ERRORS as exc:
+                raise StoreDamaged(self.index.dir / f"{key}.json",
+                                   f"a message summary is malformed ({describe(exc)}); 'omeconsole reindex' "
+                                   "rebuilds the index from the messages") from None
+            message.revocation = self.revocations.get(message_id)
+            found.append((message_id, again, each(message)))
+        return found
+
+    @staticmethod
+    def once_each(partitions: Iterable[list[tuple[str, bool, _T]]]) -> Iterator[list[_T]]:
+        """What read gave for each partition, in the search's order, each message in the first only."""
+        seen = set[str]()
+        for found in partitions:
+            fresh = [(message_id, again, value) for message_id, again, value in found if message_id not in seen]
+            seen.update(message_id for message_id, again, _ in fresh if again)
+            yield [value for _, _, value in fresh]
+
+
+def _as_it_is(message: Message) -> Message:
+    return message
 
 
 _UNENCRYPTED = (None, Protection.NONE.value)  # what a summary's protection says when the report skips it

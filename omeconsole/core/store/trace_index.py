@@ -229,14 +229,25 @@ class TraceIndex:
         """(key, summaries) per partition the query needs, in order. Summaries of messages a crash
         left pending come from the shards, filed where they belong now (on a day that may have no
         partition file yet)."""
+        keys, pending, fixed = self.search_plan(query, truth)
+        for key in keys:
+            yield key, self.entries(key, pending, fixed)
+
+    def search_plan(self, query: TraceQuery, truth: Callable[[Iterable[str]], dict[str, Summary]]
+                    ) -> tuple[list[str], dict[str, list[str]], dict[str, Summary]]:
+        """search's partitions, and the pending messages with their summaries from the shards: what
+        `entries` needs to read each partition on its own."""
         pending = self.pending()
         fixed = truth(pending) if pending else {}
-        for key in self.plan(query, also_days={s["received"][:10] for s in fixed.values()}):
-            entries = self.read(key)
-            for message_id in pending:
-                entries.pop(message_id, None)
-            entries.update({mid: s for mid, s in fixed.items() if key in partitions_of(s)})
-            yield key, entries
+        return self.plan(query, also_days={s["received"][:10] for s in fixed.values()}), pending, fixed
+
+    def entries(self, key: str, pending: dict[str, list[str]], fixed: dict[str, Summary]) -> dict[str, Summary]:
+        """A partition's summaries as search gives them: pending messages as the shards hold them."""
+        entries = self.read(key)
+        for message_id in pending:
+            entries.pop(message_id, None)
+        entries.update({mid: s for mid, s in fixed.items() if key in partitions_of(s)})
+        return entries
 
 
 # A partition is one JSON object with one entry per line ('{"entries":{' / '"ID":{...}' / ',"ID":{...}' /

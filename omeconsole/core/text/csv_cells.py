@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterable, Iterator
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# A cell after the row's first that begins with one of _FORMULA_STARTS, in the row's cells joined by '","'.
+# It may also match inside a cell (which only costs the careful way); it never misses a cell's start.
+_FORMULA_CELL = re.compile('","[=+\\-@\t\r]')
 
 
 def neutralize(value) -> str:
@@ -42,24 +46,64 @@ def csv_lines(records: Iterable[dict], columns: tuple[str, ...],
               cell: Callable[[str], str] | None = None, batch: int = 512) -> Iterator[str]:
     """The header, then the records' lines, `batch` records at a time, as they come: an export of any
     length in constant memory."""
-    out = io.StringIO()
-    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    return csv_rows((list(map(record.get, columns)) for record in records), columns, cell, batch)
 
-    def taken() -> str:
-        text = out.getvalue()
-        out.seek(0)
-        out.truncate()
-        return text
 
-    writer.writerow(columns)
-    yield taken()
-    waiting = 0
-    for record in records:
-        cells = [neutralize(record.get(c)) for c in columns]
-        writer.writerow([cell(c) for c in cells] if cell else cells)
-        waiting += 1
-        if waiting == batch:
-            yield taken()
-            waiting = 0
+def csv_rows(rows: Iterable[Sequence], columns: tuple[str, ...],
+             cell: Callable[[str], str] | None = None, batch: int = 512) -> Iterator[str]:
+    """csv_lines for rows given as their values in the order of `columns` (None for an empty cell)."""
+    yield csv_header(columns)
+    waiting: list[str] = []
+    for values in rows:
+        waiting.append(csv_line(values, cell))
+        if len(waiting) == batch:
+            yield "".join(waiting)
+            waiting.clear()
     if waiting:
-        yield taken()
+        yield "".join(waiting)
+
+
+def csv_header(columns: tuple[str, ...]) -> str:
+    return _CarefulWriter(None).line(columns, as_they_are=True)
+
+
+def csv_line(values: Sequence, cell: Callable[[str], str] | None = None) -> str:
+    """One row's line: each value neutralized (then given to `cell`, if any), every cell quoted, CRLF."""
+    return (cell is None and plain_line(values)) or _CarefulWriter(cell).line(values)
+
+
+def plain_line(values: Sequence) -> str | None:
+    """The line csv.writer (every cell quoted, CRLF) writes for these values, when each is text that
+    `neutralize` returns as it is; None when any is not (that row goes the careful way)."""
+    if not values:
+        return None
+    try:
+        joined = '","'.join(values)
+    except TypeError:
+        return None  # a value that is not text: neutralize says how it is written
+    if joined.count('"') != 2 * (len(values) - 1):  # a quote in a cell: doubled, as csv.writer does
+        joined = '","'.join([value.replace('"', '""') for value in values])
+    if joined.startswith(_FORMULA_STARTS) or _FORMULA_CELL.search(joined):
+        return None
+    return '"' + joined + '"\r\n'
+
+
+class _CarefulWriter:
+    """Each cell neutralized (then given to `cell`, if any), and the row written by csv.writer."""
+
+    def __init__(self, cell: Callable[[str], str] | None):
+        self.cell = cell
+        self.out = io.StringIO()
+        self.writer = csv.writer(self.out, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+
+    def line(self, values: Sequence, as_they_are: bool = False) -> str:
+        """as_they_are: the header, written as given."""
+        if as_they_are:
+            self.writer.writerow(values)
+        else:
+            cells = [neutralize(value) for value in values]
+            self.writer.writerow([self.cell(c) for c in cells] if self.cell else cells)
+        text = self.out.getvalue()
+        self.out.seek(0)
+        self.out.truncate()
+        return text

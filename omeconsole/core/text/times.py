@@ -49,7 +49,7 @@ def format_iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     m = moment if moment.tzinfo is UTC else to_utc(moment)
-    return f"{m.year:04d}-{m.month:02d}-{m.day:02d}T{m.hour:02d}:{m.minute:02d}:{m.second:02d}Z"
+    return m.isoformat(timespec="seconds")[:-6] + "Z"  # '...+00:00': isoformat pads the year
 
 
 def day_start(moment: datetime) -> datetime:
