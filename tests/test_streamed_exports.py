@@ -13,7 +13,7 @@ import pytest
 from omeconsole.cli import render
 from omeconsole.core.context import Context
 from omeconsole.core.demo.contoso import ADMINS, LINK_BASED, USERS, create_demo
-from omeconsole.core.encryption_report.report import ReportFilter
+from omeconsole.core.encryption_report.report import ReportFilter, get_encryption_report
 from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
 from omeconsole.core.encryption_report.selection import Selection
 from omeconsole.core.mail.model import Protection
@@ -21,6 +21,7 @@ from omeconsole.core.mail.send import send_message
 from omeconsole.core.message_trace.importing import TraceImport
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TRACE_PROPERTIES, TraceRow, newest_first
+from omeconsole.core.message_trace.search import get_message_trace
 from omeconsole.core.rules import can_read
 from omeconsole.core.text.addresses import parse_patterns
 from omeconsole.core.text.times import format_iso
@@ -129,3 +130,31 @@ def test_nothing_found_is_an_empty_list_or_a_header(mixed_store):
     far = ("--start", "2001-01-01T00:00:00Z", "--end", "2001-01-02T00:00:00Z")
     assert run(mixed_store, "trace", *far, "--json") == b"[]\n"
     assert run(mixed_store, "report", *far, "--csv") == whole([], REPORT_PROPERTIES, False)
+
+
+LIMITS = (1, 2, 7, 40, 1000)
+
+
+@pytest.mark.parametrize("case", range(len(TRACES)))
+def test_the_console_s_trace_makes_rows_lazily_and_gives_the_same_newest_rows(mixed_store, case):
+    """The console asks for the newest rows only (get_message_trace's limit): rows made as they may be next
+    give the same rows, in the same order, as every row sorted, for every limit."""
+    args, query = TRACES[case]
+    if "--status" in args:
+        return  # the CLI filters that case's status after the search
+    expected = trace_records(mixed_store, query)
+    context = Context.open(mixed_store)
+    for limit in LIMITS:
+        shown = get_message_trace(context, query, limit=limit)
+        assert [row.to_record() for row in shown.rows] == expected[:limit]
+        assert shown.truncated == (len(expected) > limit)
+
+
+@pytest.mark.parametrize("case", range(len(REPORTS)))
+def test_the_console_s_report_makes_rows_lazily_and_gives_the_same_newest_rows(mixed_store, case):
+    _, (start, end, filters) = REPORTS[case]
+    expected = report_records(mixed_store, start, end, filters)
+    context = Context.open(mixed_store)
+    for limit in LIMITS:
+        shown = get_encryption_report(context, start=start, end=end, limit=limit, filters=filters)
+        assert [row.to_record() for row in shown.rows] == expected[:limit]

@@ -16,7 +16,7 @@ from omeconsole.core.encryption_report.selection import ReportFilter, Selection
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
 from omeconsole.core.errors import Cancelled
 from omeconsole.core.mail.model import EncryptionMethod
-from omeconsole.core.message_trace.records import in_order, newest_first, reached, texts_in_order
+from omeconsole.core.message_trace.records import newest_first, rows_newest_first, texts_in_order
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.trace_index import searches_by_day
 
@@ -87,10 +87,10 @@ def iter_encryption_report(context: Context, start: datetime | None = None, end:
         for batch in context.store.search(selection.query):
             if stop is not None and stop():
                 raise Cancelled()
-            yield reached(batch), [row for m in filter(selection.wanted, batch) for row in selection.rows_of(m)]
+            yield batch
 
     with context.store.reading(), collection_paused():
-        yield from in_order(batches(), searches_by_day(selection.query))
+        yield from rows_newest_first(batches(), selection.wanted_rows, searches_by_day(selection.query))
 
 
 def iter_encryption_report_texts(context: Context, start: datetime | None, end: datetime | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +66,7 @@ class _Row(Protocol):
 
 
 _T = TypeVar("_T")
+_RowT = TypeVar("_RowT", bound=_Row)
 
 
 def newest_first(row: _Row) -> tuple:
@@ -94,6 +96,52 @@ def in_order(batches: Iterable[tuple[datetime | None, list[_T]]], by_day: bool,
             yield from ready
     waiting.sort(key=order, reverse=True)
     yield from waiting
+
+
+def rows_newest_first(batches: Iterable[list[Message]], rows_of: Callable[[Message], list[_RowT]],
+                      by_day: bool) -> Iterator[_RowT]:
+    """in_order for batches of messages, each message's rows made only when they may be next. Within a
+    day's batch the messages are taken newest first, and a row goes out once no message left (in this
+    batch or an older day's) can make a newer one: a first page makes little more than the rows it
+    shows. The same rows in the same order as in_order of every row."""
+    if not by_day:
+        yield from in_order(((None, [row for m in batch for row in rows_of(m)]) for batch in batches), False)
+        return
+    held: list[_Newer] = []
+    for batch in batches:
+        if not batch:
+            continue
+        ordered = sorted(batch, key=_newest_received, reverse=True)
+        for message in ordered:
+            yield from _newer_than(held, message.newest_received)
+            for row in rows_of(message):
+                heapq.heappush(held, _Newer(row))
+        yield from _newer_than(held, day_start(ordered[-1].newest_received), inclusive=True)
+    while held:
+        yield heapq.heappop(held).row
+
+
+class _Newer:
+    """A row in a heap whose top is the newest (newest_first)."""
+
+    __slots__ = ("key", "row")
+    row: Any  # the caller's row type
+
+    def __init__(self, row: _Row):
+        self.key, self.row = newest_first(row), row
+
+    def __lt__(self, other: _Newer) -> bool:
+        return self.key > other.key
+
+
+def _newer_than(held: list[_Newer], bound: datetime, inclusive: bool = False) -> Iterator[Any]:
+    """The held rows received after bound (or at it, inclusive), newest first, out of the heap."""
+    while held and (held[0].key[0] > bound or (inclusive and held[0].key[0] == bound)):
+        yield heapq.heappop(held).row
+
+
+def _newest_received(message: Message) -> datetime:
+    return message.newest_received
 
 
 def reached(messages: Iterable[Message]) -> datetime | None:

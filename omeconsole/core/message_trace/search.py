@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Generator, Iterable
 from contextlib import closing
+from functools import partial
 from itertools import islice
 
 from omeconsole.core.context import Context
@@ -14,9 +15,8 @@ from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import (
     TraceResult,
     TraceRow,
-    in_order,
     newest_first,
-    reached,
+    rows_newest_first,
     texts_in_order,
 )
 from omeconsole.core.rules import can_read
@@ -53,9 +53,9 @@ def iter_message_trace(context: Context, query: TraceQuery,
             for batch in context.store.search(query):
                 if stop is not None and stop():
                     raise Cancelled()
-                yield reached(batch), _rows(query, (m for m in batch if can_read(context.actor, m)))
+                yield batch
 
-        yield from in_order(batches(), searches_by_day(query))
+        yield from rows_newest_first(batches(), partial(_readable_rows, context, query), searches_by_day(query))
 
 
 def iter_message_trace_texts(context: Context, query: TraceQuery, text: Callable[[TraceRow], str],
@@ -68,10 +68,11 @@ def iter_message_trace_texts(context: Context, query: TraceQuery, text: Callable
     with context.store.reading(), collection_paused():
         context.require_reader("trace")
 
-        def rows_of(m: Message) -> list[TraceRow]:
-            return _rows(query, [m]) if can_read(context.actor, m) else []
+        yield from texts_in_order(context.store, query, partial(_readable_rows, context, query), text, workers, stop)
 
-        yield from texts_in_order(context.store, query, rows_of, text, workers, stop)
+
+def _readable_rows(context: Context, query: TraceQuery, m: Message) -> list[TraceRow]:
+    return _rows(query, [m]) if can_read(context.actor, m) else []
 
 
 def _rows(query: TraceQuery, messages: Iterable[Message]) -> list[TraceRow]:
