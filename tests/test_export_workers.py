@@ -3,7 +3,9 @@ gives, a row limit or a reader that goes away ends the workers, and an error in 
 
 from __future__ import annotations
 
+import fcntl
 import os
+import signal
 import subprocess
 import time
 
@@ -13,7 +15,7 @@ from omeconsole.cli.output import record_text
 from omeconsole.core.context import Context
 from omeconsole.core.encryption_report.report import iter_encryption_report_texts
 from omeconsole.core.encryption_report.rows import REPORT_PROPERTIES
-from omeconsole.core.errors import StoreDamaged
+from omeconsole.core.errors import StoreDamaged, StoreError
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TRACE_PROPERTIES
 from omeconsole.core.message_trace.search import iter_message_trace_texts
@@ -85,14 +87,54 @@ def test_closing_early_ends_the_workers():
 
 def test_a_reader_that_goes_away_ends_the_export_and_its_workers(mixed_store):  # noqa: F811
     env = {**clean_env(), "OMECONSOLE_STORE": str(mixed_store)}
-    export = subprocess.Popen([*OMECONSOLE, "report", "--csv"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    reading, writing = os.pipe()
+    fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, 4096)  # the export blocks on a full pipe with its workers alive
+    export = subprocess.Popen([*OMECONSOLE, "report", "--csv"], stdout=writing, stderr=subprocess.PIPE,
                               env=env, stdin=subprocess.DEVNULL)
-    assert export.stdout is not None
-    export.stdout.read(100)
-    export.stdout.close()
+    os.close(writing)
+    deadline = time.monotonic() + 60
+    while not (helpers := children_of(export.pid)) and export.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert helpers or workers.spare_cores() == 0
+    assert os.read(reading, 100)
+    os.close(reading)  # the reader goes away
     assert export.wait(timeout=60) == 0
     assert export.stderr is not None and export.stderr.read() == b""
-    time.sleep(0.2)
-    leftover = [pid for pid in children() if pid != export.pid]
-    assert not [pid for pid in leftover if os.path.exists(f"/proc/{pid}")
-                and "omeconsole" in open(f"/proc/{pid}/cmdline").read()]
+    deadline = time.monotonic() + 30
+    while any(os.path.exists(f"/proc/{pid}") for pid in helpers) and time.monotonic() < deadline:
+        time.sleep(0.05)  # an orphan is reaped by init, in its own time
+    assert not [pid for pid in helpers if os.path.exists(f"/proc/{pid}")]
+
+
+def children_of(pid: int) -> set[int]:
+    found = set()
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/children") as listed:
+            found.update(int(child) for child in listed.read().split())
+    return found
+
+
+def test_a_worker_killed_ends_the_export_with_one_error_not_a_hang():
+    def dies_at_three(n):
+        if n == 3:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return n
+
+    found = workers.in_order(dies_at_three, list(range(10)), 2)
+    with pytest.raises(StoreError, match="a worker process of this export ended unexpectedly"):
+        assert [next(found) for _ in range(10)]
+
+
+def test_ctrl_c_reaches_the_export_not_its_workers():
+    def waits(n):
+        time.sleep(0.2 if n else 0)
+        return n
+
+    before = children_of(os.getpid())
+    found = workers.in_order(waits, list(range(6)), 2)
+    assert next(found) == 0
+    forked = children_of(os.getpid()) - before
+    assert len(forked) == 2
+    for pid in forked:
+        os.kill(pid, signal.SIGINT)  # as a terminal's Ctrl-C reaches every process of the foreground group
+    assert list(found) == [1, 2, 3, 4, 5]  # the workers ignored it and finished their days

@@ -13,9 +13,12 @@ from __future__ import annotations
 import multiprocessing
 import os
 import pickle
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
+
+from omeconsole.core.errors import StoreError
 
 _In = TypeVar("_In")
 _Out = TypeVar("_Out")
@@ -42,7 +45,8 @@ def in_order(work: Callable[[_In], _Out], items: Sequence[_In], workers: int, ah
         return
     global _work
     _work = work
-    pool = multiprocessing.get_context("fork").Pool(min(workers, len(items)))
+    pool = multiprocessing.get_context("fork").Pool(min(workers, ahead, len(items)), initializer=_quiet)
+    started = _workers_of(pool)
     try:
         waiting: deque = deque()
         upcoming = iter(items)
@@ -51,7 +55,7 @@ def in_order(work: Callable[[_In], _Out], items: Sequence[_In], workers: int, ah
             if len(waiting) == ahead:
                 break
         while waiting:
-            done, result = waiting.popleft().get()
+            done, result = _result(waiting.popleft(), pool, started)
             for item in upcoming:
                 waiting.append(pool.apply_async(_run, (item,)))
                 break
@@ -62,6 +66,26 @@ def in_order(work: Callable[[_In], _Out], items: Sequence[_In], workers: int, ah
         pool.terminate()
         pool.join()
         _work = None
+
+
+def _quiet() -> None:
+    """In a worker: Ctrl-C is for the export, which ends its workers (a worker would print a traceback)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _workers_of(pool) -> set[int]:
+    return {process.pid for process in pool._pool}  # the pool's processes: no public way to name them
+
+
+def _result(pending, pool, started: set[int]) -> tuple[bool, Any]:
+    """The result of `pending`; a StoreError if a worker ended meanwhile (killed: its task's result would
+    never come, and the pool would start another in its place)."""
+    while not pending.ready():
+        pending.wait(0.5)
+        if not pending.ready() and _workers_of(pool) != started:
+            raise StoreError("a worker process of this export ended unexpectedly (killed?); nothing more is "
+                             "written")
+    return pending.get()
 
 
 def _run(item) -> tuple[bool, object]:
