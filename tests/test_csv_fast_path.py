@@ -10,6 +10,7 @@ import io
 from hypothesis import given
 from hypothesis import strategies as st
 
+from omeconsole.core.mail.model import EncryptionMethod, Protection, TraceStatus
 from omeconsole.core.text.csv_cells import csv_lines, csv_rows, neutralize, plain_line
 from support.hostile import CORPUS
 
@@ -74,3 +75,10 @@ def test_any_values_are_written_as_csv_writer_writes_them(rows):
     columns = ("A", "B", "C", "D", "E")
     rows = [row + [None] * (5 - len(row)) for row in rows]
     assert written(rows, columns) == reference(rows, columns)
+
+
+def test_a_str_enum_is_written_as_neutralize_writes_it_not_as_its_text():
+    """A (str, Enum) member is text to str.join but neutralize writes it by str(): the careful way."""
+    rows = [[TraceStatus.DELIVERED, "x"], [Protection.ENCRYPT_ONLY, EncryptionMethod.USER]]
+    assert plain_line(rows[0]) is None
+    assert written(rows, ("Status", "Other")) == reference(rows, ("Status", "Other"))

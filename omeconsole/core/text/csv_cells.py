@@ -75,12 +75,9 @@ def csv_line(values: Sequence, cell: Callable[[str], str] | None = None) -> str:
 def plain_line(values: Sequence) -> str | None:
     """The line csv.writer (every cell quoted, CRLF) writes for these values, when each is text that
     `neutralize` returns as it is; None when any is not (that row goes the careful way)."""
-    if not values:
-        return None
-    try:
-        joined = '","'.join(values)
-    except TypeError:
-        return None  # a value that is not text: neutralize says how it is written
+    if not values or not all(type(value) is str for value in values):
+        return None  # a value that is not plain text (None, a number, a str Enum): neutralize says how
+    joined = '","'.join(values)
     if joined.count('"') != 2 * (len(values) - 1):  # a quote in a cell: doubled, as csv.writer does
         joined = '","'.join([value.replace('"', '""') for value in values])
     if joined.startswith(_FORMULA_STARTS) or _FORMULA_CELL.search(joined):
