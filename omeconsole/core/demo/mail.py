@@ -97,10 +97,12 @@ class DemoMail:
                     done += made.count
                     if progress:
                         progress(done, self.total, "making mail")
+                # first, as before the store files: a crash between cannot leave a revoked message's
+                # content key gone with no revocation to say so
+                self._write_revocations(store, revocations)
                 for written, _ in enumerate(workers.map(_write_bucket, range(BUCKETS)), 1):
                     if progress:
                         progress(written, BUCKETS, "writing the store")
-            self._write_revocations(store, revocations)
             store.counts.write_all(counts)
 
     def make_chunk(self, job: tuple[int, int, int]) -> Chunk:
