@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable
 from omeconsole.cli import render
 from omeconsole.cli.streams import is_terminal, write_out
 from omeconsole.core.errors import UsageError
-from omeconsole.core.text.csv_cells import csv_header, csv_line
+from omeconsole.core.text.csv_cells import csv_header, csv_line, joined_in_batches
 from omeconsole.core.text.untrusted import shown
 
 
@@ -63,14 +63,8 @@ def stream_texts(args, texts: Iterable[str], columns, batch: int = 512) -> None:
         write_out("\n]\n" if opened else "[]\n")
         return
     write_out(csv_header(columns))
-    waiting: list[str] = []
-    for text in texts:
-        waiting.append(text)
-        if len(waiting) == batch:
-            write_out("".join(waiting))
-            waiting.clear()
-    if waiting:
-        write_out("".join(waiting))
+    for lines in joined_in_batches(texts, batch):
+        write_out(lines)
 
 
 def emit_records(args, records: list[dict], columns, table_columns=None, limits=None) -> None:

@@ -53,9 +53,14 @@ def csv_rows(rows: Iterable[Sequence], columns: tuple[str, ...],
              cell: Callable[[str], str] | None = None, batch: int = 512) -> Iterator[str]:
     """csv_lines for rows given as their values in the order of `columns` (None for an empty cell)."""
     yield csv_header(columns)
+    yield from joined_in_batches((csv_line(values, cell) for values in rows), batch)
+
+
+def joined_in_batches(lines: Iterable[str], batch: int = 512) -> Iterator[str]:
+    """The lines `batch` at a time, each batch joined: fewer, larger writes, as the lines come."""
     waiting: list[str] = []
-    for values in rows:
-        waiting.append(csv_line(values, cell))
+    for line in lines:
+        waiting.append(line)
         if len(waiting) == batch:
             yield "".join(waiting)
             waiting.clear()
