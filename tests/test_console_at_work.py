@@ -18,7 +18,8 @@ from omeconsole.ui.panes.message_trace import TracePane
 from omeconsole.ui.widgets.identity_bar import identity_line
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.core.rules import Actor
-from support.ui import NOW, RunsUntilStopped, capture_notifications, case_id, console_app, fixed_clock, footer_key, settle, text_of, until
+from support.ui import (NOW, RunsUntilStopped, capture_notifications, case_id, console_app, fixed_clock, footer_key,
+                        report_shown, settle, text_of, until)
 
 SIZE = (120, 40)
 
@@ -201,12 +202,7 @@ async def test_over_ssh_ctrl_e_says_how_to_export_instead(ui_store):
 
 
 async def test_the_report_names_each_charts_leader_when_there_is_no_room_for_charts(ui_store):
-    app = console_app(ui_store)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        pane = app.main.query_one("ReportPane")
+    async with report_shown(ui_store, size=(80, 24)) as (_, _, pane, _):
         [(template, count), *_] = pane._summary.by_message.by_branding_template
         assert not pane.query_one("#report-summary").display
         assert f"Most: Template {template} {count}" in text_of(pane.query_one("#report-counting"))

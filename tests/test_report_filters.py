@@ -7,7 +7,6 @@ import csv
 import io
 import json
 from collections import Counter
-from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -20,10 +19,9 @@ from omeconsole.core.mail.model import Protection
 from omeconsole.core.text.addresses import domain_of, parse_patterns
 from omeconsole.ui.form_values import date_range
 from omeconsole.ui.panes import encryption_report as report_pane
-from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.widgets.paged_table import PagedTable
 from support.cli import assert_one_line_error
-from support.ui import RunsUntilStopped, capture_notifications, console_app, settle, text_of, until
+from support.ui import RunsUntilStopped, capture_notifications, report_shown, settle, text_of, until
 
 
 def every_row(store):
@@ -92,12 +90,7 @@ def test_the_cli_sender_status_and_date_range_keep_what_the_core_keeps(demo_cli,
 
 
 async def test_the_pane_filters_counts_both_ways_and_takes_a_custom_range(ui_store):
-    app = console_app(ui_store)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        pane = app.main.query_one(ReportPane)
+    async with report_shown(ui_store) as (app, pilot, pane, _):
         counting = lambda: text_of(pane.query_one("#report-counting"))  # noqa: E731
         assert counting().startswith("Charts count messages")
         pane.query_one("#report-results DataTable").focus()
@@ -122,12 +115,7 @@ async def test_the_pane_filters_counts_both_ways_and_takes_a_custom_range(ui_sto
 
 
 async def test_m_changes_every_chart_title_and_its_numbers_to_recipient_rows(ui_store):
-    app = console_app(ui_store)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        pane = app.main.query_one(ReportPane)
+    async with report_shown(ui_store) as (app, pilot, pane, _):
         chart = lambda chart_id: " ".join(text_of(pane.query_one(f"#{chart_id}")).split())  # noqa: E731 (titles wrap)
         charts = ("by-method", "by-protection", "by-template", "top-domains")
         await until(pilot, lambda: "messages" in chart("by-method"), "the charts drawn")
@@ -144,18 +132,6 @@ async def test_m_changes_every_chart_title_and_its_numbers_to_recipient_rows(ui_
         by_row = dict(summary.by_recipient.by_protection)[protection]
         assert by_row > by_message and f"{by_row:,}" in after["by-protection"]
         assert sum(dict(summary.by_recipient.by_protection).values()) == summary.recipients
-
-
-@asynccontextmanager
-async def report_shown(store):
-    """The console on STORE with its Encryption Report shown and loaded: (app, pilot, pane, its table)."""
-    app = console_app(store)
-    async with app.run_test(size=(120, 40)) as pilot:
-        await settle(app, pilot)
-        await pilot.press("2")
-        await settle(app, pilot)
-        pane = app.main.query_one(ReportPane)
-        yield app, pilot, pane, pane.query_one("#report-results", PagedTable)
 
 
 async def test_esc_cancels_a_running_report_and_keeps_the_rows_from_before(ui_store, monkeypatch):

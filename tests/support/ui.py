@@ -9,6 +9,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from textual.widgets import Footer
@@ -57,6 +58,21 @@ def _footer_due(screen) -> set[tuple[str, bool]]:
     if palette and screen.app.ENABLE_COMMAND_PALETTE and footers and footers.first().show_command_palette:
         due.setdefault(palette[1].action, not palette[2])
     return set(due.items())
+
+
+@asynccontextmanager
+async def report_shown(store: Path, size: tuple[int, int] = (120, 40)):
+    """The console on STORE with its Encryption Report shown and loaded: (app, pilot, pane, its table)."""
+    from omeconsole.ui.panes.encryption_report import ReportPane
+    from omeconsole.ui.widgets.paged_table import PagedTable
+
+    app = console_app(store)
+    async with app.run_test(size=size) as pilot:
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+        pane = app.main.query_one(ReportPane)
+        yield app, pilot, pane, pane.query_one("#report-results", PagedTable)
 
 
 def capture_notifications(app) -> list[str]:
