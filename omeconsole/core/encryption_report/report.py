@@ -16,9 +16,8 @@ from omeconsole.core.encryption_report.selection import ReportFilter, Selection
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
 from omeconsole.core.errors import Cancelled
 from omeconsole.core.mail.model import EncryptionMethod
-from omeconsole.core.message_trace.records import newest_first, rows_newest_first, texts_in_order
+from omeconsole.core.message_trace.records import newest_first, rows_found, texts_in_order
 from omeconsole.core.store.gcpause import collection_paused
-from omeconsole.core.store.trace_index import searches_by_day
 
 __all__ = ["ReportFilter", "ReportResult", "get_encryption_report", "iter_encryption_report",
            "iter_encryption_report_texts"]
@@ -83,14 +82,8 @@ def iter_encryption_report(context: Context, start: datetime | None = None, end:
     context.require_reader("report")
     selection = Selection(context, start, end, filters or ReportFilter())
 
-    def batches():
-        for batch in context.store.search(selection.query):
-            if stop is not None and stop():
-                raise Cancelled()
-            yield batch
-
     with context.store.reading(), collection_paused():
-        yield from rows_newest_first(batches(), selection.wanted_rows, searches_by_day(selection.query))
+        yield from rows_found(context.store, selection.query, selection.wanted_rows, stop)
 
 
 def iter_encryption_report_texts(context: Context, start: datetime | None, end: datetime | None,

@@ -78,7 +78,7 @@ def in_order(batches: Iterable[tuple[datetime | None, list[_T]]], by_day: bool,
              received: Callable[[_T], datetime] | None = None,
              key: Callable[[_T], tuple] | None = None) -> Iterator[_T]:
     """Rows newest first, as their batches are read: (the oldest newest Received of a batch's messages,
-    `reached`, None when it has none; their rows) from partitions read newest day first (by_day), each
+    None when it has none; their rows) from partitions read newest day first (by_day), each
     message in one batch. After each batch, the rows dated on its day or later are complete (an unread,
     older day holds no newer row), so they go out and only the older rows wait. Otherwise (partitions by
     address, a few) every row is gathered and sorted. `received` and `key` give a row's Received and its
@@ -144,10 +144,17 @@ def _newest_received(message: Message) -> datetime:
     return message.newest_received
 
 
-def reached(messages: Iterable[Message]) -> datetime | None:
-    """The oldest of these messages' newest Received (None for none): how far a batch of a search by
-    day reaches back (in_order)."""
-    return min((m.newest_received for m in messages), default=None)
+def rows_found(store: MessageShards, query: TraceQuery, rows_of: Callable[[Message], list[_RowT]],
+               stop: Callable[[], bool] | None = None) -> Iterator[_RowT]:
+    """A search's rows newest first (rows_newest_first of store.search); `stop` is asked between batches
+    (days): yes ends it with Cancelled. Call it while the store is held for reading."""
+    def batches():
+        for batch in store.search(query):
+            if stop is not None and stop():
+                raise Cancelled()
+            yield batch
+
+    return rows_newest_first(batches(), rows_of, searches_by_day(query))
 
 
 def _received(row: _Row) -> datetime:
@@ -161,12 +168,7 @@ def texts_in_order(store: MessageShards, query: TraceQuery, rows_of: Callable[[M
     with the partitions read and their rows made and written by `workers` processes (none: here). Call
     it while the store is held for reading; close it when done early."""
     if not store.indexed:
-        def messages():
-            for batch in store.search(query):
-                if stop is not None and stop():
-                    raise Cancelled()
-                yield reached(batch), [row for m in batch for row in rows_of(m)]
-        yield from map(text, in_order(messages(), searches_by_day(query)))
+        yield from map(text, rows_found(store, query, rows_of, stop))
         return
     found = PartitionSearch(store, query)
 

@@ -9,19 +9,18 @@ from functools import partial
 from itertools import islice
 
 from omeconsole.core.context import Context
-from omeconsole.core.errors import Cancelled, NotFound
+from omeconsole.core.errors import NotFound
 from omeconsole.core.mail.model import Message, TraceEvent
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import (
     TraceResult,
     TraceRow,
     newest_first,
-    rows_newest_first,
+    rows_found,
     texts_in_order,
 )
 from omeconsole.core.rules import can_read
 from omeconsole.core.store.gcpause import collection_paused
-from omeconsole.core.store.trace_index import searches_by_day
 from omeconsole.core.text.addresses import normalize_address
 
 
@@ -49,13 +48,7 @@ def iter_message_trace(context: Context, query: TraceQuery,
             return
         context.require_reader("trace")
 
-        def batches():
-            for batch in context.store.search(query):
-                if stop is not None and stop():
-                    raise Cancelled()
-                yield batch
-
-        yield from rows_newest_first(batches(), partial(_readable_rows, context, query), searches_by_day(query))
+        yield from rows_found(context.store, query, partial(_readable_rows, context, query), stop)
 
 
 def iter_message_trace_texts(context: Context, query: TraceQuery, text: Callable[[TraceRow], str],
