@@ -6,6 +6,8 @@ After a deliberate change to the look: pytest tests/test_snapshots.py --snapshot
 import shutil
 
 import pytest
+from pytest_textual_snapshot import node_to_report_path
+from support.screen_text import reported_difference
 
 from omeconsole.ui.headless import console_app, settle
 from omeconsole.ui.screenshots import SHOTS, make_shot_store
@@ -17,7 +19,7 @@ def shot_template(tmp_path_factory):
 
 
 @pytest.mark.parametrize("name", list(SHOTS))
-def test_pane_snapshot(name, shot_template, tmp_path, snap_compare):
+def test_pane_snapshot(name, shot_template, tmp_path, snap_compare, request):
     store = shutil.copytree(shot_template, tmp_path / "demo")
     identity, steps, size = SHOTS[name]
     app = console_app(store, identity)
@@ -27,4 +29,5 @@ def test_pane_snapshot(name, shot_template, tmp_path, snap_compare):
         await steps(app, pilot, store)
         await settle(app, pilot)
 
-    assert snap_compare(app, terminal_size=size, run_before=run_before)
+    same = snap_compare(app, terminal_size=size, run_before=run_before)
+    assert same, reported_difference(node_to_report_path(request.node))
