@@ -21,6 +21,9 @@ modes taking turns, one fresh process per run (as bench/console_probe.py, whose 
   (bench/console_probe.py's second lookup), Enter to its Details ready and to them drawn;
 - peak memory of the console, and of its search process.
 
+Mode "plain" runs bench/plain_textual.py under the same burners: a bare Textual app (no store, no search)
+making the same gestures, measured the same way; the floor under the console's figures.
+
 Prints a Markdown table of medians per store and mode, with the targets, and checks that no file of the
 store changed (the console only reads). `--probe STORE MODE ID ID` runs one console and prints its JSON.
 """
@@ -236,8 +239,8 @@ def burners(count: int) -> list[subprocess.Popen]:
 
 def run_probe(store: Path, mode: str, ids: list[str]) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
-    done = subprocess.run([sys.executable, __file__, "--probe", str(store), mode, *ids], capture_output=True,
-                          text=True, env=env, timeout=WAIT)
+    argv = ([str(HERE / "plain_textual.py")] if mode == "plain" else [__file__, "--probe", str(store), mode, *ids])
+    done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=WAIT)
     if done.returncode != 0:
         raise SystemExit(f"the {mode} probe failed on {store}: {done.stderr.strip()[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -261,9 +264,9 @@ def table(size: int, runs: dict[str, list[dict]]) -> list[str]:
                       ("search_process_used", "search process used (runs)")):
         cells = []
         for mode in modes:
-            values = [r[key] for r in runs[mode]]
-            cells.append(f"{sum(map(bool, values))} of {len(values)}" if isinstance(values[0], bool)
-                         else f"{statistics.median(values):,.0f}")
+            values = [r[key] for r in runs[mode] if key in r]
+            cells.append("" if not values else f"{sum(map(bool, values))} of {len(values)}"
+                         if isinstance(values[0], bool) else f"{statistics.median(values):,.0f}")
         lines.append(f"| {what} | " + " | ".join(cells) + " | | |")
     return lines
 
@@ -278,7 +281,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="100000,1000000")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--modes", default="thread,process")
+    parser.add_argument("--modes", default="thread,process,plain",
+                        help="plain: bench/plain_textual.py, the floor (a bare Textual app, the same gestures)")
     parser.add_argument("--burners", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=HERE / ".cache")
     parser.add_argument("--json", type=Path, help="also write every run to this file")
