@@ -12,7 +12,6 @@ from omeconsole.core.encryption_report.rows import (
     branding_template_label,
     encryption_template_label,
     message_record,
-    revocation_status,
 )
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Message, Protection
@@ -71,9 +70,8 @@ class Selection:
         recipients = [r for r in m.recipients if self.query.matches_recipient(r, m)]
         if not recipients:
             return []
-        decision = self.context.decide(m)
-        status = self.chosen.revocation_status
-        if status is not None and revocation_status(decision) != status:
+        status = self.context.revocation_status(m)
+        if self.chosen.revocation_status not in (None, status):
             return []
-        shared = message_record(m, decision)
-        return [ReportRow(m, r, decision, shared) for r in recipients]
+        shared = message_record(m, status)
+        return [ReportRow(m, r, status, shared) for r in recipients]
