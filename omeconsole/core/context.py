@@ -28,7 +28,6 @@ from omeconsole.core.rules import (
     door_requirement,
     is_tenant_user,
     require_global_admin,
-    revocation_status,
     sees_all_messages,
 )
 from omeconsole.core.store.store import Store
@@ -171,10 +170,6 @@ class Context:
 
     def decide(self, message: Message) -> RevocationDecision:
         return check_revocation(message, self.actor, self.tenant, self.clock())
-
-    def revocation_status(self, message: Message) -> str:
-        """decide's answer as one word (Revocable, Revoked, Not revocable), for the report's rows."""
-        return revocation_status(message, self.tenant, self.clock())
 
 
 class ContextService:
