@@ -1,5 +1,6 @@
 """Each revocation condition and each actor rule (domain.md section 2), on the one function."""
 
+import itertools
 import random
 from dataclasses import replace
 from datetime import timedelta
@@ -9,7 +10,7 @@ import pytest
 from omeconsole.core.demo.contoso import build_tenant
 from omeconsole.core.mail.flow import Draft, compose
 from omeconsole.core.mail.model import EncryptionMethod, Protection, Revocation
-from omeconsole.core.rules import Actor, can_read, check_revocation
+from omeconsole.core.rules import Actor, can_read, check_revocation, revocation_status
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
 
 from support.clock import utc
@@ -92,6 +93,37 @@ def test_every_failing_condition_is_a_reason_at_once():
     msg = message(recipients=("ray.chen@fabrikam.com",), template=DEFAULT_TEMPLATE, tenant=tenant)
     decision = reasons(msg, tenant=tenant)
     assert len(decision.reasons) == 3
+
+
+def the_word_for(decision) -> str:
+    """The report's status word as check_revocation's full decision gives it."""
+    if decision.revoked:
+        return "Revoked"
+    return "Revocable" if decision.is_revocable else "Not revocable"
+
+
+@pytest.mark.parametrize("license,premium", [(License.E5, True), (License.E3, True), (License.E5, False)])
+def test_revocation_status_is_check_revocations_answer_in_every_case(license, premium):
+    """The report's one word comes from the same conditions: revocable, revoked, expired, not encrypted,
+    imported, the default template, native recipients only, the licence off; each alone and together."""
+    tenant = replace(build_tenant(), license=license, premium_encryption=premium)
+    seen = set()
+    for protection, template, recipients, age, revoked in itertools.product(
+            (Protection.DO_NOT_FORWARD, Protection.ENCRYPT_ONLY, Protection.NONE, None),
+            ("Contoso Secure", "Contoso Finance", DEFAULT_TEMPLATE, None),
+            (("bob.kelly@gmail.com",), ("ray.chen@fabrikam.com",), ("ray.chen@fabrikam.com", "bob.kelly@gmail.com")),
+            (timedelta(days=1), timedelta(days=8)), (False, True)):
+        msg = message(recipients, Protection.NONE if protection is None else protection, template,
+                      NOW - age, tenant)
+        msg.protection = protection  # None: imported, no encryption record
+        if revoked:
+            msg.revocation = Revocation(NOW - timedelta(hours=1), "admin@contoso.com", "admin", "cli")
+        for actor in (ADMIN, SENDER, OUTSIDER):
+            word = revocation_status(msg, tenant, NOW)
+            assert word == the_word_for(check_revocation(msg, actor, tenant, NOW))
+            seen.add(word)
+    assert seen == ({"Revocable", "Revoked", "Not revocable"} if license is License.E5 and premium
+                    else {"Revoked", "Not revocable"})
 
 
 def test_an_imported_message_says_the_store_holds_no_encryption_record():

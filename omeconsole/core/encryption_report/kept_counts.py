@@ -34,7 +34,7 @@ def kept_summary(selection: Selection, top: int = 5) -> ReportSummary | None:
     unsure = _unsure_days(store) & set(days)
     tally, exact = ReportTally(), dict[str, Message]()
     revocable_now = not any(tenant_reasons(selection.context.tenant))
-    now = selection.context.clock()
+    now = selection.now
     for day in days:
         if day in unsure or not _covers(selection, day):
             exact.update(_messages_of_day(selection, day))

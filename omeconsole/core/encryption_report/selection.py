@@ -12,12 +12,11 @@ from omeconsole.core.encryption_report.rows import (
     branding_template_label,
     encryption_template_label,
     message_record,
-    revocation_status,
 )
 from omeconsole.core.errors import UsageError
 from omeconsole.core.mail.model import EncryptionMethod, Message, Protection
 from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.rules import can_read, sees_all_messages
+from omeconsole.core.rules import can_read, revocation_status, sees_all_messages
 from omeconsole.core.text.addresses import AddressPattern
 
 
@@ -47,6 +46,7 @@ class Selection:
 
     def __init__(self, context: Context, start: datetime | None, end: datetime | None, chosen: ReportFilter):
         self.context, self.start, self.end, self.chosen = context, start, end, chosen
+        self.now = context.clock()  # the report is as of this moment: every row's status, and the kept counts
         self.query = TraceQuery(start=start, end=end, encrypted_only=True, senders=list(chosen.senders),
                                 recipients=list(chosen.recipients))
 
@@ -71,9 +71,8 @@ class Selection:
         recipients = [r for r in m.recipients if self.query.matches_recipient(r, m)]
         if not recipients:
             return []
-        decision = self.context.decide(m)
-        status = self.chosen.revocation_status
-        if status is not None and revocation_status(decision) != status:
+        status = revocation_status(m, self.context.tenant, self.now)
+        if self.chosen.revocation_status not in (None, status):
             return []
-        shared = message_record(m, decision)
-        return [ReportRow(m, r, decision, shared) for r in recipients]
+        shared = message_record(m, status)
+        return [ReportRow(m, r, status, shared) for r in recipients]

@@ -194,7 +194,7 @@ class Message:
 
     @property
     def is_encrypted(self) -> bool:
-        return self.protection not in (None, Protection.NONE)
+        return self.protection is not None and self.protection is not Protection.NONE  # members: `is` suffices
 
     @property
     def has_custom_template(self) -> bool:

@@ -28,14 +28,13 @@ from pathlib import Path
 from omeconsole.core.errors import StoreDamaged
 from omeconsole.core.mail.labels import message_labels
 from omeconsole.core.mail.model import Message
-from omeconsole.core.rules import lasting_reasons
+from omeconsole.core.rules import NOT_REVOCABLE, REVOCABLE, REVOKED, lasting_reasons
 from omeconsole.core.store.files import dump_json, read_json, write_atomic
 from omeconsole.core.text.addresses import domain_of
 from omeconsole.core.text.times import format_iso
 
 COUNTS = "counts"
 WAYS = ("by_message", "by_recipient")
-REVOKED, NOT_REVOCABLE, REVOCABLE = "Revoked", "Not revocable", "Revocable"
 DayCounts = dict  # {"messages", "recipients", "by_message", "by_recipient", "status", "expires", "exact", "spanning"}
 EXACT = "exact"  # a day's expiries to the second: kept in a file of their own (D.expires.json), read for one hour
 

@@ -11,6 +11,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A cell after the row's first that begins with one of _FORMULA_STARTS, in the row's cells joined by '","'.
 # It may also match inside a cell (which only costs the careful way); it never misses a cell's start.
 _FORMULA_CELL = re.compile('","[=+\\-@\t\r]')
+_ONLY_TEXT = {str}  # a row's value types when each is plain text (a str subclass, like a str Enum, is not)
 
 
 def neutralize(value) -> str:
@@ -80,7 +81,7 @@ def csv_line(values: Sequence, cell: Callable[[str], str] | None = None) -> str:
 def plain_line(values: Sequence) -> str | None:
     """The line csv.writer (every cell quoted, CRLF) writes for these values, when each is text that
     `neutralize` returns as it is; None when any is not (that row goes the careful way)."""
-    if not values or not all(type(value) is str for value in values):
+    if not values or set(map(type, values)) != _ONLY_TEXT:
         return None  # a value that is not plain text (None, a number, a str Enum): neutralize says how
     joined = '","'.join(values)
     if joined.count('"') != 2 * (len(values) - 1):  # a quote in a cell: doubled, as csv.writer does
