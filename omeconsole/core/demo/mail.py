@@ -30,11 +30,11 @@ from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.mail.flow import Draft, compose, portal_content
 from omeconsole.core.mail.model import ActingAs, Revocation
-from omeconsole.core.store.files import json_text, wait_for_disk
+from omeconsole.core.store.files import dump_json, wait_for_disk
 from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.report_counts import CountsTally
 from omeconsole.core.store.store import Store
-from omeconsole.core.store.trace_index import partitions_of, summary_of
+from omeconsole.core.store.trace_index import index_entry, partitions_of, summary_of
 from omeconsole.core.tenant.model import Tenant
 
 CHUNK = 10_000
@@ -45,9 +45,9 @@ File = tuple[str, str]  # a store file of the bulk load: ("messages" | "datakeys
 
 @dataclass
 class Chunk:
-    """One chunk of mail as JSON text, grouped by the store file it goes to."""
+    """One chunk of mail as JSON lines in UTF-8, grouped by the store file it goes to."""
 
-    lines: dict[File, list[str]] = field(default_factory=lambda: defaultdict(list))
+    lines: dict[File, list[bytes]] = field(default_factory=lambda: defaultdict(list))
     revocations: dict[str, Revocation] = field(default_factory=dict)
     counts: CountsTally = field(default_factory=CountsTally)  # the Encryption Report's, by day
     count: int = 0
@@ -124,16 +124,16 @@ class DemoMail:
         doc = message.to_doc()
         shard = Store.shard_name(mid, self.shards)
         lines = chunk.lines
-        lines["messages", shard].append(json_text(doc))
+        lines["messages", shard].append(dump_json(doc))
         if revoked_by:  # a revoked message's content key is destroyed
             message.revocation = Revocation(draft.received + timedelta(hours=2), revoked_by,
                                             self.content.revoker_role(revoked_by), "demo")
             chunk.revocations[mid] = message.revocation
         else:
-            lines["datakeys", shard].append(json_text({"message_id": mid, **wrapped}))
+            lines["datakeys", shard].append(dump_json({"message_id": mid, **wrapped}))
         summary = summary_of(doc)
         chunk.counts.add(message, summary)
-        entry = f"{json_text(mid)}:{json_text(summary)}"
+        entry = index_entry(mid, summary)
         for key in partitions_of(summary):
             lines["index", key].append(entry)
 
@@ -174,7 +174,7 @@ class Spill:
             table, offset = {}, 0
             with open(data_path, "wb") as out:
                 for file in files:
-                    text = ("\n".join(chunk.lines[file]) + "\n").encode("utf-8")
+                    text = b"\n".join(chunk.lines[file]) + b"\n"
                     out.write(text)
                     table[file] = (offset, len(text))
                     offset += len(text)
