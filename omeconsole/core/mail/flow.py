@@ -121,9 +121,12 @@ def _events(address, status, draft, template, server, internal, to_ip) -> list[T
     return events
 
 
+_PORTAL_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with an option makes one a call
+
+
 def portal_content(subject: str, body: str) -> bytes:
     """The plaintext that is sealed for the OME portal: never stored as it is."""
-    return json.dumps({"subject": subject, "body": body}, ensure_ascii=False).encode("utf-8")
+    return _PORTAL_JSON.encode({"subject": subject, "body": body}).encode("utf-8")
 
 
 def read_portal_content(plaintext: bytes) -> dict:
