@@ -20,6 +20,7 @@ from omeconsole.core.mail.model import (
     TraceEvent,
     TraceStatus,
 )
+from omeconsole.core.store.files import dump_json
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, Tenant
 
 _REGIONS = ("BY5PR19MB", "DM6PR11MB", "SN7PR04MB", "CH2PR12MB", "PH0PR17MB", "AM6PR07MB")
@@ -121,12 +122,10 @@ def _events(address, status, draft, template, server, internal, to_ip) -> list[T
     return events
 
 
-_PORTAL_JSON = json.JSONEncoder(ensure_ascii=False)  # made once: json.dumps with an option makes one a call
-
-
 def portal_content(subject: str, body: str) -> bytes:
-    """The plaintext that is sealed for the OME portal: never stored as it is."""
-    return _PORTAL_JSON.encode({"subject": subject, "body": body}).encode("utf-8")
+    """The plaintext that is sealed for the OME portal: never stored as it is. Compact JSON, encoded as
+    the store's documents are (json.loads reads it as it read the spaced JSON of earlier versions)."""
+    return dump_json({"subject": subject, "body": body})
 
 
 def read_portal_content(plaintext: bytes) -> dict:
