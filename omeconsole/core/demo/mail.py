@@ -57,6 +57,7 @@ class Chunk:
 class Made:
     """A chunk once spilled: what the parent keeps of it."""
 
+    number: int
     revocations: dict[str, Revocation]
     counts: CountsTally
     count: int
@@ -90,10 +91,14 @@ class DemoMail:
         with tempfile.TemporaryDirectory(dir=store.root, prefix=".demo-") as spill_dir:
             spill = Spill(Path(spill_dir), len(jobs))
             with collection_paused(), _Workers(self, store, spill, len(jobs)) as workers:
-                done = 0
+                done, waiting, taken = 0, {}, 0
                 for made in workers.map(_make, jobs):
-                    revocations.update(made.revocations)
-                    counts.absorb(made.counts)
+                    waiting[made.number] = made
+                    while taken in waiting:  # in chunk order, whichever finished first: the same counts files
+                        ready = waiting.pop(taken)
+                        revocations.update(ready.revocations)
+                        counts.absorb(ready.counts)
+                        taken += 1
                     done += made.count
                     if progress:
                         progress(done, self.total, "making mail")
@@ -241,7 +246,7 @@ def _make(job: tuple[int, int, int]) -> Made:
     assert _WORKING is not None
     chunk = _WORKING.mail.make_chunk(job)
     _WORKING.spill.add(job[0], chunk)
-    return Made(chunk.revocations, chunk.counts, chunk.count)
+    return Made(job[0], chunk.revocations, chunk.counts, chunk.count)
 
 
 def _write_bucket(bucket: int) -> None:
