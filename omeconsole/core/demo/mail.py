@@ -45,9 +45,11 @@ File = tuple[str, str]  # a store file of the bulk load: ("messages" | "datakeys
 
 @dataclass
 class Chunk:
-    """One chunk of mail as JSON lines in UTF-8, grouped by the store file it goes to."""
+    """One chunk of mail as JSON lines in UTF-8, grouped by the store file it goes to. Each file's lines
+    are copied into one buffer as they are made: orjson's bytes, kept one by one, take about 4 KB of
+    memory each (a chunk's forty thousand, 160 MB a worker)."""
 
-    lines: dict[File, list[bytes]] = field(default_factory=lambda: defaultdict(list))
+    lines: dict[File, bytearray] = field(default_factory=lambda: defaultdict(bytearray))
     revocations: dict[str, Revocation] = field(default_factory=dict)
     counts: CountsTally = field(default_factory=CountsTally)  # the Encryption Report's, by day
     count: int = 0
@@ -129,18 +131,18 @@ class DemoMail:
         doc = message.to_doc()
         shard = Store.shard_name(mid, self.shards)
         lines = chunk.lines
-        lines["messages", shard].append(dump_json(doc))
+        _add_line(lines["messages", shard], dump_json(doc))
         if revoked_by:  # a revoked message's content key is destroyed
             message.revocation = Revocation(draft.received + timedelta(hours=2), revoked_by,
                                             self.content.revoker_role(revoked_by), "demo")
             chunk.revocations[mid] = message.revocation
         else:
-            lines["datakeys", shard].append(dump_json({"message_id": mid, **wrapped}))
+            _add_line(lines["datakeys", shard], dump_json({"message_id": mid, **wrapped}))
         summary = summary_of(doc)
         chunk.counts.add(message, summary)
         entry = index_entry(mid, summary)
         for key in partitions_of(summary):
-            lines["index", key].append(entry)
+            _add_line(lines["index", key], entry)
 
     def _version(self, received: datetime) -> int:
         return max(version for created, version in self.versions if created <= received)
@@ -153,6 +155,11 @@ class DemoMail:
                                "copy's content key is destroyed", origin="demo", at=revocation.revoked_at)
         if revocations:
             store.add_revocations(revocations)
+
+
+def _add_line(lines: bytearray, line: bytes) -> None:
+    lines += line
+    lines += b"\n"
 
 
 class Spill:
@@ -179,7 +186,7 @@ class Spill:
             table, offset = {}, 0
             with open(data_path, "wb") as out:
                 for file in files:
-                    text = b"\n".join(chunk.lines[file]) + b"\n"
+                    text = chunk.lines[file]
                     out.write(text)
                     table[file] = (offset, len(text))
                     offset += len(text)
