@@ -166,3 +166,12 @@ def test_a_revocation_cut_short_is_finished_by_the_next_change(demo_store, monke
     send_message(reader, sender="megan.bowen@contoso.com", recipients=["bob.kelly@gmail.com"], subject="next", body="b")
     assert reader.store.get_data_key(message.message_id) is None
     assert not reader.store.revoking_path.exists()
+
+
+def test_the_stores_json_is_the_standard_encoders():
+    """dump_json (orjson) writes what json.dumps(ensure_ascii=False, compact) writes, text of every kind
+    included; what orjson does not take (an integer beyond 64 bits, a key not a string) as json does."""
+    doc = {"text": 'quote " backslash \\ nl \n tab \t nul \x00 \x1f del \x7f é \u2028 \U0001f600', "n": -2**63,
+           "nested": [{"a": None, "b": True, "c": False, "d": []}, {}], "ascii": "plain"}
+    for value in (doc, "x", 0, None, 2**64, {1: "one"}, [1.5, 0.1, -0.0]):
+        assert storage.dump_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

@@ -8,10 +8,12 @@ trace status); the rest are drawn at random from a seed.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from bisect import bisect
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
+from typing import TypeVar
 
 from omeconsole.core.audit.log import default_origin
 from omeconsole.core.demo.mail import DemoMail
@@ -128,6 +130,15 @@ _TEMPLATES = (DEFAULT_TEMPLATE, DEFAULT_TEMPLATE, "Contoso Secure", "Contoso Fin
 _METHODS = (EncryptionMethod.USER,) * 7 + (EncryptionMethod.POLICY,) * 3
 
 
+T = TypeVar("T")
+
+
+def _pick(rng: random.Random, population: Sequence[T], cum_weights: list[int]) -> T:
+    """rng.choices(population, cum_weights=cum_weights)[0]: the same draw (one random(), as choices
+    draws it), without the list and the checks choices makes for every draw."""
+    return population[bisect(cum_weights, rng.random() * cum_weights[-1], 0, len(population) - 1)]
+
+
 class Contoso:
     """The demo's mail: the hand-picked cases, then random mail among the tenant's people."""
 
@@ -139,17 +150,16 @@ class Contoso:
                                                                     EXTERNAL_DOMAINS, 2))
 
     def draft(self, rng: random.Random, n: int) -> Draft:
-        # cum_weights given ready: the same draws as weights=, without summing them for every message
         sender = rng.choice(self.senders)
-        count = rng.choices(_COUNTS, cum_weights=_COUNT_WEIGHTS)[0]
+        count = _pick(rng, _COUNTS, _COUNT_WEIGHTS)
         recipients = list(dict.fromkeys(rng.choice(self.contacts) if rng.random() < 0.8 else rng.choice(USERS)
                                         for _ in range(count)))
         recipients = [r for r in recipients if r != sender] or [rng.choice(self.contacts)]
-        protection = rng.choices(_PROTECTIONS, cum_weights=_PROTECTION_WEIGHTS)[0]
+        protection = _pick(rng, _PROTECTIONS, _PROTECTION_WEIGHTS)
         template = None
         if protection is not Protection.NONE:
             template = rng.choice(_TEMPLATES)
-        statuses = {r: rng.choices(_STATUSES, cum_weights=_STATUS_WEIGHTS)[0] for r in recipients}
+        statuses = {r: _pick(rng, _STATUSES, _STATUS_WEIGHTS) for r in recipients}
         received = self.now - timedelta(seconds=rng.randrange(90 * 86400))
         return Draft(sender, recipients, rng.choice(SUBJECTS).format(n=f"{n:05d}"), "", received, protection,
                      rng.choice(_METHODS), template, statuses)

@@ -8,6 +8,7 @@ while anything is still wrapped under it.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -38,7 +39,7 @@ _DOC_ERRORS = (KeyError, TypeError, ValueError)
 
 
 def b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")  # base64.b64encode's, one call less
 
 
 def unb64(text: str) -> bytes:

@@ -20,6 +20,7 @@ from omeconsole.core.mail.model import (
     TraceEvent,
     TraceStatus,
 )
+from omeconsole.core.store.files import dump_json
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, Tenant
 
 _REGIONS = ("BY5PR19MB", "DM6PR11MB", "SN7PR04MB", "CH2PR12MB", "PH0PR17MB", "AM6PR07MB")
@@ -122,8 +123,9 @@ def _events(address, status, draft, template, server, internal, to_ip) -> list[T
 
 
 def portal_content(subject: str, body: str) -> bytes:
-    """The plaintext that is sealed for the OME portal: never stored as it is."""
-    return json.dumps({"subject": subject, "body": body}, ensure_ascii=False).encode("utf-8")
+    """The plaintext that is sealed for the OME portal: never stored as it is. Compact JSON, encoded as
+    the store's documents are (json.loads reads it as it read the spaced JSON of earlier versions)."""
+    return dump_json({"subject": subject, "body": body})
 
 
 def read_portal_content(plaintext: bytes) -> dict:

@@ -23,6 +23,7 @@ from json.encoder import c_encode_basestring, c_make_encoder  # type: ignore[att
 from pathlib import Path
 from typing import BinaryIO
 
+import orjson
 import zstandard
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -217,11 +218,16 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-def json_text(data) -> str:
-    """The store's JSON, as json.dumps(data, ensure_ascii=False, separators=(",", ":")) writes it, from
-    one encoder made once (json.dumps with options makes a new one for every call; the demo calls it
-    four million times)."""
-    return "".join(_ENCODE(data, 0))
+def dump_json(data) -> bytes:
+    """The store's JSON in UTF-8, as json.dumps(data, ensure_ascii=False, separators=(",", ":")) writes
+    it, by orjson (the demo encodes four million documents: several times faster than the standard
+    encoder). What orjson does not take (an integer beyond 64 bits, a key that is not a string) goes to
+    the standard encoder. The bytes are the standard encoder's but for a float's exponent (1e-7 for
+    1e-07: the same number) and NaN or infinity, which no store document holds (orjson writes null)."""
+    try:
+        return orjson.dumps(data)
+    except TypeError:
+        return "".join(_ENCODE(data, 0)).encode("utf-8")
 
 
 def _encoder():
@@ -234,10 +240,6 @@ def _encoder():
 
 
 _ENCODE = _encoder()
-
-
-def dump_json(data) -> bytes:
-    return json_text(data).encode("utf-8")
 
 
 class AtomicJSONStorage(Storage):

@@ -79,7 +79,7 @@ def counted_items(message: Message, rows: int) -> list[tuple[Path_, int]]:
         if label is not None:
             items += [(("by_message", name, label), 1), (("by_recipient", name, label), rows)]
     domains = [domain_of(r.address) for r in message.recipients]
-    items += [(("by_message", "domains", domain), 1) for domain in set(domains)]
+    items += [(("by_message", "domains", domain), 1) for domain in dict.fromkeys(domains)]  # in order: the same file
     items += [(("by_recipient", "domains", domain), count) for domain, count in _tally(domains).items()]
     status = standing(message)
     if isinstance(status, tuple):  # by the hour its expiry falls in, and to the second apart

@@ -90,7 +90,7 @@ class TraceIndex:
 
     def write(self, key: str, entries: dict[str, Summary]) -> None:
         if entries:
-            write_atomic(self._path(key), _layout(_entry(mid, s) for mid, s in entries.items()), self.pack)
+            write_atomic(self._path(key), _layout(index_entry(mid, s) for mid, s in entries.items()), self.pack)
         else:
             self._remove(key)
 
@@ -125,7 +125,7 @@ class TraceIndex:
                     yield raw
             for message_id, summary in filed.items():
                 kept += 1
-                yield _entry(message_id, summary)
+                yield index_entry(message_id, summary)
 
         write_atomic(path, _layout(entries()), self.pack)
         if not kept:
@@ -285,13 +285,14 @@ def _one_line_entries(path: Path, handle):
         for message_id, summary in ijson.kvitems(handle, "entries", use_float=True):
             if not isinstance(summary, dict):
                 raise StoreDamaged(path, "a summary is not an object; 'omeconsole reindex' rebuilds the index")
-            yield message_id, _entry(message_id, summary)
+            yield message_id, index_entry(message_id, summary)
     except ijson.JSONError:
         raise StoreDamaged(path, "it is not a trace index partition; 'omeconsole reindex' rebuilds the index "
                                  "from the messages") from None
 
 
-def _entry(message_id: str, summary: Summary) -> bytes:
+def index_entry(message_id: str, summary: Summary) -> bytes:
+    """A partition's line for the message: its ID, a colon, its summary."""
     return dump_json(message_id) + b":" + dump_json(summary)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import overload
 
 from omeconsole.core.errors import UsageError
@@ -48,6 +49,11 @@ def format_iso(moment: datetime | None) -> str | None:
     """2026-11-20T15:04:05Z, always with a four-digit year (strftime writes year 999 as '999')."""
     if moment is None:
         return None
+    return _iso_text(moment)
+
+
+@lru_cache(maxsize=4096)  # a message's times recur in its events (the demo writes five a message)
+def _iso_text(moment: datetime) -> str:
     m = moment if moment.tzinfo is UTC else to_utc(moment)
     # what isoformat(timespec="seconds") writes before its '+00:00', in two thirds of the time (an f-string
     # with the same widths takes longer than either)
