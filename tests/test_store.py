@@ -2,19 +2,19 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-
-from omeconsole.core.store import files as storage
-from omeconsole.core.errors import StoreError
-from omeconsole.core.context import Context
-
 from support.cli import clean_env
+
 from omeconsole.core.audit.trail import AuditTrail
+from omeconsole.core.context import Context
+from omeconsole.core.errors import StoreError
 from omeconsole.core.mail.send import send_message
 from omeconsole.core.ome.revocation import set_ome_message_revocation
 from omeconsole.core.ome.status import get_ome_message_status
+from omeconsole.core.store import files as storage
 from omeconsole.core.store.files import read_bytes
 
 
@@ -175,3 +175,11 @@ def test_the_stores_json_is_the_standard_encoders():
            "nested": [{"a": None, "b": True, "c": False, "d": []}, {}], "ascii": "plain"}
     for value in (doc, "x", 0, None, 2**64, {1: "one"}, [1.5, 0.1, -0.0]):
         assert storage.dump_json(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+@pytest.mark.parametrize("value", [datetime(2026, 11, 20, tzinfo=UTC), {"at": datetime(2026, 11, 20)}])
+def test_what_json_refuses_the_store_refuses(value):
+    """A datetime in a document is a bug (the store writes times by format_iso): it fails as json.dumps
+    fails, rather than being written in orjson's own shape."""
+    with pytest.raises(TypeError):
+        storage.dump_json(value)

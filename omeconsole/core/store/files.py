@@ -218,6 +218,10 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
+# a datetime or a dataclass is not JSON to json.dumps: orjson would write it; passed through, json raises
+_AS_JSON_DOES = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
 def dump_json(data) -> bytes:
     """The store's JSON in UTF-8, as json.dumps(data, ensure_ascii=False, separators=(",", ":")) writes
     it, by orjson (the demo encodes four million documents: several times faster than the standard
@@ -225,7 +229,7 @@ def dump_json(data) -> bytes:
     the standard encoder. The bytes are the standard encoder's but for a float's exponent (1e-7 for
     1e-07: the same number) and NaN or infinity, which no store document holds (orjson writes null)."""
     try:
-        return orjson.dumps(data)
+        return orjson.dumps(data, option=_AS_JSON_DOES)
     except TypeError:
         return "".join(_ENCODE(data, 0)).encode("utf-8")
 
