@@ -6,14 +6,14 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from support.clock import utc
+from support.decisions import status_word
 
 from omeconsole.core.demo.contoso import build_tenant
 from omeconsole.core.mail.flow import Draft, compose
 from omeconsole.core.mail.model import EncryptionMethod, Protection, Revocation
 from omeconsole.core.rules import Actor, can_read, check_revocation, revocation_status
 from omeconsole.core.tenant.model import DEFAULT_TEMPLATE, License, Role
-
-from support.clock import utc
 
 NOW = utc(2026, 11, 22, 12)
 ADMIN = Actor("admin@contoso.com", Role.GLOBAL_ADMIN)
@@ -95,13 +95,6 @@ def test_every_failing_condition_is_a_reason_at_once():
     assert len(decision.reasons) == 3
 
 
-def the_word_for(decision) -> str:
-    """The report's status word as check_revocation's full decision gives it."""
-    if decision.revoked:
-        return "Revoked"
-    return "Revocable" if decision.is_revocable else "Not revocable"
-
-
 @pytest.mark.parametrize("license,premium", [(License.E5, True), (License.E3, True), (License.E5, False)])
 def test_revocation_status_is_check_revocations_answer_in_every_case(license, premium):
     """The report's one word comes from the same conditions: revocable, revoked, expired, not encrypted,
@@ -120,7 +113,7 @@ def test_revocation_status_is_check_revocations_answer_in_every_case(license, pr
             msg.revocation = Revocation(NOW - timedelta(hours=1), "admin@contoso.com", "admin", "cli")
         for actor in (ADMIN, SENDER, OUTSIDER):
             word = revocation_status(msg, tenant, NOW)
-            assert word == the_word_for(check_revocation(msg, actor, tenant, NOW))
+            assert word == status_word(check_revocation(msg, actor, tenant, NOW))
             seen.add(word)
     assert seen == ({"Revocable", "Revoked", "Not revocable"} if license is License.E5 and premium
                     else {"Revoked", "Not revocable"})

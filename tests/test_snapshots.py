@@ -14,7 +14,7 @@ import warnings
 
 import pytest
 from pytest_textual_snapshot import node_to_report_path
-from support.screen_text import counted_as_passed, reported_difference, stored_snapshot, svg_matches
+from support.screen_text import counted_as_passed, difference, reported_difference, stored_snapshot, svg_matches
 from textual._doc import take_svg_screenshot
 
 from omeconsole.ui.headless import console_app, settle
@@ -49,7 +49,8 @@ def test_pane_snapshot(name, shot_template, tmp_path, snap_compare, request):
     first = reported_difference(report)
     app, size, run_before = shot(name, shot_template, tmp_path / "again")
     again = take_svg_screenshot(app=app, terminal_size=size, run_before=run_before)
-    assert svg_matches(again, stored_snapshot(report)), first
+    assert svg_matches(again, stored_snapshot(report)), (
+        f"the first time {first}\nthe second time {difference(stored_snapshot(report), again)}")
     counted_as_passed(report)
     warnings.warn(f"snapshot {name} differed the first time and matched the second; the first time {first}",
                   stacklevel=1)

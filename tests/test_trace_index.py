@@ -9,24 +9,24 @@ import uuid
 from datetime import timedelta
 
 import pytest
-
-from omeconsole.core.text.addresses import AddressPattern
-from omeconsole.core.demo.contoso import ADMINS, HELPDESK, LINK_BASED, NATIVE_EXTERNAL, USERS, create_demo
-from omeconsole.core.errors import Refused
-from omeconsole.core.message_trace.importing import TraceImport
-from omeconsole.core.mail.model import Protection, TraceStatus
-from omeconsole.core.message_trace.query import TraceQuery
-from omeconsole.core.rules import can_read
-from omeconsole.core.context import Context
-from omeconsole.core.store.store import Store
-from omeconsole.core.store.trace_index import TraceIndex
-
 from support.clock import Clock, utc
+from support.decisions import status_word
+
+from omeconsole.core.context import Context
+from omeconsole.core.demo.contoso import ADMINS, HELPDESK, LINK_BASED, NATIVE_EXTERNAL, USERS, create_demo
 from omeconsole.core.encryption_report.report import get_encryption_report
+from omeconsole.core.errors import Refused
+from omeconsole.core.mail.model import Protection, TraceStatus
 from omeconsole.core.mail.send import send_message
+from omeconsole.core.message_trace.importing import TraceImport
+from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.search import get_message_trace
 from omeconsole.core.ome.revocation import set_ome_message_revocation
+from omeconsole.core.rules import can_read
 from omeconsole.core.store.files import read_bytes
+from omeconsole.core.store.store import Store
+from omeconsole.core.store.trace_index import TraceIndex
+from omeconsole.core.text.addresses import AddressPattern
 
 NOW = utc(2026, 11, 20, 12)
 ADDRESSES = USERS + LINK_BASED + NATIVE_EXTERNAL + ("nobody@contoso.com",)
@@ -160,19 +160,12 @@ def test_a_limited_trace_is_the_newest_rows_of_the_full_one(busy_store):
 def test_the_report_equals_a_full_scan(busy_store):
     console = Context.open(busy_store, USERS[1], clock=Clock(NOW))
     for start in (None, NOW - timedelta(days=7), NOW - timedelta(days=45)):
-        expected = sorted(((m.message_id, r.address, shown_status(console.decide(m)))
+        expected = sorted(((m.message_id, r.address, status_word(console.decide(m)))
                            for m in console.store.iter_messages() if m.is_encrypted and can_read(console.actor, m)
                            and (start is None or m.received >= start) for r in m.recipients), reverse=True)
         got = sorted(((row.message.message_id, row.recipient.address, row.revocation_status)
                       for row in get_encryption_report(console, start=start).rows), reverse=True)
         assert got == expected and got
-
-
-def shown_status(decision) -> str:
-    """The report's status word as check_revocation's full decision gives it."""
-    if decision.revoked:
-        return "Revoked"
-    return "Revocable" if decision.is_revocable else "Not revocable"
 
 
 def test_a_limited_report_keeps_the_newest_rows_and_counts_them_all(busy_store):

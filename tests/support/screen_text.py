@@ -39,8 +39,8 @@ def difference(expected: str, actual: str) -> str:
     said = _diff(screen_lines(expected), screen_lines(actual))
     if said:
         return "the screen's text differs:\n" + said
-    return "the screen's text is the same; its SVG differs (a style):\n" + _diff(expected.splitlines(),
-                                                                                 actual.splitlines())
+    return ("the screen's text is the same; its SVG differs (a style):\n"
+            + _diff(normalize_svg(expected).splitlines(), normalize_svg(actual).splitlines()))
 
 
 def reported_difference(report: Path) -> str:
