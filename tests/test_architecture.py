@@ -33,7 +33,8 @@ def test_no_core_file_names_textual():
 
 
 def test_the_revocation_decision_is_made_in_one_place():
-    """Only rules.py calls the conditions; faces and services go through check_revocation."""
+    """Only rules.py calls the conditions; faces and services go through check_revocation (or, for the
+    report's one word, rules.revocation_status, built on the same conditions)."""
     callers = [p for p in (ROOT / "omeconsole").rglob("*.py")
                if "check_revocation(" in p.read_text() and p.name != "rules.py"]
     assert [p.relative_to(ROOT).as_posix() for p in callers] == ["omeconsole/core/context.py"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -30,6 +31,19 @@ def test_every_stored_time_has_a_four_digit_year():
     assert format_iso(datetime(1, 1, 1, tzinfo=timezone.utc)) == "0001-01-01T00:00:00Z"
     assert load_iso("0999-06-01T00:00:00Z") == datetime(999, 6, 1, tzinfo=timezone.utc)
     assert load_iso("999-06-01T00:00:00Z") == datetime(999, 6, 1, tzinfo=timezone.utc)  # as earlier versions wrote
+
+
+def test_format_iso_tells_apart_the_two_instants_of_a_dst_fold():
+    """01:30 on the night New York's clocks go back happens twice (fold 0, then fold 1, an hour later):
+    equal as datetimes, so a cache keyed by them would write the first for both."""
+    try:
+        new_york = ZoneInfo("America/New_York")
+    except ZoneInfoNotFoundError:
+        pytest.skip("no time zone database on this machine")
+    first, second = (datetime(2026, 11, 1, 1, 30, tzinfo=new_york, fold=f) for f in (0, 1))
+    assert first == second  # as keys, the same
+    assert (format_iso(first), format_iso(second)) == ("2026-11-01T05:30:00Z", "2026-11-01T06:30:00Z")
+    assert (format_iso(second), format_iso(first)) == ("2026-11-01T06:30:00Z", "2026-11-01T05:30:00Z")
 
 
 @given(moment=st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5)), None])))

@@ -192,3 +192,12 @@ def test_the_report_pane_counts_whole_utc_days_as_its_kept_counts_do():
     assert date_range("90d", "", "", now, whole_days=True) == (datetime(2026, 8, 23, tzinfo=timezone.utc), None)
     assert date_range("7d", "", "", now, whole_days=True) == (datetime(2026, 11, 14, tzinfo=timezone.utc), None)
     assert date_range("7d", "", "", now) == (now - timedelta(days=7), None)
+
+
+def test_the_report_is_as_of_one_moment(demo_store):
+    """Its charts and its rows decide revocability at the same moment, however long it takes: with a
+    clock that moves on a year each time it is read, every status the rows show is the one counted."""
+    moments = iter(datetime(2026, 11, 20, 12, tzinfo=timezone.utc) + timedelta(days=365 * n) for n in range(1000))
+    result = get_encryption_report(Context.open(demo_store, clock=lambda: next(moments)))
+    shown = Counter(r.revocation_status for r in result.rows)
+    assert shown["Revocable"] and dict(result.summary.by_recipient.by_revocation_status) == dict(shown)

@@ -1,7 +1,9 @@
 """The rules: who may read, change and revoke what. Nothing else re-implements them.
 
-`check_revocation` is the one place that decides revocability (domain.md section 2):
-the CLI's `status` and `revoke`, and the console's Revoke Message binding, all call it.
+Revocability (domain.md section 2) is decided here and nowhere else: `check_revocation` gives the
+whole decision, with every reason (the CLI's `status` and `revoke`, the console's Revoke Message
+binding); `revocation_status` gives the Encryption Report's one word from the same conditions,
+taken lazily.
 """
 
 from __future__ import annotations

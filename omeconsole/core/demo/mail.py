@@ -162,6 +162,8 @@ def _in_order(made: Iterable[Made]) -> Iterator[Made]:
         while taken in waiting:
             yield waiting.pop(taken)
             taken += 1
+    if waiting:  # a chunk number missing: never silently leave the rest unwritten
+        raise RuntimeError(f"demo chunk {taken} never came; chunks {sorted(waiting)} were not written")
 
 
 def _add_line(lines: bytearray, line: bytes) -> None:

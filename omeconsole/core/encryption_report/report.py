@@ -50,7 +50,7 @@ def get_encryption_report(context: Context, start: datetime | None = None, end: 
     with context.store.reading(), collection_paused():
         summary = kept_summary(selection) if selection.dates_only else None
         if summary is not None:  # the newest rows are all that is read
-            with closing(iter_encryption_report(context, start, end, chosen, stop)) as found:
+            with closing(_rows(selection, stop)) as found:  # as of the summary's moment
                 rows = list(islice(found, None if limit is None else min(limit, sys.maxsize)))
         else:
             rows, summary = _counted_row_by_row(selection, limit, stop)
@@ -81,9 +81,13 @@ def iter_encryption_report(context: Context, start: datetime | None = None, end:
     of 90 days holds one day's rows at a time (close it when done early)."""
     context.require_reader("report")
     selection = Selection(context, start, end, filters or ReportFilter())
-
     with context.store.reading(), collection_paused():
-        yield from rows_found(context.store, selection.query, selection.wanted_rows, stop)
+        yield from _rows(selection, stop)
+
+
+def _rows(selection: Selection, stop: Callable[[], bool] | None) -> Generator[ReportRow]:
+    """The selection's rows, newest first, each status as of the selection's moment."""
+    return rows_found(selection.context.store, selection.query, selection.wanted_rows, stop)
 
 
 def iter_encryption_report_texts(context: Context, start: datetime | None, end: datetime | None,

@@ -19,7 +19,7 @@ REVOCATION_STATUSES = (REVOCABLE, REVOKED, NOT_REVOCABLE)  # rules.revocation_st
 class ReportRow:
     message: Message
     recipient: Recipient
-    revocation_status: str  # rules.revocation_status of the message, for the reader and when it was read
+    revocation_status: str  # rules.revocation_status of the message, as of the report's moment
     # message_record(message, revocation_status), made once for all of the message's rows (None: made when asked)
     shared: dict | None = field(default=None, compare=False, repr=False)
 

@@ -1,7 +1,8 @@
 """Simulated mail flow: what Exchange Online records when a tenant user sends a message.
 
 Pure functions: they build the Message (trace rows, events, experience, expiry) and
-touch no store. `send` and `demo` both use them.
+write nothing (the portal's plaintext is encoded as the store's JSON is, by `dump_json`).
+`send` and `demo` both use them.
 """
 
 from __future__ import annotations

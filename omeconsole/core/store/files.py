@@ -218,7 +218,9 @@ def _remove_quietly(path: Path) -> None:
         pass
 
 
-# a datetime or a dataclass is not JSON to json.dumps: orjson would write it; passed through, json raises
+# a datetime or a dataclass is not JSON to json.dumps: orjson would write it; passed through, json raises.
+# orjson still writes a plain Enum member and a UUID (json refuses both) and NaN or infinity as null:
+# no store document holds any of them (its enums are str enums, written alike by both).
 _AS_JSON_DOES = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 

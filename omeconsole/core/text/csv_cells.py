@@ -11,7 +11,7 @@ _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # A cell after the row's first that begins with one of _FORMULA_STARTS, in the row's cells joined by '","'.
 # It may also match inside a cell (which only costs the careful way); it never misses a cell's start.
 _FORMULA_CELL = re.compile('","[=+\\-@\t\r]')
-_ONLY_TEXT = {str}  # a row's value types when each is plain text (a str subclass, like a str Enum, is not)
+_ONLY_TEXT = frozenset({str})  # a row's value types when each is plain text (a str subclass, like a str Enum, is not)
 
 
 def neutralize(value) -> str:

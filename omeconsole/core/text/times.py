@@ -49,12 +49,13 @@ def format_iso(moment: datetime | None) -> str | None:
     """2026-11-20T15:04:05Z, always with a four-digit year (strftime writes year 999 as '999')."""
     if moment is None:
         return None
-    return _iso_text(moment)
+    return _iso_text(moment if moment.tzinfo is UTC else to_utc(moment))
 
 
-@lru_cache(maxsize=4096)  # a message's times recur in its events (the demo writes five a message)
-def _iso_text(moment: datetime) -> str:
-    m = moment if moment.tzinfo is UTC else to_utc(moment)
+# a message's times recur in its events (the demo writes five a message). Keyed by UTC times only: two
+# local times a DST fold apart are equal as keys but are different instants.
+@lru_cache(maxsize=4096)
+def _iso_text(m: datetime) -> str:
     # what isoformat(timespec="seconds") writes before its '+00:00', in two thirds of the time (an f-string
     # with the same widths takes longer than either)
     return "%04d-%02d-%02dT%02d:%02d:%02dZ" % (m.year, m.month, m.day, m.hour, m.minute, m.second)  # noqa: UP031
