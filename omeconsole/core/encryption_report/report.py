@@ -87,7 +87,7 @@ def iter_encryption_report(context: Context, start: datetime | None = None, end:
 
 def _rows(selection: Selection, stop: Callable[[], bool] | None) -> Generator[ReportRow]:
     """The selection's rows, newest first, each status as of the selection's moment."""
-    return rows_found(selection.context.store, selection.query, selection.wanted_rows, stop)
+    yield from rows_found(selection.context.store, selection.query, selection.wanted_rows, stop)
 
 
 def iter_encryption_report_texts(context: Context, start: datetime | None, end: datetime | None,
