@@ -118,3 +118,26 @@ async def test_not_found_stays_on_screen_offering_the_id_in_its_case(ui_store):
         await pilot.press("enter")
         await settle(app, pilot)
         assert app.main.active_pane == "details" and app.main.details.status.message.message_id == message_id
+
+
+async def test_one_message_found_opens_its_details_as_the_dialog_closes(ui_store, monkeypatch):
+    """The dialog checks the status before it closes, so Details is open and filled in the same step: the
+    console behind it is not drawn once first (a frame a busy machine pays for), and no second check runs."""
+    from omeconsole.ui.screens.console_screen import ConsoleScreen
+
+    message_id = case_id(ui_store, "mixed")
+    at_close, checks = [], []
+    opened = ConsoleScreen.lookup
+
+    def lookup(screen, *args, **kwargs):
+        opened(screen, *args, **kwargs)
+        at_close.append((screen.active_pane, screen.details and screen.details.status.message.message_id))
+
+    monkeypatch.setattr(ConsoleScreen, "lookup", lookup)
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        monkeypatch.setattr(ConsoleScreen, "_check_status", lambda screen, *args: checks.append(args))
+        await _paste(app, pilot, message_id)
+        assert at_close == [("details", message_id)] and checks == []
+        assert app.main.details.audit is not None and not app.main.details.audit_loading  # then its audit entries

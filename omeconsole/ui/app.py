@@ -23,7 +23,7 @@ from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.keymap import KeymapLoad, keymap_path, load_keymap
 from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.help import HelpScreen
-from omeconsole.ui.screens.lookup import LookupScreen
+from omeconsole.ui.screens.lookup import LookedUp, LookupScreen
 from omeconsole.ui.screens.welcome import WelcomeScreen
 from omeconsole.ui.time_shown import TimeShown
 from omeconsole.ui.widgets.paged_table import PagedTable
@@ -148,9 +148,9 @@ class OmeConsoleApp(ConsoleHost):
         if main is None or isinstance(self.screen, LookupScreen):
             return
 
-        def found(message_id: str | None) -> None:
-            if message_id:
-                main.lookup(message_id)
+        def found(looked_up: LookedUp | None) -> None:
+            if looked_up is not None:
+                main.lookup(looked_up.message_id, looked_up.checked)
 
         self.push_screen(LookupScreen(), found)
 

@@ -11,8 +11,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Button, Static
 
 from omeconsole.core.audit.log import AuditEntry
+from omeconsole.core.context import Context
 from omeconsole.core.encryption_report.rows import encryption_template_label
-from omeconsole.core.ome.status import StatusResult
+from omeconsole.core.ome.status import StatusResult, get_ome_message_status
+from omeconsole.core.rules import sees_all_messages
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.plain import plain
 from omeconsole.ui.states import state_text
@@ -26,6 +28,14 @@ class MessageDetails:
     status: StatusResult
     audit: list[AuditEntry] | None  # None: this identity may not read the audit log
     audit_loading: bool = False  # the status shows at once; the audit entries follow from a worker
+
+
+def checked_details(context: Context, message_id: str) -> MessageDetails:
+    """The status check (Get-OMEMessageStatus) as Details shows it, for a worker: the message's audit
+    entries follow (for admins and helpdesk, who may read them)."""
+    status = get_ome_message_status(context, message_id)
+    overseer = sees_all_messages(context.actor)
+    return MessageDetails(status, [] if overseer else None, audit_loading=overseer)
 
 
 def _section(title: str) -> Text:

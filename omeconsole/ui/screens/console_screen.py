@@ -28,7 +28,7 @@ from omeconsole.core.text.times import human_span
 from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.pane import RESULT_PANES, Pane
-from omeconsole.ui.panes.details import DetailsPane, MessageDetails
+from omeconsole.ui.panes.details import DetailsPane, MessageDetails, checked_details
 from omeconsole.ui.panes.encryption_report import ReportPane
 from omeconsole.ui.panes.key_manager import KeysPane
 from omeconsole.ui.panes.message_trace import TracePane
@@ -317,14 +317,16 @@ class ConsoleScreen(Screen):
         """The status check, drawn as soon as it arrives; then, for admins and helpdesk, the message's
         audit entries, which read the whole audit log."""
         try:
-            status = get_ome_message_status(self.context, message_id)
+            details = checked_details(self.context, message_id)
         except OmeError as error:
             self.app.call_from_thread(self._status_failed, check, error)
             return
-        overseer = sees_all_messages(self.context.actor)
-        details = MessageDetails(status, [] if overseer else None, audit_loading=overseer)
-        if self.app.call_from_thread(self._status_arrived, check, details) and overseer:
+        if self.app.call_from_thread(self._status_arrived, check, details) and details.audit_loading:
             self._load_audit(message_id)
+
+    @work(thread=True, exclusive=True, group=Pane.DETAILS)
+    def _audit_of(self, message_id: str) -> None:
+        self._load_audit(message_id)
 
     def _still_checking(self, check: int) -> None:
         if check == self._check and self._opening:
@@ -389,10 +391,20 @@ class ConsoleScreen(Screen):
         self.query_one(DetailsPane).show(details, sender_view=self._revoke_action() == "remove_external_access")
         self.refresh_bindings()
 
-    def lookup(self, message_id: str) -> None:
+    def lookup(self, message_id: str, checked: MessageDetails | None = None) -> None:
         """Details, while someone waits on the phone. The Message Trace form and its rows stay as the person
-        left them: a lookup is not a search."""
-        self.select(message_id, show=True)
+        left them: a lookup is not a search. `checked`: its status, checked by the lookup dialog before it
+        closed, so Details opens in the frame that closes it (the console behind is not drawn first)."""
+        if checked is None or not self.lazy_panes_mounted:
+            self.select(message_id, show=True)
+            return
+        self._check += 1
+        self.checking = None
+        self._back_to = self.active_pane
+        self._opening = self.active_pane != Pane.DETAILS
+        self._status_arrived(self._check, checked)
+        if checked.audit_loading:
+            self._audit_of(message_id)
 
     # -- which actions are open --------------------------------------------------------
 

@@ -7,6 +7,8 @@ to open, not-found ones saying why, with the IDs that match but for case to choo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from rich.text import Text
 from textual import getters
 from textual.app import ComposeResult
@@ -19,6 +21,7 @@ from textual.widgets.option_list import Option
 from omeconsole.core.errors import OmeError
 from omeconsole.core.ome.lookup import LookupAnswer, look_up
 from omeconsole.ui.host import ConsoleHost
+from omeconsole.ui.panes.details import MessageDetails, checked_details
 from omeconsole.ui.plain import plain
 from omeconsole.ui.time_shown import labelled_time
 
@@ -43,7 +46,15 @@ def answer_lines(answers: list[LookupAnswer]) -> list[tuple[Text, str | None]]:
     return lines
 
 
-class LookupScreen(ModalScreen[str | None]):
+@dataclass(frozen=True)
+class LookedUp:
+    """The message to open, and its status if the dialog checked it before closing (one found)."""
+
+    message_id: str
+    checked: MessageDetails | None = None
+
+
+class LookupScreen(ModalScreen[LookedUp | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="lookup-cancel", tooltip="Close without looking up")]
 
     app = getters.app(ConsoleHost)
@@ -71,7 +82,7 @@ class LookupScreen(ModalScreen[str | None]):
             except OmeError as error:
                 self.app.call_from_thread(self._failed, str(error))
                 return
-            self.app.call_from_thread(self._answered, answers)
+            self.app.call_from_thread(self._answered, answers, _checked_if_one(context, answers))
 
         self.run_worker(find, thread=True, exclusive=True, group="lookup")
 
@@ -81,11 +92,11 @@ class LookupScreen(ModalScreen[str | None]):
         self.query_one("#lookup-error", Static).update(plain(why, style="bold"))
         self.query_one("#lookup-answers").display = False
 
-    def _answered(self, answers: list[LookupAnswer]) -> None:
+    def _answered(self, answers: list[LookupAnswer], checked: MessageDetails | None) -> None:
         if not self.is_current:
             return  # closed (Esc) while the lookup ran
         if len(answers) == 1 and answers[0].message is not None:
-            self.dismiss(answers[0].message.message_id)
+            self.dismiss(LookedUp(answers[0].message.message_id, checked))
             return
         found = sum(a.message is not None for a in answers)
         summary = f"{found} of {len(answers)} found" if len(answers) > 1 else "Not found"
@@ -101,7 +112,18 @@ class LookupScreen(ModalScreen[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.dismiss(event.option.id)
+            self.dismiss(LookedUp(event.option.id))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _checked_if_one(context, answers: list[LookupAnswer]) -> MessageDetails | None:
+    """One message found: its status checked here, in the lookup's worker. A check that fails is left to the
+    console, which checks again and says why."""
+    if len(answers) != 1 or answers[0].message is None:
+        return None
+    try:
+        return checked_details(context, answers[0].message.message_id)
+    except OmeError:
+        return None
