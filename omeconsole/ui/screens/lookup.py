@@ -18,6 +18,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from omeconsole.core.context import Context
 from omeconsole.core.errors import OmeError
 from omeconsole.core.ome.lookup import LookupAnswer, look_up
 from omeconsole.ui.host import ConsoleHost
@@ -118,7 +119,7 @@ class LookupScreen(ModalScreen[LookedUp | None]):
         self.dismiss(None)
 
 
-def _checked_if_one(context, answers: list[LookupAnswer]) -> MessageDetails | None:
+def _checked_if_one(context: Context, answers: list[LookupAnswer]) -> MessageDetails | None:
     """One message found: its status checked here, in the lookup's worker. A check that fails is left to the
     console, which checks again and says why."""
     if len(answers) != 1 or answers[0].message is None:
