@@ -103,6 +103,8 @@ async def shoot(out_dir: Path) -> list[Path]:
                 await settle(app, pilot)
                 await steps(app, pilot, store)
                 await settle(app, pilot)
+                await pilot.wait_for_scheduled_animations()  # the tabs' underline slides to the pane shown
+                await pilot.pause()
                 written.append(Path(app.save_screenshot(f"{name}.svg", str(out_dir))))
     return written
 
