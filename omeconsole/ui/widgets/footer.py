@@ -72,6 +72,18 @@ class ConsoleFooter(Footer):
             self._drawn = keys
             self.call_later(self.recompose)
 
+    async def recompose(self) -> None:
+        await super().recompose()
+        self._forget_removed_keys()
+
+    def _forget_removed_keys(self) -> None:
+        """Textual's Footer binds every key it composes to its `compact`, and lets go of a removed key only
+        when `compact` changes, which it never does here: each rebuild kept the keys it replaced, whole, for
+        good (about 3,000 objects a lookup, and every full pass of the garbage collector walked them)."""
+        watchers = getattr(self, "__watchers", {}).get("compact")  # Textual's own name, not a mangled one
+        if watchers:
+            watchers[:] = [(node, callback) for node, callback in watchers if node.is_attached]
+
     def _keys(self) -> tuple:
         """What compose would draw: the screen's shown bindings (and the palette's), each enabled or not."""
         return tuple((key, binding.action, binding.description, enabled, tooltip)
