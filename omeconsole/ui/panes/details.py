@@ -19,6 +19,7 @@ from omeconsole.core.text.untrusted import shown
 from omeconsole.ui.plain import plain
 from omeconsole.ui.states import state_text
 from omeconsole.ui.time_shown import audit_time, labelled_time, shown_time, with_zone, zone_label
+from omeconsole.ui.widgets.rendered_once import RichStatic
 
 
 @dataclass(frozen=True)
@@ -203,8 +204,8 @@ class DetailsPane(VerticalScroll):
             yield Button("Revoke message (r)", id="details-revoke", compact=True)
             yield Button("Portal preview (p)", id="details-portal", compact=True)
             yield Button("Copy Message ID (c)", id="details-copy", compact=True)
-        yield Static(NOTHING_SELECTED, id="details-body")
-        yield Static("", id="details-audit")
+        yield RichStatic(NOTHING_SELECTED, id="details-body")
+        yield RichStatic("", id="details-audit")
 
     def on_mount(self) -> None:
         self.query_one("#details-actions").display = False
