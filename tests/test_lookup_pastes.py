@@ -141,3 +141,39 @@ async def test_one_message_found_opens_its_details_as_the_dialog_closes(ui_store
         await _paste(app, pilot, message_id)
         assert at_close == [("details", message_id)] and checks == []
         assert app.main.details.audit is not None and not app.main.details.audit_loading  # then its audit entries
+
+
+@pytest.mark.parametrize("way", ["lookup", "row"])
+async def test_audit_entries_are_read_once_details_is_drawn(ui_store, monkeypatch, way):
+    """Reading the audit log in a thread while the console draws Details would take turns with the drawing
+    for the interpreter: the entries are read after the frame that shows the status."""
+    from textual.app import App
+
+    from omeconsole.ui.screens.console_screen import ConsoleScreen
+
+    steps: list[tuple[str, str | None]] = []
+    display, load_audit = App._display, ConsoleScreen._load_audit
+
+    def drawn(app, screen, renderable):
+        if isinstance(screen, ConsoleScreen) and screen.details is not None:
+            steps.append(("drawn", screen.details.status.message.message_id))
+        return display(app, screen, renderable)
+
+    def audit(screen, message_id):
+        steps.append(("audit", message_id))
+        return load_audit(screen, message_id)
+
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        monkeypatch.setattr(App, "_display", drawn)
+        monkeypatch.setattr(ConsoleScreen, "_load_audit", audit)
+        steps.clear()
+        if way == "lookup":
+            await _paste(app, pilot, case_id(ui_store, "mixed"))
+        else:
+            await pilot.press("down")
+            await settle(app, pilot)
+        message_id = app.main.details.status.message.message_id
+        assert ("audit", message_id) in steps and app.main.details.audit is not None
+        assert ("drawn", message_id) in steps[:steps.index(("audit", message_id))], steps

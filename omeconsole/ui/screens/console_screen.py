@@ -314,15 +314,13 @@ class ConsoleScreen(Screen):
 
     @work(thread=True, exclusive=True, group=Pane.DETAILS)
     def _check_status(self, check: int, message_id: str) -> None:
-        """The status check, drawn as soon as it arrives; then, for admins and helpdesk, the message's
-        audit entries, which read the whole audit log."""
+        """The status check, drawn as soon as it arrives (its audit entries follow, see _status_arrived)."""
         try:
             details = checked_details(self.context, message_id)
         except OmeError as error:
             self.app.call_from_thread(self._status_failed, check, error)
             return
-        if self.app.call_from_thread(self._status_arrived, check, details) and details.audit_loading:
-            self._load_audit(message_id)
+        self.app.call_from_thread(self._status_arrived, check, details)
 
     @work(thread=True, exclusive=True, group=Pane.DETAILS)
     def _audit_of(self, message_id: str) -> None:
@@ -336,15 +334,22 @@ class ConsoleScreen(Screen):
         self._opening = False
         self.action_show_pane(Pane.DETAILS)
 
-    def _status_arrived(self, check: int, details: MessageDetails) -> bool:
-        """Shown if it answers the latest selection; a status for a row no longer selected is dropped."""
+    def _status_arrived(self, check: int, details: MessageDetails) -> None:
+        """Shown if it answers the latest selection; a status for a row no longer selected is dropped. For
+        admins and helpdesk the message's audit entries are read once it is drawn: a thread reading them
+        meanwhile would take turns with the drawing for the interpreter."""
         if check != self._check:
-            return False
+            return
         self.checking = None
         self._show_details(details)
         if self._opening:
             self._open_details()
-        return True
+        if details.audit_loading:
+            self.call_after_refresh(self._audit_once_drawn, check, details.status.message.message_id)
+
+    def _audit_once_drawn(self, check: int, message_id: str) -> None:
+        if check == self._check:  # still the selection: a newer one's status check is not cancelled
+            self._audit_of(message_id)
 
     def _status_failed(self, check: int, error: OmeError) -> None:
         """Nothing is selected; after a lookup the pane it came from shows again, and its highlighted row
@@ -403,8 +408,6 @@ class ConsoleScreen(Screen):
         self._back_to = self.active_pane
         self._opening = self.active_pane != Pane.DETAILS
         self._status_arrived(self._check, checked)
-        if checked.audit_loading:
-            self._audit_of(message_id)
 
     # -- which actions are open --------------------------------------------------------
 
