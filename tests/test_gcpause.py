@@ -3,7 +3,7 @@
 import gc
 import threading
 
-from omeconsole.core.store.gcpause import collection_paused
+from omeconsole.core.gcpause import collection_paused
 
 
 def test_pauses_nest_and_resume_the_collector_once():

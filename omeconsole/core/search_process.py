@@ -52,10 +52,10 @@ from omeconsole.core.dkm.keyring import Keyring
 from omeconsole.core.dkm.unlocking import env_passphrase, has_keyring
 from omeconsole.core.encryption_report.report import ReportFilter, ReportResult, get_encryption_report
 from omeconsole.core.errors import Cancelled, OmeError
+from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import TraceResult
 from omeconsole.core.message_trace.search import get_message_trace
-from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.trace_index import DAYS
 
 # Below this many bytes of day partitions a search stays in the console's thread: it is short, and the child

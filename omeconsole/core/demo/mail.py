@@ -28,10 +28,10 @@ from typing import Protocol
 
 from omeconsole.core.dkm.envelope import PORTAL_CONTENT, seal
 from omeconsole.core.dkm.keyring import Keyring
+from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mail.flow import Draft, compose, portal_content
 from omeconsole.core.mail.model import ActingAs, Revocation
 from omeconsole.core.store.files import dump_json, wait_for_disk
-from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.store.report_counts import CountsTally
 from omeconsole.core.store.store import Store
 from omeconsole.core.store.trace_index import index_entry, partitions_of, summary_of

@@ -15,9 +15,9 @@ from omeconsole.core.encryption_report.rows import ReportRow
 from omeconsole.core.encryption_report.selection import ReportFilter, Selection
 from omeconsole.core.encryption_report.summary import ReportSummary, ReportTally
 from omeconsole.core.errors import Cancelled
+from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mail.model import EncryptionMethod
 from omeconsole.core.message_trace.records import newest_first, rows_found, texts_in_order
-from omeconsole.core.store.gcpause import collection_paused
 
 __all__ = ["ReportFilter", "ReportResult", "get_encryption_report", "iter_encryption_report",
            "iter_encryption_report_texts"]

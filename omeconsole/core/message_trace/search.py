@@ -10,6 +10,7 @@ from itertools import islice
 
 from omeconsole.core.context import Context
 from omeconsole.core.errors import NotFound
+from omeconsole.core.gcpause import collection_paused
 from omeconsole.core.mail.model import Message, TraceEvent
 from omeconsole.core.message_trace.query import TraceQuery
 from omeconsole.core.message_trace.records import (
@@ -20,7 +21,6 @@ from omeconsole.core.message_trace.records import (
     texts_in_order,
 )
 from omeconsole.core.rules import can_read
-from omeconsole.core.store.gcpause import collection_paused
 from omeconsole.core.text.addresses import normalize_address
 
 
