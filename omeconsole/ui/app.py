@@ -18,6 +18,7 @@ from omeconsole.core.search_process import SearchProcess
 from omeconsole.core.text.times import utcnow
 from omeconsole.core.text.untrusted import shown
 from omeconsole.crash_report import one_line, write_report
+from omeconsole.ui.collector import CollectorHold
 from omeconsole.ui.commands import ConsoleCommands
 from omeconsole.ui.host import ConsoleHost
 from omeconsole.ui.keymap import KeymapLoad, keymap_path, load_keymap
@@ -61,6 +62,7 @@ class OmeConsoleApp(ConsoleHost):
         # headless (its tests and screenshots, where nobody types; a test that wants it says True).
         self.search_apart = search_apart
         self.search_process: SearchProcess | None = None
+        self.collector = CollectorHold(self)
         self.remote = remote
         self.store_dir = Path(store_dir)
         self.context = context
@@ -113,6 +115,7 @@ class OmeConsoleApp(ConsoleHost):
 
     def on_unmount(self) -> None:
         sys.setswitchinterval(self._switch_interval)
+        self.collector.release()  # a console closed mid-lookup (an SSH session ending) leaves it on
         if self.search_process is not None:
             self.search_process.stop()  # the child ends with the console: never an orphan
 
@@ -151,6 +154,7 @@ class OmeConsoleApp(ConsoleHost):
         def found(looked_up: LookedUp | None) -> None:
             if looked_up is not None:
                 main.lookup(looked_up.message_id, looked_up.checked)
+            self.collector.release_after_frame()
 
         self.push_screen(LookupScreen(), found)
 

@@ -7,12 +7,14 @@ from textual.app import App
 
 from omeconsole.core.context import Context
 from omeconsole.core.search_process import SearchProcess
+from omeconsole.ui.collector import CollectorHold
 
 
 class ConsoleHost(App):
     remote: bool  # served over SSH: nothing is written on the server for the person
     context: Context | None  # None until the welcome screen has made the demo
     search_process: SearchProcess | None  # where the big searches run; None: in the panes' worker threads
+    collector: CollectorHold  # the garbage collector held off while a lookup's answer is drawn
 
     @property
     def acting_context(self) -> Context:

@@ -73,6 +73,7 @@ class LookupScreen(ModalScreen[LookedUp | None]):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        self.app.collector.hold()  # until the answer is drawn
         self.query_one("#lookup-error", Static).update(Text("… looking up", style="italic"))
         context = self.app.acting_context
         value = event.value
@@ -90,6 +91,7 @@ class LookupScreen(ModalScreen[LookedUp | None]):
     def _failed(self, why: str) -> None:
         if not self.is_current:
             return  # closed (Esc) while the lookup ran
+        self.app.collector.release_after_frame()
         self.query_one("#lookup-error", Static).update(plain(why, style="bold"))
         self.query_one("#lookup-answers").display = False
 
@@ -99,6 +101,7 @@ class LookupScreen(ModalScreen[LookedUp | None]):
         if len(answers) == 1 and answers[0].message is not None:
             self.dismiss(LookedUp(answers[0].message.message_id, checked))
             return
+        self.app.collector.release_after_frame()
         found = sum(a.message is not None for a in answers)
         summary = f"{found} of {len(answers)} found" if len(answers) > 1 else "Not found"
         self.query_one("#lookup-error", Static).update(
