@@ -177,3 +177,30 @@ async def test_audit_entries_are_read_once_details_is_drawn(ui_store, monkeypatc
         message_id = app.main.details.status.message.message_id
         assert ("audit", message_id) in steps and app.main.details.audit is not None
         assert ("drawn", message_id) in steps[:steps.index(("audit", message_id))], steps
+
+
+async def test_a_lookup_before_details_has_its_widgets_waits_for_them(ui_store, monkeypatch):
+    """Details mounts just after the first frame and composes its widgets after that: a lookup answered in
+    between (a busy machine, the first search running) showed into a pane with no widgets, and the console
+    failed. It waits for them now. Here the answer arrives as Details starts composing, for a sender, whose
+    console has no Key manager pane to mount after it."""
+    from textual.widget import Widget
+
+    from omeconsole.ui.panes.details import DetailsPane, checked_details
+
+    message_id = case_id(ui_store, "revocable")  # megan.bowen's
+    answered: list[bool] = []
+
+    async def compose_after_an_answer(pane, event):
+        screen = pane.screen
+        answered.append(screen.lazy_panes_mounted)
+        screen.lookup(message_id, checked_details(screen.context, message_id))  # as the dialog's answer does
+        await Widget._on_compose(pane, event)
+
+    monkeypatch.setattr(DetailsPane, "_on_compose", compose_after_an_answer, raising=False)
+    app = console_app(ui_store, "megan.bowen@contoso.com")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert answered == [False]
+        assert app.main.active_pane == "details" and app.main.details.status.message.message_id == message_id
+        assert message_id in text_of(app.main.query_one("#details-body"))

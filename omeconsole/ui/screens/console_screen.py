@@ -177,11 +177,13 @@ class ConsoleScreen(Screen):
 
     @property
     def lazy_panes_mounted(self) -> bool:
-        """The hidden panes mount just after the first frame; until then they are not there.
-        Once they are, they stay: remembered, since the footer asks on every refresh."""
+        """The hidden panes mount just after the first frame; until then they are not there. A pane is
+        there once mounted, its own widgets composed: in the DOM before that, it has none to show a
+        message in. Once they are, they stay: remembered, since the footer asks on every refresh."""
         if not self._lazy_mounted:
             lazy = (ReportPane, DetailsPane) + ((KeysPane,) if self.keys_open else ())
-            self._lazy_mounted = all(self.query(pane) for pane in lazy)
+            found = [self.query(pane) for pane in lazy]
+            self._lazy_mounted = all(found) and all(widget.is_mounted for query in found for widget in query)
         return self._lazy_mounted
 
     def results_table(self) -> PagedTable | None:
