@@ -204,3 +204,43 @@ async def test_a_lookup_before_details_has_its_widgets_waits_for_them(ui_store, 
         assert answered == [False]
         assert app.main.active_pane == "details" and app.main.details.status.message.message_id == message_id
         assert message_id in text_of(app.main.query_one("#details-body"))
+
+
+async def test_looking_up_is_said_without_laying_the_dialog_out_again(ui_store, monkeypatch):
+    """A layout of the dialog draws the dimmed console behind it again: 16 ms of a quiet core, spent while
+    the answer is on its way. The "… looking up" line takes the empty line's place, so it needs none."""
+    import threading
+
+    from omeconsole.ui.screens import lookup as lookup_dialog
+
+    reached, release = threading.Event(), threading.Event()
+    look_up_now = lookup_dialog.look_up
+
+    def held(context, text):
+        reached.set()
+        release.wait(30)
+        return look_up_now(context, text)
+
+    layouts: list[int] = []
+    lay_out = LookupScreen._refresh_layout
+
+    def counted(screen, *args, **kwargs):
+        layouts.append(1)
+        return lay_out(screen, *args, **kwargs)
+
+    monkeypatch.setattr(lookup_dialog, "look_up", held)
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
+        app.screen.query_one("#lookup-input").value = case_id(ui_store, "mixed")
+        await pilot.pause()
+        monkeypatch.setattr(LookupScreen, "_refresh_layout", counted)
+        await pilot.press("enter")
+        await until(pilot, reached.is_set, "the lookup running")
+        await pilot.pause()
+        assert "looking up" in text_of(app.screen.query_one("#lookup-error")) and layouts == []
+        release.set()
+        await settle(app, pilot)
+        assert app.main.active_pane == "details"
