@@ -1,6 +1,7 @@
 """The console on a busy machine: its searches in a thread (before) or in its search process (after).
 
-    python bench/busy_console.py [--repeat 5] [--sizes 100000,1000000] [--modes thread,process]
+    python bench/busy_console.py [--repeat 5] [--sizes 100000,1000000] [--modes thread,process,plain,before]
+                                 [--before CHECKOUT]
 
 Starts two CPU burners (`python -c "while True: pass"`), each keeping a core busy, then runs the console on
 each cached store (bench/.cache/N/omeconsole; never built or written here) REPEAT times in each mode, the
@@ -11,15 +12,22 @@ modes taking turns, one fresh process per run (as bench/console_probe.py, whose 
   lazy panes, still runs): ctrl+l posted as a terminal sends it, to the console's event loop dispatching it
   (seen by run_test's message hook), and to the lookup dialog mounted (bench/console_probe.py's measure);
 - a lookup during the first search: Enter on a Message ID pasted in that dialog, to its Details drawn (and
-  whether the search was still running then);
+  whether the search was still running then). "Drawn" is the first frame of the console written after it
+  shows them (Textual's App._display); "callbacks run" adds the work Textual queues after that frame,
+  which the person does not wait for but a callback after the refresh does. The console's step that shows
+  the Details sets an event; nothing polls (a poll every millisecond took the interpreter lock from the
+  lookup's worker thread);
 - keys during the first search once that start-up work is done: ctrl+l and Esc again and again while the
   search runs (up to 20, each 0.1 s after the last was drawn), each ctrl+l to dispatched and to the dialog
   mounted: median and worst of a run;
 - the same key idle, after the search: what mounting the dialog costs by itself on this machine;
 - the first search's rows on screen (from the start of the process);
 - a lookup drawn, loaded: once the search is done, back to the trace and another Message ID looked up
-  (bench/console_probe.py's second lookup), Enter to its Details ready and to them drawn;
+  (bench/console_probe.py's second lookup), Enter to its Details ready, drawn, and that frame's callbacks;
 - peak memory of the console, and of its search process.
+
+Mode "before" runs the console of another checkout (--before, e.g. a `git worktree` of the last release) in
+process mode under this script's measures: older code and newer side by side, measured the same way.
 
 Mode "plain" runs bench/plain_textual.py under the same burners: a bare Textual app (no store, no search)
 making the same gestures, measured the same way; the floor under the console's figures.
@@ -53,11 +61,15 @@ import resource  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))  # this checkout's omeconsole (the search process gets the same path)
+# This checkout's omeconsole (the search process gets the same path), or, for mode "before", the checkout that
+# --before names: the same measures of older code, side by side in one run.
+sys.path.insert(0, os.environ.get("BENCH_OMECONSOLE_CHECKOUT", str(HERE.parent)))
 
 WAIT = 600.0  # seconds: a million messages' first search takes a while on busy cores
 GAP = 0.1  # seconds between one key's answer drawn and the next key
@@ -71,10 +83,12 @@ MEASURES = [  # (key, what, unit, target)
     ("searching_worst_mounted_ms", "keys during the first search, start-up done: dialog mounted, worst", "ms",
      None),
     ("idle_mounted_ms", "the same key idle, after the search: dialog mounted, median", "ms", None),
-    ("lookup_during_search_drawn_ms", "lookup during the first search: Details drawn", "ms", 100.0),
+    ("lookup_during_search_drawn_ms", "lookup during the first search: Details drawn (frame written)", "ms", 100.0),
+    ("lookup_during_search_settled_ms", "lookup during the first search: that frame's callbacks run", "ms", None),
     ("trace_shown_s", "first search's rows on screen", "s", None),
     ("lookup_ms", "lookup, loaded: Details ready", "ms", None),
-    ("lookup_drawn_ms", "lookup, loaded: Details drawn", "ms", 100.0),
+    ("lookup_drawn_ms", "lookup, loaded: Details drawn (frame written)", "ms", 100.0),
+    ("lookup_settled_ms", "lookup, loaded: that frame's callbacks run", "ms", None),
     ("peak_rss_mb", "console peak memory", "MB", None),
     ("child_peak_rss_mb", "search process peak memory", "MB", None),
 ]
@@ -126,9 +140,9 @@ def searching(app) -> bool:
     return any(w.is_running and w.group == "trace" for w in app.workers)
 
 
-async def look_up(app, message_id: str) -> tuple[float, float]:
+async def look_up(app, message_id: str) -> tuple[float, ...]:
     """In the open lookup dialog: the ID pasted and drawn, then milliseconds from Enter to its Details in the
-    pane, and to them drawn."""
+    pane, to the frame that shows them written, and to the callbacks after that frame run."""
     from textual.widgets import Input
 
     from omeconsole.ui.screens.lookup import LookupScreen
@@ -137,12 +151,44 @@ async def look_up(app, message_id: str) -> tuple[float, float]:
                 "the lookup dialog open")
     app.screen.query_one(Input).value = message_id
     await painted(app.screen)
-    _, asked = press(app, "enter")
-    await until(lambda: app.main.details is not None and app.main.details.status.message.message_id == message_id
-                and app.main.active_pane == "details", f"the Details of {message_id}")
-    ready = (time.perf_counter() - asked) * 1000
-    await painted(app.main)
-    return ready, (time.perf_counter() - asked) * 1000
+    with details_shown(app, message_id) as shown:
+        _, asked = press(app, "enter")
+        await asyncio.wait_for(shown.wait(), WAIT)
+        await painted(app.main)
+    return tuple((at - asked) * 1000 for at in (shown.at, shown.written, time.perf_counter()))
+
+
+class _Shown(asyncio.Event):
+    at = 0.0  # when the console showed them
+    written = 0.0  # when the first frame after that went to the terminal
+
+
+@contextmanager
+def details_shown(app, message_id: str) -> Iterator[_Shown]:
+    """Set when the console shows MESSAGE_ID's Details, by the console's own step that shows a status: no
+    polling, whose wake-ups every millisecond would take the interpreter lock from the lookup's thread. It
+    also notes when the next frame of the console is written (Textual's App._display)."""
+    screen, shown = app.main, _Shown()
+    arrived, display = screen._status_arrived, app._display
+
+    def showing(*args):
+        result = arrived(*args)
+        details = screen.details
+        if screen.active_pane == "details" and details and details.status.message.message_id == message_id:
+            shown.at = time.perf_counter()
+            shown.set()
+        return result
+
+    def writing(on_screen, update):
+        if shown.is_set() and not shown.written and on_screen is screen and update is not None:
+            shown.written = time.perf_counter()
+        return display(on_screen, update)
+
+    screen._status_arrived, app._display = showing, writing
+    try:
+        yield shown
+    finally:
+        del screen._status_arrived, app._display
 
 
 async def open_dialog(app) -> tuple[float, float]:
@@ -197,7 +243,8 @@ async def probe(store: str, mode: str, message_id: str, second_id: str) -> dict:
         await until(lambda: searching(app) or table.records, "the first search started")
         result["search_running_at_key"] = searching(app)
         result["key_at_paint_dispatched_ms"], result["key_during_load_ms"] = await open_dialog(app)
-        _, result["lookup_during_search_drawn_ms"] = await look_up(app, message_id)
+        _, result["lookup_during_search_drawn_ms"], result["lookup_during_search_settled_ms"] = await look_up(
+            app, message_id)
         result["search_running_at_lookup_drawn"] = searching(app)
         await until(lambda: app.main.lazy_panes_mounted, "the lazy panes mounted")
         await painted(app.main)
@@ -211,7 +258,7 @@ async def probe(store: str, mode: str, message_id: str, second_id: str) -> dict:
         press(app, "1")  # back to the Message Trace, and another message looked up from there
         await painted(app.main)
         press(app, "ctrl+l")
-        result["lookup_ms"], result["lookup_drawn_ms"] = await look_up(app, second_id)
+        result["lookup_ms"], result["lookup_drawn_ms"], result["lookup_settled_ms"] = await look_up(app, second_id)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["child_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return result
@@ -237,9 +284,13 @@ def burners(count: int) -> list[subprocess.Popen]:
     return [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
 
 
-def run_probe(store: Path, mode: str, ids: list[str]) -> dict:
+def run_probe(store: Path, mode: str, ids: list[str], before: Path | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OMECONSOLE_")}
-    argv = ([str(HERE / "plain_textual.py")] if mode == "plain" else [__file__, "--probe", str(store), mode, *ids])
+    if mode == "before":
+        assert before is not None, "mode before needs --before"
+        env["BENCH_OMECONSOLE_CHECKOUT"] = str(before.resolve())
+    probed = "process" if mode == "before" else mode
+    argv = ([str(HERE / "plain_textual.py")] if mode == "plain" else [__file__, "--probe", str(store), probed, *ids])
     done = subprocess.run([sys.executable, *argv], capture_output=True, text=True, env=env, timeout=WAIT)
     if done.returncode != 0:
         raise SystemExit(f"the {mode} probe failed on {store}: {done.stderr.strip()[-2000:]}")
@@ -283,6 +334,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--modes", default="thread,process,plain",
                         help="plain: bench/plain_textual.py, the floor (a bare Textual app, the same gestures)")
+    parser.add_argument("--before", type=Path,
+                        help='a checkout of older code: mode "before" runs it in process mode, measured the same way')
     parser.add_argument("--burners", type=int, default=2)
     parser.add_argument("--cache", type=Path, default=HERE / ".cache")
     parser.add_argument("--json", type=Path, help="also write every run to this file")
@@ -304,7 +357,7 @@ def main() -> None:
         try:
             for n in range(args.repeat):
                 for mode in modes if n % 2 == 0 else reversed(modes):  # taking turns: neither always first
-                    runs[mode].append(run_probe(store, mode, ids))
+                    runs[mode].append(run_probe(store, mode, ids, args.before))
                     print(f"  {size:,} {mode} run {n + 1}: {json.dumps(runs[mode][-1])}", flush=True)
         finally:
             for burner in hot:
