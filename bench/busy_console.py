@@ -55,6 +55,7 @@ BORN = time.perf_counter() - _process_age()
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
+import io  # noqa: E402
 import json  # noqa: E402
 import platform  # noqa: E402
 import resource  # noqa: E402
@@ -140,9 +141,10 @@ def searching(app) -> bool:
     return any(w.is_running and w.group == "trace" for w in app.workers)
 
 
-async def look_up(app, message_id: str) -> tuple[float, ...]:
+async def look_up(app, message_id: str) -> tuple[float, float, float, bool]:
     """In the open lookup dialog: the ID pasted and drawn, then milliseconds from Enter to its Details in the
-    pane, to the frame that shows them written, and to the callbacks after that frame run."""
+    pane, to the frame that shows them written, and to the callbacks after that frame run; and whether that
+    frame holds the Details."""
     from textual.widgets import Input
 
     from omeconsole.ui.screens.lookup import LookupScreen
@@ -155,12 +157,23 @@ async def look_up(app, message_id: str) -> tuple[float, ...]:
         _, asked = press(app, "enter")
         await asyncio.wait_for(shown.wait(), WAIT)
         await painted(app.main)
-    return tuple((at - asked) * 1000 for at in (shown.at, shown.written, time.perf_counter()))
+    times = tuple((at - asked) * 1000 for at in (shown.at, shown.written, time.perf_counter()))
+    return (*times, frame_shows_details(shown.frame))
+
+
+def frame_shows_details(update) -> bool:
+    """Whether the frame counted as drawn holds the Details pane's status check (read after the timing)."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=200, record=True, color_system=None)
+    console.print(update)
+    return "Get-OMEMessageStatus" in console.export_text()
 
 
 class _Shown(asyncio.Event):
     at = 0.0  # when the console showed them
     written = 0.0  # when the first frame after that went to the terminal
+    frame = None  # that frame
 
 
 @contextmanager
@@ -181,7 +194,7 @@ def details_shown(app, message_id: str) -> Iterator[_Shown]:
 
     def writing(on_screen, update):
         if shown.is_set() and not shown.written and on_screen is screen and update is not None:
-            shown.written = time.perf_counter()
+            shown.written, shown.frame = time.perf_counter(), update
         return display(on_screen, update)
 
     screen._status_arrived, app._display = showing, writing
@@ -243,8 +256,8 @@ async def probe(store: str, mode: str, message_id: str, second_id: str) -> dict:
         await until(lambda: searching(app) or table.records, "the first search started")
         result["search_running_at_key"] = searching(app)
         result["key_at_paint_dispatched_ms"], result["key_during_load_ms"] = await open_dialog(app)
-        _, result["lookup_during_search_drawn_ms"], result["lookup_during_search_settled_ms"] = await look_up(
-            app, message_id)
+        (_, result["lookup_during_search_drawn_ms"], result["lookup_during_search_settled_ms"],
+         result["lookup_during_search_frame_shows_details"]) = await look_up(app, message_id)
         result["search_running_at_lookup_drawn"] = searching(app)
         await until(lambda: app.main.lazy_panes_mounted, "the lazy panes mounted")
         await painted(app.main)
@@ -258,7 +271,8 @@ async def probe(store: str, mode: str, message_id: str, second_id: str) -> dict:
         press(app, "1")  # back to the Message Trace, and another message looked up from there
         await painted(app.main)
         press(app, "ctrl+l")
-        result["lookup_ms"], result["lookup_drawn_ms"], result["lookup_settled_ms"] = await look_up(app, second_id)
+        (result["lookup_ms"], result["lookup_drawn_ms"], result["lookup_settled_ms"],
+         result["lookup_frame_shows_details"]) = await look_up(app, second_id)
     result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     result["child_peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return result
@@ -312,7 +326,9 @@ def table(size: int, runs: dict[str, list[dict]]) -> list[str]:
                       ("searching_count", "keys pressed during the first search, start-up done"),
                       ("search_running_at_key", "search still running at the key (runs)"),
                       ("search_running_at_lookup_drawn", "search still running when that lookup was drawn (runs)"),
-                      ("search_process_used", "search process used (runs)")):
+                      ("search_process_used", "search process used (runs)"),
+                      ("lookup_during_search_frame_shows_details", "the lookup during the search: frame holds Details (runs)"),
+                      ("lookup_frame_shows_details", "the lookup once loaded: frame holds Details (runs)")):
         cells = []
         for mode in modes:
             values = [r[key] for r in runs[mode] if key in r]
