@@ -13,7 +13,8 @@ modes taking turns, one fresh process per run (as bench/console_probe.py, whose 
   (seen by run_test's message hook), and to the lookup dialog mounted (bench/console_probe.py's measure);
 - a lookup during the first search: Enter on a Message ID pasted in that dialog, to its Details drawn (and
   whether the search was still running then). "Drawn" is the first frame of the console written after it
-  shows them (Textual's App._display); "callbacks run" adds the work Textual queues after that frame,
+  shows them with the Details pane on screen (Textual's App._display; each is checked afterwards to hold
+  the status check's text); "callbacks run" adds the work Textual queues after that frame,
   which the person does not wait for but a callback after the refresh does. The console's step that shows
   the Details sets an event; nothing polls (a poll every millisecond took the interpreter lock from the
   lookup's worker thread);
@@ -155,7 +156,7 @@ async def look_up(app, message_id: str) -> tuple[float, float, float, bool]:
     await painted(app.screen)
     with details_shown(app, message_id) as shown:
         _, asked = press(app, "enter")
-        await asyncio.wait_for(shown.wait(), WAIT)
+        await asyncio.wait_for(shown.drawn.wait(), WAIT)
         await painted(app.main)
     times = tuple((at - asked) * 1000 for at in (shown.at, shown.written, time.perf_counter()))
     return (*times, frame_shows_details(shown.frame))
@@ -172,15 +173,20 @@ def frame_shows_details(update) -> bool:
 
 class _Shown(asyncio.Event):
     at = 0.0  # when the console showed them
-    written = 0.0  # when the first frame after that went to the terminal
+    written = 0.0  # when the first frame with the Details pane on screen after that went to the terminal
     frame = None  # that frame
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.drawn = asyncio.Event()  # set as that frame is written
 
 
 @contextmanager
 def details_shown(app, message_id: str) -> Iterator[_Shown]:
     """Set when the console shows MESSAGE_ID's Details, by the console's own step that shows a status: no
-    polling, whose wake-ups every millisecond would take the interpreter lock from the lookup's thread. It
-    also notes when the next frame of the console is written (Textual's App._display)."""
+    polling, whose wake-ups every millisecond would take the interpreter lock from the lookup's thread. Its
+    `drawn` is set when the next frame of the console with the Details pane on screen is written (Textual's
+    App._display)."""
     screen, shown = app.main, _Shown()
     arrived, display = screen._status_arrived, app._display
 
@@ -192,9 +198,15 @@ def details_shown(app, message_id: str) -> Iterator[_Shown]:
             shown.set()
         return result
 
+    from omeconsole.ui.panes.details import DetailsPane
+
     def writing(on_screen, update):
-        if shown.is_set() and not shown.written and on_screen is screen and update is not None:
+        # The pane switch lands in a later step than the status: a frame written between the two (the console
+        # behind the closed dialog, say) still shows the trace. The Details pane is on screen once laid out.
+        if (shown.is_set() and not shown.written and on_screen is screen and update is not None
+                and screen.query_one(DetailsPane).region):
             shown.written, shown.frame = time.perf_counter(), update
+            shown.drawn.set()
         return display(on_screen, update)
 
     screen._status_arrived, app._display = showing, writing

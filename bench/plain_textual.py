@@ -91,21 +91,23 @@ async def open_dialog(app) -> tuple[float, float]:
 
 async def look_up(app, value: str) -> tuple[float, float, float]:
     """Measured as busy_console.look_up measures the console's: Enter to the details shown (an event the
-    app's own step sets, no polling), to the next frame written, and to the callbacks after it."""
+    app's own step sets, no polling), to the next frame written with them on screen, and to the callbacks
+    after it."""
     await until(lambda: isinstance(app.screen, Asking) and isinstance(app.screen.focused, Input), "the dialog")
     app.screen.query_one(Input).value = value
     await painted(app.screen)
-    app.details_shown, written, display = asyncio.Event(), [], app._display
+    app.details_shown, written, display, drawn = asyncio.Event(), [], app._display, asyncio.Event()
 
     def writing(on_screen, update):
-        if app.details_shown.is_set() and not written and update is not None:
+        if app.details_shown.is_set() and not written and update is not None and app.query_one("#details").region:
             written.append(time.perf_counter())
+            drawn.set()
         return display(on_screen, update)
 
     app._display = writing
     try:
         _, asked = press(app, "enter")
-        await app.details_shown.wait()
+        await drawn.wait()
         await painted(app.screen)
     finally:
         del app._display
