@@ -10,9 +10,8 @@ from textual.app import App
 
 from omeconsole.ui import collector
 from omeconsole.ui.screens import lookup as lookup_dialog
-from omeconsole.ui.screens.console_screen import ConsoleScreen
 from omeconsole.ui.screens.lookup import LookupScreen
-from support.ui import case_id, console_app, settle, until
+from support.ui import case_id, console_app, enter_lookup, note_details_frames, settle, until
 
 
 @pytest.fixture(autouse=True)
@@ -22,21 +21,9 @@ def collector_on():
     assert gc.isenabled(), "a test left the garbage collector off"
 
 
-async def _enter(app, pilot, text: str) -> None:
-    await pilot.press("ctrl+l")
-    await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
-    app.screen.query_one("#lookup-input").value = text
-    await pilot.press("enter")
-
-
 async def test_held_from_enter_until_details_is_drawn(ui_store, monkeypatch):
     seen: list[tuple[str, bool]] = []
-    display, look_up = App._display, lookup_dialog.look_up
-
-    def drawn(app, screen, renderable):
-        if isinstance(screen, ConsoleScreen) and screen.details is not None:
-            seen.append(("details drawn", gc.isenabled()))
-        return display(app, screen, renderable)
+    look_up = lookup_dialog.look_up
 
     def looking(context, text):
         seen.append(("looking up", gc.isenabled()))
@@ -45,9 +32,9 @@ async def test_held_from_enter_until_details_is_drawn(ui_store, monkeypatch):
     app = console_app(ui_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        monkeypatch.setattr(App, "_display", drawn)
+        note_details_frames(monkeypatch, lambda screen: seen.append(("details drawn", gc.isenabled())))
         monkeypatch.setattr(lookup_dialog, "look_up", looking)
-        await _enter(app, pilot, case_id(ui_store, "mixed"))
+        await enter_lookup(app, pilot, case_id(ui_store, "mixed"))
         await until(pilot, lambda: app.main.active_pane == "details" and gc.isenabled(), "Details, collector on")
         assert seen[0] == ("looking up", False) and ("details drawn", False) in seen, seen
         assert not app.collector.held
@@ -59,7 +46,7 @@ async def test_released_when_the_dialog_stays_or_closes(ui_store, monkeypatch, e
     app = console_app(ui_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        await _enter(app, pilot, "<nobody@nowhere.example>")
+        await enter_lookup(app, pilot, "<nobody@nowhere.example>")
         if ending == "escape":
             await pilot.press("escape")
         await settle(app, pilot)

@@ -12,7 +12,7 @@ from omeconsole.core.text.pasted_ids import KeyKind, LookupKey, keys_in_paste
 from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.widgets.paged_table import PagedTable
 from support.cli import CLI, assert_one_line_error
-from support.ui import case_id, console_app, fixed_clock, settle, text_of, until
+from support.ui import case_id, console_app, enter_lookup, fixed_clock, note_details_frames, settle, text_of, until
 
 ID = "<BY5PR19MB3384A1B2@BY5PR19MB3384.namprd19.prod.outlook.com>"
 CANONICAL = "<BY5PR19MB3384A1B2@by5pr19mb3384.namprd19.prod.outlook.com>"
@@ -76,11 +76,7 @@ def test_the_cli_takes_a_header_line_and_a_url_encoded_id(ui_store):
 
 
 async def _paste(app, pilot, text: str) -> None:
-    await pilot.press("ctrl+l")
-    await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
-    app.screen.query_one("#lookup-input").value = text
-    app.screen.query_one("#lookup-input").focus()
-    await pilot.press("enter")
+    await enter_lookup(app, pilot, text)
     await settle(app, pilot)
 
 
@@ -147,17 +143,10 @@ async def test_one_message_found_opens_its_details_as_the_dialog_closes(ui_store
 async def test_audit_entries_are_read_once_details_is_drawn(ui_store, monkeypatch, way):
     """Reading the audit log in a thread while the console draws Details would take turns with the drawing
     for the interpreter: the entries are read after the frame that shows the status."""
-    from textual.app import App
-
     from omeconsole.ui.screens.console_screen import ConsoleScreen
 
     steps: list[tuple[str, str | None]] = []
-    display, load_audit = App._display, ConsoleScreen._load_audit
-
-    def drawn(app, screen, renderable):
-        if isinstance(screen, ConsoleScreen) and screen.details is not None:
-            steps.append(("drawn", screen.details.status.message.message_id))
-        return display(app, screen, renderable)
+    load_audit = ConsoleScreen._load_audit
 
     def audit(screen, message_id):
         steps.append(("audit", message_id))
@@ -166,7 +155,7 @@ async def test_audit_entries_are_read_once_details_is_drawn(ui_store, monkeypatc
     app = console_app(ui_store)
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
-        monkeypatch.setattr(App, "_display", drawn)
+        note_details_frames(monkeypatch, lambda shown: steps.append(("drawn", shown.details.status.message.message_id)))
         monkeypatch.setattr(ConsoleScreen, "_load_audit", audit)
         steps.clear()
         if way == "lookup":

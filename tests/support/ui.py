@@ -32,6 +32,34 @@ def case_id(store: Path, case: str) -> str:
     return next(m.message_id for m in ome.store.iter_messages() if m.subject == subject)
 
 
+async def enter_lookup(app, pilot, text: str) -> None:
+    """ctrl+l, TEXT pasted in the Look up dialog, Enter: the lookup is left running."""
+    from omeconsole.ui.screens.lookup import LookupScreen
+
+    await pilot.press("ctrl+l")
+    await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
+    app.screen.query_one("#lookup-input").value = text
+    app.screen.query_one("#lookup-input").focus()
+    await pilot.press("enter")
+
+
+def note_details_frames(monkeypatch, note) -> None:
+    """note(screen) for each frame of the console written while it holds a message's details (Textual's
+    App._display, where a frame goes to the terminal)."""
+    from textual.app import App
+
+    from omeconsole.ui.screens.console_screen import ConsoleScreen
+
+    display = App._display
+
+    def written(app, screen, update):
+        if isinstance(screen, ConsoleScreen) and screen.details is not None:
+            note(screen)
+        return display(app, screen, update)
+
+    monkeypatch.setattr(App, "_display", written)
+
+
 async def footer_key(app, pilot, action: str) -> FooterKey | None:
     """The Footer's key for an action (None if the screen shows none), once the Footer shows the bindings
     the screen has now, each enabled or dimmed as the screen's check_action says."""
