@@ -98,7 +98,7 @@ async def test_revoke_is_enabled_for_a_revocable_message(ui_store):
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.check_action("revoke", ()) is True
         key = await footer_key(app, pilot, "revoke")
-        assert key is not None and not key.has_class("-disabled") and key.description == "Revoke message"
+        assert key is not None and key.enabled and key.description == "Revoke message"
 
 
 @pytest.mark.parametrize("case", ["native_only", "default_template", "unencrypted", "expired", "revoked_by_admin"])
@@ -108,7 +108,7 @@ async def test_revoke_is_dimmed_for_each_kind_of_unrevocable_message(ui_store, c
         await settle(app, pilot)
         await select(app, pilot, case_id(ui_store, case))
         assert app.main.check_action("revoke", ()) is None
-        assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
+        assert not (await footer_key(app, pilot, "revoke")).enabled
         seen = capture_notifications(app)
         await pilot.press("r")
         await settle(app, pilot)
@@ -122,7 +122,7 @@ async def test_revoke_is_dimmed_for_a_helpdesk_identity(ui_store):
         await settle(app, pilot)
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.details.status.decision.is_revocable
-        assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
+        assert not (await footer_key(app, pilot, "revoke")).enabled
         seen = capture_notifications(app)
         await app.main.run_action("revoke")
         app.run_console_action("revoke")
@@ -153,7 +153,7 @@ async def test_the_full_revoke_flow(ui_store):
         assert details.status.decision.revoked and details.status.content_key == "destroyed"
         assert [(e.action, e.outcome) for e in details.audit][-1] == ("revoke", "success")
         assert any("was successfully revoked" in n for n in seen)
-        assert (await footer_key(app, pilot, "revoke")).has_class("-disabled")
+        assert not (await footer_key(app, pilot, "revoke")).enabled
     assert get_ome_message_status(Context.open(ui_store), message_id).decision.revoked
 
 
@@ -189,7 +189,7 @@ async def test_the_sender_removes_external_access(ui_store):
         await select(app, pilot, case_id(ui_store, "revocable"))
         assert app.main.check_action("revoke", ()) is False
         key = await footer_key(app, pilot, "remove_external_access")
-        assert key is not None and not key.has_class("-disabled")
+        assert key is not None and key.enabled
         await pilot.press("r")
         await settle(app, pilot)
         assert text_of(app.screen.query_one("#confirm-title")) == "Remove external access?"
@@ -353,7 +353,7 @@ async def test_the_key_manager_approves_requests_for_an_allowed_admin(ui_store):
         requests = app.screen.query_one("#access-requests")
         requests.focus()
         await until(pilot, lambda: app.focused is requests, "the access requests table focused")
-        assert not (await footer_key(app, pilot, "approve")).has_class("-disabled")
+        assert (await footer_key(app, pilot, "approve")).enabled
         await pilot.press("a")
         await settle(app, pilot)
         assert isinstance(app.screen, ConfirmAccessScreen)  # one key is never half of a two-person rule

@@ -19,7 +19,7 @@ from omeconsole.ui.widgets.identity_bar import identity_line
 from omeconsole.ui.widgets.paged_table import PagedTable
 from omeconsole.core.rules import Actor
 from support.ui import (NOW, RunsUntilStopped, capture_notifications, case_id, console_app, fixed_clock, footer_key,
-                        report_shown, settle, text_of, until)
+                        footer_shown, report_shown, settle, text_of, until)
 
 SIZE = (120, 40)
 
@@ -143,9 +143,8 @@ async def test_a_dimmed_footer_key_is_bracketed_and_an_available_one_is_not(ui_s
         app.main.query_one("#subject").value = "no subject holds this"
         app.main.query_one(TracePane).search()
         await settle(app, pilot)
-        await until(pilot, lambda: (key := next((k for k in app.main.query("FooterKey")
-                                                 if k.action == "copy_message_id"), None)) is not None
-                    and key.has_class("-disabled"), "Copy ID dimmed")
+        await until(pilot, lambda: (key := footer_shown(app.main, "copy_message_id")) is not None
+                    and not key.enabled, "Copy ID dimmed")
         dimmed = await footer_key(app, pilot, "copy_message_id")
         assert dimmed.description == "(Copy ID)"
 

@@ -1,18 +1,19 @@
 """What a lookup leaves behind: nothing. The helpdesk looks up message after message all day in one
-console; each lookup rebuilds the footer's keys, and Textual's Footer kept every key it replaced."""
+console; each lookup opens and closes the dialog, shows Details and redraws the footer. Textual's Footer
+kept every key widget it replaced (about 3,300 objects a lookup); no widget removed may stay alive."""
 
 from __future__ import annotations
 
 import gc
 
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
 from support.ui import case_id, console_app, settle
 
 LOOKUPS = 6
 
 
-async def test_lookups_leave_no_footer_keys_behind(ui_store):
+async def test_lookups_leave_no_widgets_behind(ui_store):
     message_id = case_id(ui_store, "mixed")
     app = console_app(ui_store)
     async with app.run_test(size=(120, 40)) as pilot:
@@ -27,6 +28,7 @@ async def test_lookups_leave_no_footer_keys_behind(ui_store):
             await pilot.press("1")
             await settle(app, pilot)
         gc.collect()
-        keys = [o for o in gc.get_objects() if isinstance(o, FooterKey)]
-        shown = [key for key in keys if key.is_attached]
-        assert shown and len(keys) == len(shown), f"{len(keys) - len(shown)} removed footer keys still alive"
+        widgets = [o for o in gc.get_objects() if isinstance(o, Widget)]
+        gone = [widget for widget in widgets if not widget.is_attached]
+        kinds = sorted({type(widget).__name__ for widget in gone})
+        assert widgets and not gone, f"{len(gone)} removed widgets still alive: {kinds}"

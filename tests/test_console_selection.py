@@ -96,7 +96,7 @@ async def test_a_failed_lookup_over_an_empty_result_leaves_nothing_selected_and_
         assert trace(app).table.row_count == 0 and app.main.selected() is None and app.main.details is None
         for action in MESSAGE_KEYS:
             assert app.main.check_action(action, ()) is None
-            assert (await footer_key(app, pilot, action)).has_class("-disabled")
+            assert not (await footer_key(app, pilot, action)).enabled
         await pilot.press("c", "p", "r")
         await settle(app, pilot)
         assert app.clipboard == "" and app.screen is app.main

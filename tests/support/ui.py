@@ -12,13 +12,12 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
 
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.context import Context
 from omeconsole.core.errors import Cancelled
 from omeconsole.ui.headless import NOW, SETTLE_SECONDS, console_app, fixed_clock, make_demo, settle, until  # noqa: F401
+from omeconsole.ui.widgets.footer import ConsoleFooter, FooterItem
 
 
 def copy_store(template: Path, to: Path) -> Path:
@@ -60,30 +59,35 @@ def note_details_frames(monkeypatch, note) -> None:
     monkeypatch.setattr(App, "_display", written)
 
 
-async def footer_key(app, pilot, action: str) -> FooterKey | None:
-    """The Footer's key for an action (None if the screen shows none), once the Footer shows the bindings
-    the screen has now, each enabled or dimmed as the screen's check_action says."""
+async def footer_key(app, pilot, action: str) -> FooterItem | None:
+    """The footer's key for an action as last drawn (None if it shows none), once the footer shows the
+    bindings the screen has now, each on or off as the screen's check_action says."""
     await until(pilot, lambda: _footer_shows(app.screen) == _footer_due(app.screen),
-                f"the Footer showing the screen's bindings (looking for {action!r})")
-    return next((key for key in app.screen.query(FooterKey) if key.action == action), None)
+                f"the footer showing the screen's bindings (looking for {action!r})")
+    return footer_shown(app.screen, action)
+
+
+def footer_shown(screen, action: str) -> FooterItem | None:
+    """The footer's key for an action in the line it drew last."""
+    return next((key for footer in screen.query(ConsoleFooter) for key in footer.shown if key.action == action),
+                None)
 
 
 def _footer_shows(screen) -> set[tuple[str, bool]] | None:
-    if not screen.query(Footer):
+    if not screen.query(ConsoleFooter):
         return None
-    return {(key.action, key.has_class("-disabled")) for key in screen.query(FooterKey)}
+    return {(key.action, not key.enabled) for key in screen.query_one(ConsoleFooter).shown}
 
 
 def _footer_due(screen) -> set[tuple[str, bool]]:
-    """What Textual's Footer draws for the screen's active bindings: one key per shown action (its first
-    binding), and the command palette's."""
+    """What the footer draws for the screen's active bindings when all fit: one key per shown action (its
+    first binding), and the command palette's."""
     due: dict[str, bool] = {}
     for _node, binding, enabled, _tooltip in screen.active_bindings.values():
         if binding.show:
             due.setdefault(binding.action, not enabled)
     palette = screen.active_bindings.get(screen.app.COMMAND_PALETTE_BINDING)
-    footers = screen.query(Footer)
-    if palette and screen.app.ENABLE_COMMAND_PALETTE and footers and footers.first().show_command_palette:
+    if palette and screen.app.ENABLE_COMMAND_PALETTE:
         due.setdefault(palette[1].action, not palette[2])
     return set(due.items())
 

@@ -126,7 +126,7 @@ class ConsoleScreen(Screen):
             if self.keys_open:  # a plain user has no key manager: no tab that could only say "not yours"
                 with TabPane("Key manager", id=Pane.KEYS):
                     yield Lazy(KeysPane())
-        yield ConsoleFooter(compact=True)
+        yield ConsoleFooter()
 
     # -- panes -------------------------------------------------------------------------
 
@@ -152,10 +152,10 @@ class ConsoleScreen(Screen):
 
     def on_screen_suspend(self) -> None:
         """A dialog opened over the console: its keys do nothing until it closes, so none are listed."""
-        self.query_one(ConsoleFooter).display = False
+        self.query_one(ConsoleFooter).list_keys(False)
 
     def on_screen_resume(self) -> None:
-        self.query_one(ConsoleFooter).display = True
+        self.query_one(ConsoleFooter).list_keys(True)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         if event.pane.id:

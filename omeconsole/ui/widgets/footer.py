@@ -1,91 +1,198 @@
-"""The key footer, redrawn once per burst of binding changes.
+"""The key footer: one line, drawn as one widget.
 
-Textual's Footer rebuilds all its keys after every change to the screen's bindings. A
-lookup changes them several times in one frame (the dialog opens and closes, focus moves,
-the Details pane shows, Revoke opens or closes), and each rebuild mounts every key again:
-measured, that was most of a lookup's time. This one schedules a single rebuild for the
-next refresh, which sees the latest bindings, and skips it when the keys it would draw are
-the ones it shows (a selection dims and re-enables r while its status check runs).
+Textual's Footer is a row of widgets, one per key, and rebuilds them all (removes each, mounts each
+anew) whenever the screen's bindings change. A lookup changes them several times (the dialog opens and
+closes, the Details pane shows, Revoke opens or closes): measured on this machine, those rebuilds were a
+third of the console's work between Enter and the Details drawn. This footer keeps no widget per key. A
+change of bindings marks it for a redraw; it reads the screen's keys as it draws, once per frame however
+many changes came in it.
 
-A key that is off here is drawn in brackets, `r (Revoke message)`, as well as dimmed: without colour
-(NO_COLOR, a monochrome terminal) dim is one shade, and people read it as on. While a dialog is
-open over the console the footer lists nothing: those keys do nothing until it closes.
+It looks as Textual's compact footer does: each key, then its description, then a space; the command
+palette's key at the right, after a thin rule and before a space. A key that is off here is drawn in
+italics with its description in brackets, `r (Revoke message)`: not dimmed, since without colour
+(NO_COLOR, a monochrome terminal) dim is one shade, and people read it as on. A click on a key presses
+it; hovering shows its tooltip. While a dialog is open over the console the footer lists nothing (those
+keys do nothing until it closes), and keeps its line: the console behind does not move.
 """
 
 from __future__ import annotations
 
-from textual.app import ComposeResult
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
+from textual import events
 from textual.screen import Screen
-from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widget import Widget
 
 # Actions whose keys a narrow footer leaves out, first to last: the help (f1) lists every key.
-PALETTE_GAP = 4  # the palette key sits apart at the right, after a rule and a space
 SPARE_FIRST = ("sort_next", "export", "portal", "find_related", "copy_message_id", "open_filter")
+RULE = "▏"  # before the palette's key, as Textual's footer draws it
 
 
-class ConsoleFooter(Footer):
-    _rebuild_pending = False
-    _drawn: tuple | None = None  # the keys as last composed: (key, action, description, enabled, tooltip)
+@dataclass(frozen=True)
+class FooterItem:
+    """One key as the footer shows it."""
 
-    def compose(self) -> ComposeResult:
-        keys = [widget for widget in super().compose()]
-        for widget in keys:
-            if isinstance(widget, FooterKey) and widget.has_class("-disabled") and widget.description:
-                widget.description = f"({widget.description})"
-        yield from self._fitting(keys)
+    key: str  # what a click presses
+    key_display: str
+    description: str  # bracketed when off
+    action: str
+    enabled: bool
+    tooltip: str
 
-    def _fitting(self, keys: list) -> list:
-        """The keys that fit the width, giving up first those the person least needs on sight (the help lists all)."""
-        width = (self.size.width or self.app.size.width) - PALETTE_GAP
+    @property
+    def width(self) -> int:
+        return cell_len(self.key_display) + 1 + cell_len(self.description)
 
-        def drawn(widget) -> int:
-            return len(widget.key_display) + len(widget.description) + 2 if isinstance(widget, FooterKey) else 0
 
-        for action in SPARE_FIRST:
-            if sum(drawn(widget) for widget in keys) <= width:
-                break
-            keys = [w for w in keys if not (isinstance(w, FooterKey) and w.action == action)]
-        return keys
+class ConsoleFooter(Widget, can_focus=False):
+    ALLOW_SELECT = False
+    COMPONENT_CLASSES = {"console-footer--key", "console-footer--key-off", "console-footer--description",
+                         "console-footer--off", "console-footer--hover", "console-footer--rule"}
+    DEFAULT_CSS = """
+    ConsoleFooter {
+        dock: bottom;
+        height: 1;
+        color: $footer-foreground;
+        background: $footer-background;
+        & > .console-footer--key, & > .console-footer--key-off {
+            color: $footer-key-foreground;
+            background: $footer-key-background;
+            text-style: bold;
+        }
+        & > .console-footer--description {
+            color: $footer-description-foreground;
+            background: $footer-description-background;
+        }
+        & > .console-footer--off { text-style: italic; }
+        & > .console-footer--hover { background: $block-hover-background; }
+        & > .console-footer--rule { color: $foreground 20%; }
+        &:nocolor > .console-footer--key { text-style: bold reverse; }
+        &:nocolor > .console-footer--key-off { text-style: none; }
+    }
+    """
 
-    def on_resize(self) -> None:
-        self._drawn = None  # what fits has changed
-        if self.is_attached:
-            self._schedule_rebuild()
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.listing = True  # False while a dialog is open over the console
+        self._shown: tuple[FooterItem, ...] = ()  # the keys in the last line drawn, palette's last
+        self._spans: list[tuple[int, int, FooterItem]] = []  # where each of them was drawn
+        self._hovered: FooterItem | None = None
+
+    # -- what it lists -------------------------------------------------------------------------------------
+
+    @property
+    def shown(self) -> tuple[FooterItem, ...]:
+        """The keys drawn last, left to right (the palette's last): what the person sees."""
+        return self._shown
+
+    def list_keys(self, listing: bool) -> None:
+        """Keys listed (True) or none (a dialog is open over the console): a redraw, never a layout."""
+        if listing != self.listing:
+            self.listing = listing
+            self.refresh()
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self.bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
 
     def bindings_changed(self, screen: Screen) -> None:
-        self._bindings_ready = True  # what Footer.bindings_changed records before it rebuilds
-        if not screen.app.app_focus or not self.is_attached or screen is not self.screen:
+        if screen is self.screen:
+            self.refresh()
+
+    def _items(self) -> tuple[list[FooterItem], FooterItem | None]:
+        """The screen's shown bindings (one per action, its first) and the command palette's key."""
+        app, bindings = self.app, self.screen.active_bindings
+        items: dict[str, FooterItem] = {}
+        for _node, binding, enabled, tooltip in bindings.values():
+            if binding.show and binding.action not in items:
+                items[binding.action] = _item(binding, app.get_key_display(binding), enabled, tooltip)
+        palette = None
+        if app.ENABLE_COMMAND_PALETTE and app.COMMAND_PALETTE_BINDING in bindings:
+            _node, binding, enabled, _tooltip = bindings[app.COMMAND_PALETTE_BINDING]
+            palette = _item(binding, app.get_key_display(binding), enabled, binding.tooltip or binding.description)
+        return list(items.values()), palette
+
+    @staticmethod
+    def _fitting(items: list[FooterItem], width: int) -> list[FooterItem]:
+        """The keys that fit WIDTH, giving up first those the person least needs on sight (the help lists all)."""
+        for action in SPARE_FIRST:
+            if sum(item.width + 1 for item in items) <= width:
+                break
+            items = [item for item in items if item.action != action]
+        return items
+
+    # -- drawing --------------------------------------------------------------------------------------------
+
+    def render(self) -> Text:
+        line = Text(no_wrap=True, overflow="crop", end="")
+        self._spans = []
+        if not self.listing or not self.is_attached:
+            self._shown = ()
+            return line
+        items, palette = self._items()
+        room = self.size.width - (cell_len(RULE) + palette.width + 1 if palette else 0)
+        items = self._fitting(items, room - 1)
+        for item in items:
+            self._draw(line, item)
+            line.append(" ")
+        if palette is not None:
+            line.append(" " * max(0, room - line.cell_len))
+            line.append(RULE, self.get_component_rich_style("console-footer--rule"))
+            self._draw(line, palette)
+            line.append(" ")
+        self._shown = (*items, *([palette] if palette else []))
+        return line
+
+    def _draw(self, line: Text, item: FooterItem) -> None:
+        start = line.cell_len
+        key = self.get_component_rich_style("console-footer--key" if item.enabled else "console-footer--key-off")
+        description = self.get_component_rich_style("console-footer--description")
+        if not item.enabled:
+            off = self.get_component_rich_style("console-footer--off", partial=True)
+            key, description = key + off, description + off
+        if item == self._hovered:
+            hover = Style(bgcolor=self.get_component_rich_style("console-footer--hover").bgcolor)
+            key, description = key + hover, description + hover
+        line.append(item.key_display, key)
+        line.append(" " + item.description, description)
+        self._spans.append((start, line.cell_len, item))
+
+    # -- the mouse --------------------------------------------------------------------------------------------
+
+    def column_of(self, action: str) -> int | None:
+        """The first column of ACTION's key in the line drawn last, if it is there."""
+        return next((start for start, _end, item in self._spans if item.action == action), None)
+
+    def _item_at(self, x: int) -> FooterItem | None:
+        return next((item for start, end, item in self._spans if start <= x < end), None)
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        self._hover(self._item_at(event.x))
+
+    def on_leave(self) -> None:
+        self._hover(None)
+
+    def _hover(self, item: FooterItem | None) -> None:
+        if item != self._hovered:
+            self._hovered = item
+            self.tooltip = item.tooltip if item else None
+            self.refresh()
+
+    def on_mouse_down(self, event: events.MouseDown) -> None:
+        item = self._item_at(event.x)
+        if item is None:
             return
-        self._schedule_rebuild()
+        if item.enabled:
+            self.app.simulate_key(item.key)
+        else:
+            self.app.bell()
 
-    def _schedule_rebuild(self) -> None:
-        if not self._rebuild_pending:
-            self._rebuild_pending = True
-            self.call_after_refresh(self._rebuild)
 
-    def _rebuild(self) -> None:
-        """Posted to the footer's own queue, so the other callbacks of this refresh do not wait for it."""
-        self._rebuild_pending = False
-        keys = self._keys()
-        if keys != self._drawn:
-            self._drawn = keys
-            self.call_later(self.recompose)
-
-    async def recompose(self) -> None:
-        await super().recompose()
-        self._forget_removed_keys()
-
-    def _forget_removed_keys(self) -> None:
-        """Textual's Footer binds every key it composes to its `compact`, and lets go of a removed key only
-        when `compact` changes, which it never does here: each rebuild kept the keys it replaced, whole, for
-        good (about 3,300 objects a lookup, and every full pass of the garbage collector walked them)."""
-        watchers = getattr(self, "__watchers", {}).get("compact")  # Textual's own name, not a mangled one
-        if watchers:
-            watchers[:] = [(node, callback) for node, callback in watchers if node.is_attached]
-
-    def _keys(self) -> tuple:
-        """What compose would draw: the screen's shown bindings (and the palette's), each enabled or not."""
-        return tuple((key, binding.action, binding.description, enabled, tooltip)
-                     for key, (_node, binding, enabled, tooltip) in self.screen.active_bindings.items()
-                     if binding.show or key == self.app.COMMAND_PALETTE_BINDING)
+def _item(binding, key_display: str, enabled: bool, tooltip: str) -> FooterItem:
+    description = binding.description if enabled or not binding.description else f"({binding.description})"
+    return FooterItem(binding.key, key_display, description, binding.action, enabled, tooltip)
