@@ -151,12 +151,10 @@ class OmeConsoleApp(ConsoleHost):
         if main is None or isinstance(self.screen, LookupScreen):
             return
 
-        def found(looked_up: LookedUp | None) -> None:
-            if looked_up is not None:
-                main.lookup(looked_up.message_id, looked_up.checked)
-            self.collector.release_after_frame()
+        def open_details(looked_up: LookedUp) -> None:
+            main.lookup(looked_up.message_id, looked_up.checked)
 
-        self.push_screen(LookupScreen(), found)
+        self.push_screen(LookupScreen(open_details), lambda _found: self.collector.release_after_frame())
 
     def console_bindings(self) -> list[Binding]:
         """Every key of the console, once each: what the help lists and a keymap may name."""

@@ -7,6 +7,7 @@ to open, not-found ones saying why, with the IDs that match but for case to choo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.text import Text
@@ -56,9 +57,17 @@ class LookedUp:
 
 
 class LookupScreen(ModalScreen[LookedUp | None]):
+    """SHOW_FOUND: shows what was found in the console, called just before the dialog closes (its result is the
+    same LookedUp). Details is then ready underneath, and the first frame after the dialog holds it: a
+    callback on the closing runs a step later, after the console has drawn a frame of what it showed before."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="lookup-cancel", tooltip="Close without looking up")]
 
     app = getters.app(ConsoleHost)
+
+    def __init__(self, show_found: Callable[[LookedUp], None]) -> None:
+        super().__init__()
+        self._show_found = show_found
 
     def compose(self) -> ComposeResult:
         with Vertical(id="lookup-dialog"):
@@ -101,7 +110,7 @@ class LookupScreen(ModalScreen[LookedUp | None]):
         if not self.is_current:
             return  # closed (Esc) while the lookup ran
         if len(answers) == 1 and answers[0].message is not None:
-            self.dismiss(LookedUp(answers[0].message.message_id, checked))
+            self._found(LookedUp(answers[0].message.message_id, checked))
             return
         self.app.collector.release_after_frame()
         found = sum(a.message is not None for a in answers)
@@ -118,7 +127,11 @@ class LookupScreen(ModalScreen[LookedUp | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         if event.option.id:
-            self.dismiss(LookedUp(event.option.id))
+            self._found(LookedUp(event.option.id))
+
+    def _found(self, looked_up: LookedUp) -> None:
+        self._show_found(looked_up)
+        self.dismiss(looked_up)
 
     def action_cancel(self) -> None:
         self.dismiss(None)
