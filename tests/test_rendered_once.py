@@ -60,3 +60,32 @@ async def test_text_is_left_to_static():
         app.query_one("#once", RichStatic).update("[b]not markup here either way[/b]")
         await pilot.pause()
         assert isinstance(app.query_one("#once", RichStatic).content, str)
+
+
+async def test_details_taller_than_the_pane_is_rendered_at_one_width(ui_store, monkeypatch):
+    """A scrollbar that appears once Details is laid out would narrow its text and have it all rendered
+    again, a frame after the first: the pane keeps the scrollbar's room, so the width never changes."""
+    from textual.visual import RichVisual
+
+    from omeconsole.ui.panes.details import DetailsPane
+    from support.ui import case_id, console_app, enter_lookup, settle, until
+
+    widths: list[int] = []
+    render = RichVisual.render_strips
+
+    def counted(visual, width, *args, **kwargs):
+        if getattr(visual._widget, "id", None) == "details-body":
+            widths.append(width)
+        return render(visual, width, *args, **kwargs)
+
+    monkeypatch.setattr(RichVisual, "render_strips", counted)
+    app = console_app(ui_store)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await settle(app, pilot)
+        widths.clear()
+        await enter_lookup(app, pilot, case_id(ui_store, "mixed"))
+        await until(pilot, lambda: app.main.active_pane == "details" and app.main.details is not None, "Details")
+        await settle(app, pilot)
+        pane = app.main.query_one(DetailsPane)
+        assert pane.show_vertical_scrollbar and pane.max_scroll_y > 0
+        assert len(set(widths)) == 1, widths
