@@ -146,6 +146,50 @@ async def test_one_message_found_opens_its_details_as_the_dialog_closes(ui_store
         assert app.main.details.audit is not None and not app.main.details.audit_loading  # then its audit entries
 
 
+async def test_the_first_frame_after_the_dialog_has_details_laid_out(ui_store, monkeypatch):
+    """The widgets a pane switch changes ask their screen for a layout by message, once their own queues are
+    idle. On a busy machine those messages came after the frame the console draws as the dialog leaves: it
+    showed the Message Trace again, and Details a layout later. The switch asks its screen for the layout
+    itself. Here the widgets' messages are held until the console has written a frame."""
+    from textual.app import App
+
+    from omeconsole.ui.panes.details import DetailsPane
+    from omeconsole.ui.screens.console_screen import ConsoleScreen
+    from omeconsole.ui.screens.lookup import LookupScreen
+
+    message_id = case_id(ui_store, "mixed")
+    frames: list[bool] = []  # each frame of the console with the message looked up: Details laid out?
+    held: list = []
+    display, on_layout = App._display, ConsoleScreen._on_layout
+
+    def written(app, screen, update):
+        details = screen.details if isinstance(screen, ConsoleScreen) else None
+        if update is not None and details and details.status.message.message_id == message_id:
+            frames.append(bool(screen.query_one(DetailsPane).region))
+            for message in held:
+                screen.post_message(message)
+            held.clear()
+        return display(app, screen, update)
+
+    async def late(screen, message):
+        if frames or screen.details is None or screen.details.status.message.message_id != message_id:
+            return await on_layout(screen, message)
+        message.prevent_default()  # Screen's own handler would take it next
+        held.append(message)
+
+    app = console_app(ui_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        monkeypatch.setattr(App, "_display", written)
+        monkeypatch.setattr(ConsoleScreen, "_on_layout", late)
+        await pilot.press("ctrl+l")
+        await until(pilot, lambda: isinstance(app.screen, LookupScreen), "the Look up dialog open")
+        app.screen.query_one("#lookup-input").value = message_id
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.main.active_pane == "details" and frames and frames[0], frames
+
+
 @pytest.mark.parametrize("way", ["lookup", "row"])
 async def test_audit_entries_are_read_once_details_is_drawn(ui_store, monkeypatch, way):
     """Reading the audit log in a thread while the console draws Details would take turns with the drawing
