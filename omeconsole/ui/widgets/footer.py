@@ -2,8 +2,8 @@
 
 Textual's Footer is a row of widgets, one per key, and rebuilds them all (removes each, mounts each
 anew) whenever the screen's bindings change. A lookup changes them several times (the dialog opens and
-closes, the Details pane shows, Revoke opens or closes): measured on this machine, those rebuilds were a
-third of the console's work between Enter and the Details drawn. This footer keeps no widget per key. A
+closes, the Details pane shows, Revoke opens or closes): on this machine, with those rebuilds switched off,
+a lookup took 53 to 55 ms of the console's CPU instead of 84 to 86. This footer keeps no widget per key. A
 change of bindings marks it for a redraw; it reads the screen's keys as it draws, once per frame however
 many changes came in it.
 
