@@ -4,6 +4,9 @@ does nothing, a narrow one gives up the keys needed least, and a dialog over the
 
 from __future__ import annotations
 
+import pytest
+from textual.geometry import Region
+
 from omeconsole.ui.panes.message_trace import TracePane
 from omeconsole.ui.screens.lookup import LookupScreen
 from omeconsole.ui.widgets.footer import SPARE_FIRST, ConsoleFooter
@@ -78,3 +81,21 @@ async def test_a_narrow_footer_gives_up_the_keys_needed_least_first(ui_store):
         assert given_up and given_up == [a for a in SPARE_FIRST if a in wide][:len(given_up)]
         assert shown[-1] == "command_palette" and "lookup" in shown and "revoke" in shown
         assert sum(item.width + 1 for item in footer.shown) + 1 <= 80
+
+
+@pytest.mark.parametrize("width", [44, 30])
+async def test_a_very_narrow_footer_draws_whole_keys_and_the_palette_at_the_right(ui_store, width):
+    """Past the keys needed least, the last ones go: a key is drawn whole or not at all, never wrapped off the
+    line while still counted as shown (and clickable where nothing is drawn)."""
+    app = console_app(ui_store)
+    async with app.run_test(size=(width, 24)) as pilot:
+        await settle(app, pilot)
+        await until(pilot, lambda: app.main.query_one(ConsoleFooter).shown, "the footer drawn")
+        footer = app.main.query_one(ConsoleFooter)
+        line = "".join(strip.text for strip in footer.render_lines(Region(0, 0, width, 1)))
+        shown = footer.shown
+        assert len(line) == width and shown[-1].action == "command_palette"
+        assert line.endswith(f"{shown[-1].key_display} {shown[-1].description} ")
+        for item in shown:
+            assert f"{item.key_display} {item.description}" in line
+            assert line[footer.column_of(item.action):].startswith(item.key_display)

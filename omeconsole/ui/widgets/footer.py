@@ -57,6 +57,8 @@ class ConsoleFooter(Widget, can_focus=False):
         height: 1;
         color: $footer-foreground;
         background: $footer-background;
+        text-wrap: nowrap;
+        text-overflow: clip;
         & > .console-footer--key, & > .console-footer--key-off {
             color: $footer-key-foreground;
             background: $footer-key-background;
@@ -79,7 +81,8 @@ class ConsoleFooter(Widget, can_focus=False):
         self.listing = True  # False while a dialog is open over the console
         self._shown: tuple[FooterItem, ...] = ()  # the keys in the last line drawn, palette's last
         self._spans: list[tuple[int, int, FooterItem]] = []  # where each of them was drawn
-        self._hovered: FooterItem | None = None
+        self._mouse_x: int | None = None  # the column under the mouse, if it is over the footer
+        self._pointed: FooterItem | None = None  # the key whose tooltip is shown
 
     # -- what it lists -------------------------------------------------------------------------------------
 
@@ -119,11 +122,17 @@ class ConsoleFooter(Widget, can_focus=False):
 
     @staticmethod
     def _fitting(items: list[FooterItem], width: int) -> list[FooterItem]:
-        """The keys that fit WIDTH, giving up first those the person least needs on sight (the help lists all)."""
+        """The keys that fit WIDTH, giving up first those the person least needs on sight (the help lists all),
+        then, on a very narrow terminal, the last ones: a key is drawn whole or not at all."""
+        def wide(keys: list[FooterItem]) -> int:
+            return sum(item.width + 1 for item in keys)
+
         for action in SPARE_FIRST:
-            if sum(item.width + 1 for item in items) <= width:
+            if wide(items) <= width:
                 break
             items = [item for item in items if item.action != action]
+        while items and wide(items) > width:
+            items = items[:-1]
         return items
 
     # -- drawing --------------------------------------------------------------------------------------------
@@ -135,6 +144,8 @@ class ConsoleFooter(Widget, can_focus=False):
             self._shown = ()
             return line
         items, palette = self._items()
+        if palette is not None and cell_len(RULE) + palette.width + 1 > self.size.width:
+            palette = None  # not even the palette's key fits
         room = self.size.width - (cell_len(RULE) + palette.width + 1 if palette else 0)
         items = self._fitting(items, room - 1)
         for item in items:
@@ -155,7 +166,7 @@ class ConsoleFooter(Widget, can_focus=False):
         if not item.enabled:
             off = self.get_component_rich_style("console-footer--off", partial=True)
             key, description = key + off, description + off
-        if item == self._hovered:
+        if self._mouse_x is not None and start <= self._mouse_x < start + item.width:
             hover = Style(bgcolor=self.get_component_rich_style("console-footer--hover").bgcolor)
             key, description = key + hover, description + hover
         line.append(item.key_display, key)
@@ -172,16 +183,20 @@ class ConsoleFooter(Widget, can_focus=False):
         return next((item for start, end, item in self._spans if start <= x < end), None)
 
     def on_mouse_move(self, event: events.MouseMove) -> None:
-        self._hover(self._item_at(event.x))
+        self._hover(event.x)
 
     def on_leave(self) -> None:
         self._hover(None)
 
-    def _hover(self, item: FooterItem | None) -> None:
-        if item != self._hovered:
-            self._hovered = item
-            self.tooltip = item.tooltip if item else None
+    def _hover(self, x: int | None) -> None:
+        """The key under the mouse is highlighted where it is drawn now, and its tooltip shown."""
+        item = None if x is None else self._item_at(x)
+        if x != self._mouse_x:
+            self._mouse_x = x
             self.refresh()
+        if item != self._pointed:
+            self._pointed = item
+            self.tooltip = (item.tooltip or None) if item else None
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         item = self._item_at(event.x)
