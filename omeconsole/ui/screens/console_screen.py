@@ -337,7 +337,7 @@ class ConsoleScreen(Screen):
         self.action_show_pane(Pane.DETAILS)
         # The switched widgets ask for a layout by message once their own queues are idle: a frame drawn
         # before that (the console resuming from under the lookup dialog) showed the results pane again.
-        self.refresh(layout=True)
+        self.refresh(layout=True, repaint=False)
 
     def _status_arrived(self, check: int, details: MessageDetails) -> None:
         """Shown if it answers the latest selection; a status for a row no longer selected is dropped. For
