@@ -1,10 +1,10 @@
 """Python's cyclic garbage collector held off while someone waits on one frame.
 
 A collection starts on whatever allocation crosses its threshold. In the console at 100,000 messages a
-full one took 11 to 56 ms on a quiet core (it walks every live object and frees the dialogs and footer keys
-that were closed), and it fell inside a lookup's wait, Enter to Details drawn, in 4 to 12 of about 40 lookups;
-the smaller ones took 4 to 5 ms of every lookup. Held, they run right after the frame, while the person
-reads it. A hold ends by itself after HOLD_AT_MOST seconds, whatever happens meanwhile.
+full one took 11 to 56 ms on a quiet core (it walks every live object and frees the closed dialogs and, until
+the footer became one widget, its replaced keys), and it fell inside a lookup's wait, Enter to Details drawn,
+in 4 to 12 of about 40 lookups; the smaller ones took 4 to 5 ms of every lookup. Held, they run right after
+the frame, while the person reads it. A hold ends by itself after HOLD_AT_MOST seconds, whatever happens meanwhile.
 """
 
 from __future__ import annotations
