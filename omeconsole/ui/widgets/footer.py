@@ -138,7 +138,7 @@ class ConsoleFooter(Widget, can_focus=False):
     # -- drawing --------------------------------------------------------------------------------------------
 
     def render(self) -> Text:
-        line = Text(no_wrap=True, overflow="crop", end="")
+        line = Text(end="")  # kept on its line by the CSS: Textual does not read a Text's no_wrap
         self._spans = []
         if not self.listing or not self.is_attached:
             self._shown = ()
@@ -191,12 +191,11 @@ class ConsoleFooter(Widget, can_focus=False):
     def _hover(self, x: int | None) -> None:
         """The key under the mouse is highlighted where it is drawn now, and its tooltip shown."""
         item = None if x is None else self._item_at(x)
-        if x != self._mouse_x:
-            self._mouse_x = x
-            self.refresh()
+        self._mouse_x = x
         if item != self._pointed:
             self._pointed = item
             self.tooltip = (item.tooltip or None) if item else None
+            self.refresh()
 
     def on_mouse_down(self, event: events.MouseDown) -> None:
         item = self._item_at(event.x)
