@@ -8,7 +8,7 @@ import gc
 
 from textual.widget import Widget
 
-from support.ui import case_id, console_app, settle
+from support.ui import case_id, console_app, enter_lookup, settle
 
 LOOKUPS = 6
 
@@ -19,10 +19,7 @@ async def test_lookups_leave_no_widgets_behind(ui_store):
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(app, pilot)
         for _ in range(LOOKUPS):
-            await pilot.press("ctrl+l")
-            await settle(app, pilot)
-            app.screen.query_one("#lookup-input").value = message_id
-            await pilot.press("enter")
+            await enter_lookup(app, pilot, message_id)
             await settle(app, pilot)
             assert app.main.active_pane == "details"
             await pilot.press("1")

@@ -12,7 +12,6 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-
 from omeconsole.core.demo.contoso import CASE_SUBJECTS
 from omeconsole.core.context import Context
 from omeconsole.core.errors import Cancelled
